@@ -1,0 +1,92 @@
+//! Assert stage: comparing JSON values — numbers by value, RFC 3339 datetimes as instants.
+use std::cmp::Ordering;
+
+use serde_json::Value;
+
+use crate::template::parse_instant;
+
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        // ClickHouse and friends send 64-bit integers as strings.
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+}
+
+/// Orders two values when they are comparable: both numbers (numeric strings count),
+/// both datetimes with offsets (as instants), or both plain strings.
+pub fn compare(actual: &Value, expected: &Value) -> Option<Ordering> {
+    if let (Value::Number(a), Value::Number(b)) = (actual, expected) {
+        if let (Some(a), Some(b)) = (a.as_i64(), b.as_i64()) {
+            return Some(a.cmp(&b));
+        }
+        if let (Some(a), Some(b)) = (a.as_u64(), b.as_u64()) {
+            return Some(a.cmp(&b));
+        }
+    }
+    if let (Value::String(a), Value::String(b)) = (actual, expected) {
+        if let (Some(a), Some(b)) = (parse_instant(a), parse_instant(b)) {
+            return Some(a.cmp(&b));
+        }
+    }
+    if matches!(actual, Value::Number(_)) || matches!(expected, Value::Number(_)) {
+        if let (Some(a), Some(b)) = (number(actual), number(expected)) {
+            return a.partial_cmp(&b);
+        }
+        return None;
+    }
+    match (actual, expected) {
+        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
+        (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+        _ => None,
+    }
+}
+
+/// Equality that forgives representation: `1234` equals `"1234"`, two datetimes at the
+/// same instant are equal whatever their offsets.
+pub fn loose_equals(actual: &Value, expected: &Value) -> bool {
+    if actual == expected {
+        return true;
+    }
+    match (actual, expected) {
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| loose_equals(x, y))
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(k, v)| b.get(k).is_some_and(|w| loose_equals(v, w)))
+        }
+        (Value::Bool(_), _) | (_, Value::Bool(_)) | (Value::Null, _) | (_, Value::Null) => false,
+        _ => compare(actual, expected) == Some(Ordering::Equal),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn datetimes_compare_as_instants_across_offsets() {
+        let a = json!("2025-11-05T16:46:54+03:00");
+        let b = json!("2025-11-05T13:46:54Z");
+        assert!(loose_equals(&a, &b));
+        assert_eq!(
+            compare(&json!("2025-11-05T16:00:00+03:00"), &b),
+            Some(Ordering::Less)
+        );
+    }
+
+    #[test]
+    fn numbers_and_numeric_strings() {
+        assert!(loose_equals(&json!(1234), &json!("1234")));
+        assert_eq!(
+            compare(&json!("18446744073709551615"), &json!(1)),
+            Some(Ordering::Greater)
+        );
+        assert!(!loose_equals(&json!(true), &json!(1)));
+        assert_eq!(compare(&json!({}), &json!(1)), None);
+    }
+}

@@ -1,0 +1,78 @@
+//! CLI: clap arguments → plain configuration. Only this module knows clap.
+use clap::{Args, Parser, Subcommand};
+
+/// Runs declarative YAML scenarios for production smoke runs of data integrations.
+#[derive(Debug, Parser)]
+#[command(name = "qtscen", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario and write its evidence (report, results.json, errors file).
+    Run(RunArgs),
+    /// Check scenarios without running anything.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        scenarios: Vec<String>,
+    },
+    /// Render every step's request and print it without sending anything.
+    Plan(RunArgs),
+    /// Print the JSON Schema of the scenario format.
+    Schema,
+    /// Start the built-in QTickets sandbox on 127.0.0.1 and run
+    /// `scenarios/prod_smoke.yaml --tags api` against it.
+    Demo {
+        /// Output folder (default runs/<scenario name>/<UTC timestamp>/).
+        #[arg(long, value_name = "DIR")]
+        out: Option<String>,
+        /// Tags to run.
+        #[arg(long, value_delimiter = ',', default_value = "api")]
+        tags: Vec<String>,
+    },
+}
+
+/// Options of `run` and `plan`.
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// The scenario file.
+    pub scenario: String,
+    /// A dotenv file (repeatable); its values win over the process environment.
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<String>,
+    /// Set a var (repeatable): KEY=VALUE.
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// Output folder (default runs/<scenario name>/<UTC timestamp>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<String>,
+    /// Run only steps with one of these tags.
+    #[arg(long, value_delimiter = ',', value_name = "a,b")]
+    pub tags: Vec<String>,
+    /// Skip steps with one of these tags.
+    #[arg(long = "skip-tags", value_delimiter = ',', value_name = "c,d")]
+    pub skip_tags: Vec<String>,
+    /// Fix the clock's start (RFC 3339 with an offset, e.g. 2025-11-05T16:46:54+03:00).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<jiff::Timestamp>,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
+}
+
+fn parse_now(s: &str) -> Result<jiff::Timestamp, String> {
+    s.parse::<jiff::Timestamp>().map_err(|e| {
+        format!(
+            "`{s}` is not an RFC 3339 time with an offset (e.g. 2025-11-05T16:46:54+03:00): {e}"
+        )
+    })
+}

@@ -1,0 +1,182 @@
+//! Execute stage: HTTP over one shared keep-alive client; every outcome is data —
+//! a timeout or a refused connection is an `Exchange` too, not an engine error.
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::record::{TransportError, TransportKind};
+
+/// A request with every template rendered.
+#[derive(Clone, Debug)]
+pub struct ResolvedRequest {
+    /// Upper-case method.
+    pub method: String,
+    /// URL without the query string.
+    pub url: String,
+    /// Query pairs in order (values already text; JSON encoded as JSON).
+    pub query: Vec<(String, String)>,
+    /// Headers in order.
+    pub headers: Vec<(String, String)>,
+    /// Body text.
+    pub body: Option<String>,
+    /// Whole-answer timeout.
+    pub timeout: Duration,
+}
+
+impl ResolvedRequest {
+    /// The URL as sent, query string encoded.
+    pub fn full_url(&self) -> Result<reqwest::Url, String> {
+        let mut url = reqwest::Url::parse(&self.url)
+            .map_err(|e| format!("invalid URL `{}`: {e}", self.url))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!(
+                "invalid URL `{}`: only http and https are supported",
+                self.url
+            ));
+        }
+        if !self.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in &self.query {
+                pairs.append_pair(k, v);
+            }
+        }
+        Ok(url)
+    }
+}
+
+/// What one send produced.
+#[derive(Debug)]
+pub struct Exchange {
+    /// How long it took.
+    pub duration: Duration,
+    /// Status, headers and body, or why there were none.
+    pub result: Result<(u16, BTreeMap<String, String>, String), TransportError>,
+}
+
+/// The run's one HTTP client.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+}
+
+impl HttpClient {
+    /// A keep-alive client; no proxy from the environment, no redirects followed silently.
+    pub fn new() -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .user_agent(concat!("qtscen/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(HttpClient { client })
+    }
+
+    /// Sends one request; never fails — failures are recorded in the exchange.
+    pub async fn send(&self, req: &ResolvedRequest) -> Exchange {
+        let started = Instant::now();
+        let result = self.try_send(req).await;
+        Exchange {
+            duration: started.elapsed(),
+            result,
+        }
+    }
+
+    async fn try_send(
+        &self,
+        req: &ResolvedRequest,
+    ) -> Result<(u16, BTreeMap<String, String>, String), TransportError> {
+        let other = |message: String| TransportError {
+            kind: TransportKind::Other,
+            message,
+        };
+        let url = req.full_url().map_err(other)?;
+        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| other(format!("invalid method `{}`", req.method)))?;
+        let mut builder = self.client.request(method, url).timeout(req.timeout);
+        for (k, v) in &req.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        if let Some(body) = &req.body {
+            builder = builder.body(body.clone());
+        }
+        let response = builder.send().await.map_err(classify)?;
+        let status = response.status().as_u16();
+        let mut headers = BTreeMap::new();
+        for (name, value) in response.headers() {
+            let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            headers
+                .entry(name.as_str().to_string())
+                .and_modify(|e: &mut String| {
+                    e.push_str(", ");
+                    e.push_str(&v);
+                })
+                .or_insert(v);
+        }
+        let bytes = response.bytes().await.map_err(classify)?;
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        Ok((status, headers, body))
+    }
+}
+
+fn classify(err: reqwest::Error) -> TransportError {
+    let mut message = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(inner) = source {
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    let kind = if err.is_timeout() {
+        TransportKind::Timeout
+    } else if err.is_connect() || err.is_request() || err.is_body() {
+        TransportKind::Connect
+    } else {
+        TransportKind::Other
+    };
+    TransportError { kind, message }
+}
+
+/// `Retry-After` as seconds or an HTTP date, relative to `now`.
+pub fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let secs = when.as_second() - now.as_second();
+    Some(Duration::from_secs(secs.max(0) as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_date() {
+        let now: jiff::Timestamp = "2025-11-05T13:00:00Z".parse().unwrap();
+        assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
+        assert_eq!(
+            parse_retry_after("Wed, 05 Nov 2025 13:00:05 GMT", now),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn query_json_is_url_encoded() {
+        let req = ResolvedRequest {
+            method: "GET".into(),
+            url: "http://127.0.0.1:1/api/orders".into(),
+            query: vec![(
+                "where".into(),
+                r#"[{"value":"2025-11-05T16:46:54+03:00"}]"#.into(),
+            )],
+            headers: vec![],
+            body: None,
+            timeout: Duration::from_secs(1),
+        };
+        let url = req.full_url().unwrap().to_string();
+        assert!(url.contains("%2B03%3A00"), "{url}");
+    }
+}

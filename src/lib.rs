@@ -1,0 +1,19 @@
+//! qtscen: YAML scenario → load → validate → run → record → report.
+pub mod app;
+pub mod assert;
+pub mod cli;
+pub mod exec;
+pub mod load;
+pub mod plan;
+pub mod record;
+pub mod report;
+pub mod runner;
+pub mod sandbox;
+pub mod scenario;
+pub mod schema;
+pub mod secrets;
+pub mod source;
+pub mod template;
+pub mod validate;
+
+pub use app::run;

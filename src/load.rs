@@ -1,0 +1,223 @@
+//! Load stage: a scenario file → SourceFile + SourceMap + Scenario, and the environment
+//! (dotenv files, process env, defaults). YAML access stays here and in `source/`.
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+
+use crate::report::{BUILTIN_MARKDOWN, BUILTIN_MARKDOWN_NAME};
+use crate::scenario::Scenario;
+use crate::source::{
+    Diagnostic, SourceFile, SourceMap, YamlPath, did_you_mean, span_of_serde_yaml_error,
+};
+use crate::validate::Problem;
+
+/// A scenario file, read and parsed.
+pub struct Loaded {
+    /// The text.
+    pub file: SourceFile,
+    /// Positions of every value.
+    pub map: SourceMap,
+    /// The scenario.
+    pub scenario: Scenario,
+    /// Folder of the scenario file (relative paths start here).
+    pub dir: PathBuf,
+}
+
+/// Reads and parses a scenario; errors are diagnostics with file, line and column.
+pub fn load_scenario(path: &str) -> Result<Loaded, Vec<Diagnostic>> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        vec![Diagnostic::error(format!(
+            "cannot read scenario `{path}`: {e}"
+        ))]
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        vec![
+            Diagnostic::error(format!(
+                "scenario `{path}` is not UTF-8 (byte {} is invalid)",
+                e.utf8_error().valid_up_to()
+            ))
+            .with_file(path),
+        ]
+    })?;
+    let file = SourceFile::new(path, text);
+    let map = SourceMap::build(&file.text).map_err(|e| vec![e.to_diagnostic(Some(path))])?;
+    let scenario: Scenario =
+        serde_yaml::from_str(&file.text).map_err(|e| vec![serde_diagnostic(&e, &file)])?;
+    let dir = Path::new(path)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    Ok(Loaded {
+        file,
+        map,
+        scenario,
+        dir,
+    })
+}
+
+fn serde_diagnostic(err: &serde_yaml::Error, file: &SourceFile) -> Diagnostic {
+    let raw = err.to_string();
+    let at = Regex::new(r" at line \d+ column \d+$")
+        .map(|re| re.replace(&raw, "").into_owned())
+        .unwrap_or(raw);
+    let mut diag = Diagnostic::error(at.clone())
+        .with_file(file.name.clone())
+        .with_span(span_of_serde_yaml_error(err, &file.text));
+    // "unknown field `methd`, expected one of `method`, `url`" → did you mean.
+    if let Some(caps) = Regex::new(r"unknown field `([^`]*)`, expected (?:one of )?(.*)")
+        .ok()
+        .and_then(|re| re.captures(&at))
+    {
+        let expected: Vec<String> = caps[2]
+            .split(", ")
+            .map(|s| s.trim_matches('`').to_string())
+            .collect();
+        let refs: Vec<&str> = expected.iter().map(String::as_str).collect();
+        if let Some(s) = did_you_mean(&caps[1], &refs) {
+            diag = diag.with_help(format!("did you mean `{s}`?"));
+        }
+    }
+    diag
+}
+
+/// Turns validation problems into diagnostics located through the source map.
+pub fn problems_to_diagnostics(problems: &[Problem], loaded: &Loaded) -> Vec<Diagnostic> {
+    problems
+        .iter()
+        .map(|p| {
+            let path = YamlPath::parse(&p.path).ok();
+            let span = path.as_ref().and_then(|yp| {
+                let exact = if p.at_key {
+                    loaded.map.key(yp).or_else(|| loaded.map.value(yp))
+                } else {
+                    loaded.map.value(yp)
+                };
+                exact.or_else(|| loaded.map.nearest(yp))
+            });
+            Diagnostic::error(format!("{}: {}", p.path, p.message))
+                .with_file(loaded.file.name.clone())
+                .with_span(span)
+        })
+        .collect()
+}
+
+/// The report templates a scenario names, by name, read from files relative to it.
+pub fn load_report_sources(loaded: &Loaded) -> Result<HashMap<String, String>, Vec<Diagnostic>> {
+    let mut out = HashMap::new();
+    out.insert(
+        BUILTIN_MARKDOWN_NAME.to_string(),
+        BUILTIN_MARKDOWN.to_string(),
+    );
+    let mut errors = Vec::new();
+    for (i, o) in loaded.scenario.report.outputs.iter().enumerate() {
+        if out.contains_key(&o.template) {
+            continue;
+        }
+        let path = loaded.dir.join(&o.template);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                out.insert(o.template.clone(), text);
+            }
+            Err(e) => {
+                let yp = YamlPath::parse(&format!("report.outputs[{i}].template")).ok();
+                errors.push(
+                    Diagnostic::error(format!(
+                        "cannot read report template `{}`: {e}",
+                        path.display()
+                    ))
+                    .with_file(loaded.file.name.clone())
+                    .with_span(yp.and_then(|p| loaded.map.value(&p))),
+                );
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Where env values come from, weakest first: scenario defaults, scenario env files,
+/// the process environment, `--env-file` files.
+pub fn load_env(
+    loaded: &Loaded,
+    cli_env_files: &[String],
+) -> Result<BTreeMap<String, String>, Vec<Diagnostic>> {
+    let s = &loaded.scenario;
+    let mut env: BTreeMap<String, String> = s
+        .env
+        .defaults
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut errors = Vec::new();
+    for (i, f) in s.env.files.iter().enumerate() {
+        let (optional, name) = match f.strip_prefix('?') {
+            Some(rest) => (true, rest),
+            None => (false, f.as_str()),
+        };
+        let path = loaded.dir.join(name);
+        match read_dotenv(&path) {
+            Ok(vars) => env.extend(vars),
+            Err(_) if optional && !path.exists() => {}
+            Err(e) => {
+                let yp = YamlPath::parse(&format!("env.files[{i}]")).ok();
+                errors.push(
+                    Diagnostic::error(e)
+                        .with_file(loaded.file.name.clone())
+                        .with_span(yp.and_then(|p| loaded.map.value(&p))),
+                );
+            }
+        }
+    }
+    // Only the names the scenario uses are taken from the process environment, so the
+    // record does not copy the whole environment.
+    let mut names: Vec<String> = s.env.required.clone();
+    if let Ok(re) = Regex::new(
+        r#"env\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\])"#,
+    ) {
+        for c in re.captures_iter(&loaded.file.text) {
+            if let Some(m) = c.get(1).or_else(|| c.get(2)) {
+                names.push(m.as_str().to_string());
+            }
+        }
+    }
+    for name in names {
+        if let Ok(v) = std::env::var(&name) {
+            env.insert(name, v);
+        }
+    }
+    for f in cli_env_files {
+        match read_dotenv(Path::new(f)) {
+            Ok(vars) => env.extend(vars),
+            Err(e) => errors.push(Diagnostic::error(e)),
+        }
+    }
+    for (i, name) in s.env.required.iter().enumerate() {
+        if env.get(name).is_none_or(|v| v.trim().is_empty()) {
+            let yp = YamlPath::parse(&format!("env.required[{i}]")).ok();
+            errors.push(
+                Diagnostic::error(format!("required env variable `{name}` is not set"))
+                    .with_file(loaded.file.name.clone())
+                    .with_span(yp.and_then(|p| loaded.map.value(&p)))
+                    .with_help(
+                        "set it in the environment or in a dotenv file given with --env-file",
+                    ),
+            );
+        }
+    }
+    if errors.is_empty() {
+        Ok(env)
+    } else {
+        Err(errors)
+    }
+}
+
+fn read_dotenv(path: &Path) -> Result<Vec<(String, String)>, String> {
+    let iter = dotenvy::from_path_iter(path)
+        .map_err(|e| format!("cannot read env file `{}`: {e}", path.display()))?;
+    iter.map(|item| item.map_err(|e| format!("env file `{}`: {e}", path.display())))
+        .collect()
+}

@@ -1,0 +1,89 @@
+//! Validate stage output: the scenario compiled — templates, JSONPaths and regexes built
+//! once — ready to run.
+use std::time::Duration;
+
+use crate::assert::{CapturePlan, Check};
+use crate::scenario::{PageIn, RetryPolicy, Scenario};
+use crate::template::{Compiled, CompiledJson, Templates};
+
+/// A compiled scenario.
+pub struct Plan {
+    /// The scenario as written.
+    pub scenario: Scenario,
+    /// The run's templates.
+    pub templates: Templates,
+    /// Vars in order.
+    pub vars: Vec<(String, CompiledJson)>,
+    /// Steps in order.
+    pub steps: Vec<StepPlan>,
+    /// Reports: (template name in `templates`, output file).
+    pub reports: Vec<(String, String)>,
+}
+
+/// A compiled step.
+pub struct StepPlan {
+    /// Id.
+    pub id: String,
+    /// Title (the id when none).
+    pub title: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Condition.
+    pub when: Option<(Compiled, String)>,
+    /// Needed steps or captures: (step id, capture name).
+    pub needs: Vec<(String, Option<String>)>,
+    /// Stop the run when this fails.
+    pub critical: bool,
+    /// The action.
+    pub http: HttpPlan,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// Assertions; empty means "status is 2xx".
+    pub checks: Vec<Check>,
+    /// Captures.
+    pub captures: Vec<CapturePlan>,
+    /// Fallback request.
+    pub fallback: Option<HttpPlan>,
+    /// Artifacts: (file name, content template).
+    pub artifacts: Vec<(String, Compiled)>,
+    /// Notes template.
+    pub notes: Option<Compiled>,
+}
+
+/// A compiled HTTP request.
+#[derive(Clone)]
+pub struct HttpPlan {
+    /// Method.
+    pub method: String,
+    /// URL template (base + path).
+    pub url: Vec<Compiled>,
+    /// Query pairs.
+    pub query: Vec<(String, CompiledJson)>,
+    /// Headers.
+    pub headers: Vec<(String, Compiled)>,
+    /// JSON body.
+    pub json: Option<CompiledJson>,
+    /// Text body.
+    pub body: Option<Compiled>,
+    /// Timeout.
+    pub timeout: Duration,
+    /// Pagination.
+    pub paginate: Option<PaginatePlan>,
+}
+
+/// A compiled page walk.
+#[derive(Clone)]
+pub struct PaginatePlan {
+    /// Page parameter.
+    pub param: String,
+    /// Where it goes.
+    pub place: PageIn,
+    /// First page.
+    pub start: u64,
+    /// Stop condition.
+    pub until: Compiled,
+    /// Page limit.
+    pub max_pages: u64,
+    /// What to collect.
+    pub collect: Option<jsonpath_rust::parser::model::JpQuery>,
+}

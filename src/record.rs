@@ -1,0 +1,242 @@
+//! Record stage: what happened — the single source of truth for every file a run writes.
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// The whole run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunRecord {
+    /// Version of this record's shape.
+    pub record_version: u32,
+    /// The qtscen version that wrote it.
+    pub qtscen_version: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario file as given on the command line.
+    pub scenario_file: String,
+    /// Scenario description.
+    pub description: Option<String>,
+    /// Report title.
+    pub title: String,
+    /// When the run started (the clock, so `--now` fixes it).
+    pub started_at: String,
+    /// When it ended.
+    pub finished_at: String,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+    /// `passed`, `failed` or `interrupted`.
+    pub outcome: RunOutcome,
+    /// The process exit code this run ends with.
+    pub exit_code: i32,
+    /// Selected tags (`--tags`) and skipped tags.
+    pub tags: Vec<String>,
+    /// Tags skipped by `--skip-tags`.
+    pub skip_tags: Vec<String>,
+    /// The rendered vars (secrets masked).
+    pub vars: BTreeMap<String, Value>,
+    /// Env variables the scenario uses: name → value (secrets masked).
+    pub env: BTreeMap<String, String>,
+    /// Steps in scenario order (unselected ones are recorded as skipped).
+    pub steps: Vec<StepRecord>,
+    /// Counts.
+    pub summary: Summary,
+    /// Files written into the run folder.
+    pub artifacts: Vec<String>,
+}
+
+/// How the run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// Every selected step passed (or was skipped by a condition).
+    Passed,
+    /// At least one step failed.
+    Failed,
+    /// Ctrl-C or SIGTERM; the record is partial.
+    Interrupted,
+}
+
+/// Counts of step outcomes.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    /// Steps that passed.
+    pub passed: usize,
+    /// Steps that failed.
+    pub failed: usize,
+    /// Steps skipped (tags, `when`, `needs`, an earlier critical failure).
+    pub skipped: usize,
+    /// Assertion failures marked `soft`.
+    pub warnings: usize,
+    /// Requests sent (every attempt and page).
+    pub requests: usize,
+}
+
+/// One step.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRecord {
+    /// Step id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// `http`, …
+    pub kind: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Outcome.
+    pub outcome: StepOutcome,
+    /// Why it was skipped.
+    pub skip_reason: Option<String>,
+    /// Why it failed, classified.
+    pub failure: Option<Failure>,
+    /// Start time.
+    pub started_at: Option<String>,
+    /// Wall time.
+    pub duration_ms: u64,
+    /// Every request sent, in order: attempts, pages, fallback.
+    pub attempts: Vec<Attempt>,
+    /// Assertion outcomes.
+    pub assertions: Vec<AssertionRecord>,
+    /// Captured values.
+    pub captures: BTreeMap<String, Value>,
+    /// Number of items collected over pages.
+    pub items_count: Option<usize>,
+    /// The rendered notes.
+    pub notes: Option<String>,
+    /// Whether the fallback request was used.
+    pub used_fallback: bool,
+    /// Artifact files this step wrote.
+    pub artifacts: Vec<String>,
+}
+
+/// A step's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    /// All assertions held.
+    Passed,
+    /// A request or an assertion failed.
+    Failed,
+    /// Not run; see `skip_reason`.
+    Skipped,
+}
+
+/// Whose problem a failure is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureClass {
+    /// The server answered 5xx.
+    ServerError,
+    /// The server did not answer (timeout, refused, dropped).
+    NoResponse,
+    /// The server rejected the request (4xx).
+    Rejected,
+    /// The server answered, but an assertion failed.
+    Assertion,
+    /// The scenario could not be rendered or executed (template error, bad URL).
+    Engine,
+}
+
+/// A classified failure.
+#[derive(Clone, Debug, Serialize)]
+pub struct Failure {
+    /// Class.
+    pub class: FailureClass,
+    /// Human explanation.
+    pub message: String,
+}
+
+/// One request on the wire.
+#[derive(Clone, Debug, Serialize)]
+pub struct Attempt {
+    /// 1-based attempt number for this page/request.
+    pub attempt: u32,
+    /// Attempts allowed.
+    pub of: u32,
+    /// Page number on a paginated step.
+    pub page: Option<u64>,
+    /// Sent as the step's fallback.
+    pub fallback: bool,
+    /// Start time (RFC 3339 with offset).
+    pub started_at: String,
+    /// Wall time.
+    pub duration_ms: u64,
+    /// What was sent (secrets masked).
+    pub request: RequestRecord,
+    /// What came back, if anything.
+    pub response: Option<ResponseRecord>,
+    /// Why nothing came back.
+    pub transport_error: Option<TransportError>,
+    /// HTTP code as text; `000` when there was no answer.
+    pub code: String,
+    /// The pause before the next attempt, if one follows.
+    pub retry_after_ms: Option<u64>,
+}
+
+/// A request.
+#[derive(Clone, Debug, Serialize)]
+pub struct RequestRecord {
+    /// Method.
+    pub method: String,
+    /// The full URL with its query string as sent, percent-encoded (secrets masked).
+    pub url: String,
+    /// The same URL with the query string decoded, for people to read.
+    pub url_readable: String,
+    /// Query parameters as sent (JSON values as their encoded text).
+    pub query: Vec<(String, String)>,
+    /// Headers (secrets masked).
+    pub headers: BTreeMap<String, String>,
+    /// Body text.
+    pub body: Option<String>,
+}
+
+/// A response.
+#[derive(Clone, Debug, Serialize)]
+pub struct ResponseRecord {
+    /// Status code.
+    pub status: u16,
+    /// Headers (lower-case names).
+    pub headers: BTreeMap<String, String>,
+    /// Body, whole.
+    pub body: String,
+}
+
+/// A failure below HTTP.
+#[derive(Clone, Debug, Serialize)]
+pub struct TransportError {
+    /// `timeout`, `connect` or `other`.
+    pub kind: TransportKind,
+    /// What the client said.
+    pub message: String,
+}
+
+/// Kinds of transport failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportKind {
+    /// No answer in time.
+    Timeout,
+    /// Refused, reset or dropped connection.
+    Connect,
+    /// Anything else (TLS, bad answer).
+    Other,
+}
+
+/// One assertion's outcome.
+#[derive(Clone, Debug, Serialize)]
+pub struct AssertionRecord {
+    /// What was checked, in words.
+    pub description: String,
+    /// Whether it held.
+    pub passed: bool,
+    /// Soft assertions only warn.
+    pub soft: bool,
+    /// What was expected.
+    pub expected: String,
+    /// What was found.
+    pub actual: String,
+    /// Details (e.g. which element broke an `all`).
+    pub message: Option<String>,
+}

@@ -1,0 +1,135 @@
+//! Report stage: the console — a line per attempt and step while the run goes, a
+//! comfy-table summary at the end. Plain lines when stdout is not a terminal.
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+
+use comfy_table::{ContentArrangement, Table, presets};
+
+use crate::record::{RunRecord, StepOutcome};
+use crate::runner::{Event, EventSink};
+use crate::secrets::Redactor;
+
+/// Console output; every line goes through the redactor.
+pub struct Console {
+    redactor: Redactor,
+    color: bool,
+    out: Mutex<()>,
+}
+
+impl Console {
+    /// A console; colour only on a terminal and without `NO_COLOR`.
+    pub fn new(redactor: Redactor) -> Self {
+        let color = std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Console {
+            redactor,
+            color,
+            out: Mutex::new(()),
+        }
+    }
+
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Prints a line.
+    pub fn line(&self, text: &str) {
+        let _guard = self.out.lock();
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{}", self.redactor.redact(text));
+        let _ = stdout.flush();
+    }
+
+    /// The summary table.
+    pub fn summary(&self, record: &RunRecord) -> String {
+        let mut table = Table::new();
+        table
+            .load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Disabled)
+            .set_header(vec!["step", "title", "result", "code", "requests", "time"]);
+        for s in &record.steps {
+            let result = match s.outcome {
+                StepOutcome::Passed => "passed".to_string(),
+                StepOutcome::Failed => format!(
+                    "FAILED ({})",
+                    s.failure
+                        .as_ref()
+                        .map(|f| format!("{:?}", f.class))
+                        .unwrap_or_default()
+                ),
+                StepOutcome::Skipped => "skipped".to_string(),
+            };
+            let code = s
+                .attempts
+                .last()
+                .map(|a| a.code.clone())
+                .unwrap_or_else(|| "-".into());
+            table.add_row(vec![
+                s.id.clone(),
+                s.title.clone(),
+                result,
+                code,
+                s.attempts.len().to_string(),
+                format!("{} ms", s.duration_ms),
+            ]);
+        }
+        self.redactor.redact(&table.to_string())
+    }
+}
+
+impl EventSink for Console {
+    fn emit(&self, event: Event<'_>) {
+        match event {
+            Event::StepStarted {
+                index,
+                total,
+                id,
+                title,
+            } => {
+                self.line(&format!("[{}/{}] {id} — {title}", index + 1, total));
+            }
+            Event::AttemptFinished { attempt, .. } => {
+                let page = attempt
+                    .page
+                    .map(|p| format!(" page {p}"))
+                    .unwrap_or_default();
+                let fb = if attempt.fallback { " (fallback)" } else { "" };
+                let code = match &attempt.transport_error {
+                    Some(t) => format!("000 {:?}", t.kind).to_lowercase(),
+                    None => attempt.code.clone(),
+                };
+                let retry = attempt
+                    .retry_after_ms
+                    .map(|ms| format!(", retrying in {ms} ms"))
+                    .unwrap_or_default();
+                self.line(&format!(
+                    "      {} {}{page}{fb}  attempt {}/{}  {code}  {} ms{retry}",
+                    attempt.request.method,
+                    attempt.request.url_readable,
+                    attempt.attempt,
+                    attempt.of,
+                    attempt.duration_ms
+                ));
+            }
+            Event::StepFinished(s) => {
+                let text = match s.outcome {
+                    StepOutcome::Passed => self.paint("passed", "32"),
+                    StepOutcome::Failed => self.paint("FAILED", "31;1"),
+                    StepOutcome::Skipped => self.paint("skipped", "33"),
+                };
+                let why = s
+                    .failure
+                    .as_ref()
+                    .map(|f| f.message.clone())
+                    .or_else(|| s.skip_reason.clone())
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default();
+                self.line(&format!("  {} {text}{why}", s.id));
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Report stage: writing results.json, the errors file and the reports, atomically, every
+//! byte through the redactor.
+use std::io::Write;
+use std::path::Path;
+
+use crate::plan::Plan;
+use crate::record::RunRecord;
+use crate::secrets::Redactor;
+
+/// Writes a file via a temporary file and a rename, so a reader never sees half of it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+/// The errors file: every non-2xx answer and transport failure, with status, headers, body.
+pub fn errors_json(record: &RunRecord) -> serde_json::Value {
+    let mut errors = Vec::new();
+    for step in &record.steps {
+        for a in &step.attempts {
+            let bad = match &a.response {
+                Some(r) => !(200..300).contains(&r.status),
+                None => true,
+            };
+            if !bad {
+                continue;
+            }
+            errors.push(serde_json::json!({
+                "step": step.id,
+                "title": step.title,
+                "attempt": a.attempt,
+                "of": a.of,
+                "page": a.page,
+                "fallback": a.fallback,
+                "timestamp": a.started_at,
+                "method": a.request.method,
+                "url": a.request.url,
+                "code": a.code,
+                "status": a.response.as_ref().map(|r| r.status),
+                "headers": a.response.as_ref().map(|r| &r.headers),
+                "body": a.response.as_ref().map(|r| &r.body),
+                "transport_error": a.transport_error,
+                "duration_ms": a.duration_ms,
+            }));
+        }
+    }
+    serde_json::json!({
+        "scenario": record.scenario,
+        "started_at": record.started_at,
+        "count": errors.len(),
+        "errors": errors,
+    })
+}
+
+/// Writes results.json, the errors file and every report; returns the files written.
+/// A report that fails to render is replaced by a file saying why (the record is kept).
+pub fn write_run_files(
+    plan: &Plan,
+    record: &RunRecord,
+    redactor: &Redactor,
+    dir: &Path,
+) -> Result<Vec<String>, String> {
+    let mut written = Vec::new();
+    let mut put = |name: &str, text: String| -> Result<(), String> {
+        let safe = redactor.redact(&text);
+        write_atomic(&dir.join(name), safe.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))?;
+        written.push(name.to_string());
+        Ok(())
+    };
+    let json = serde_json::to_string_pretty(record).map_err(|e| e.to_string())?;
+    put("results.json", json + "\n")?;
+    let errors = serde_json::to_string_pretty(&errors_json(record)).map_err(|e| e.to_string())?;
+    put(&plan.scenario.report.errors_file, errors + "\n")?;
+    let ctx = crate::template::to_value(serde_json::json!({
+        "run": record,
+        "excerpt_chars": plan.scenario.report.excerpt_chars,
+        "errors_file": plan.scenario.report.errors_file,
+    }));
+    for (template, path) in &plan.reports {
+        let text = match plan.templates.render_named(template, &ctx) {
+            Ok(t) => t,
+            Err(e) => format!(
+                "# Report could not be rendered\n\n{}\n\nThe run record is in results.json.\n",
+                e.message
+            ),
+        };
+        put(path, text)?;
+    }
+    Ok(written)
+}

@@ -1,0 +1,15 @@
+//! Report stage: everything a run writes, rendered from the finished RunRecord only.
+mod console;
+mod files;
+mod filters;
+
+pub use console::Console;
+pub use files::{errors_json, write_atomic, write_run_files};
+pub use filters::register_filters;
+
+/// The built-in Markdown report template.
+pub const BUILTIN_MARKDOWN: &str = include_str!("../../templates/report.md.j2");
+/// The name scenarios use for it.
+pub const BUILTIN_MARKDOWN_NAME: &str = "builtin:markdown";
+/// The names a report template sees.
+pub const REPORT_ROOTS: &[&str] = &["run", "excerpt_chars", "errors_file"];

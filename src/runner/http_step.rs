@@ -1,0 +1,392 @@
+//! Run stage: one HTTP step's requests — rendering, retries, a walk over pages, and the
+//! fallback — with every request recorded as an `Attempt`.
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use minijinja::Value;
+
+use super::{Clock, Event, EventSink, RunContext, backoff_delay};
+use crate::assert::Observation;
+use crate::exec::{HttpClient, ResolvedRequest, parse_retry_after};
+use crate::plan::HttpPlan;
+use crate::record::{Attempt, RequestRecord, ResponseRecord, TransportError, TransportKind};
+use crate::scenario::{PageIn, RetryPolicy};
+use crate::template::Templates;
+
+/// What an HTTP step produced.
+pub struct HttpOutcome {
+    /// The final answer (last page, or the fallback's).
+    pub observation: Observation,
+    /// The rendered request (first page), for `steps.<id>.request`.
+    pub request: serde_json::Value,
+    /// The last transport failure when no answer came.
+    pub transport: Option<TransportError>,
+    /// A template or URL could not be rendered.
+    pub engine_error: Option<String>,
+    /// Pages fetched.
+    pub pages: u64,
+}
+
+/// A rendered request plus its JSON views.
+pub(crate) struct Rendered {
+    pub(crate) req: ResolvedRequest,
+    query_json: serde_json::Map<String, serde_json::Value>,
+    json: Option<serde_json::Value>,
+}
+
+pub(crate) fn render(plan: &HttpPlan, t: &Templates, ctx: &Value) -> Result<Rendered, String> {
+    let mut url = String::new();
+    for (i, part) in plan.url.iter().enumerate() {
+        let s = t.render_string(part, ctx).map_err(|e| e.message)?;
+        if i > 0 && url.ends_with('/') && s.starts_with('/') {
+            url.push_str(&s[1..]);
+        } else if i > 0 && !url.ends_with('/') && !s.starts_with('/') && !s.is_empty() {
+            url.push('/');
+            url.push_str(&s);
+        } else {
+            url.push_str(&s);
+        }
+    }
+    let mut query = Vec::new();
+    let mut query_json = serde_json::Map::new();
+    for (k, c) in &plan.query {
+        let v = c
+            .render(t, ctx)
+            .map_err(|e| format!("query `{k}`: {}", e.message))?;
+        if v.is_null() {
+            continue;
+        }
+        query.push((k.clone(), query_text(&v)));
+        query_json.insert(k.clone(), v);
+    }
+    let mut headers = Vec::new();
+    for (k, c) in &plan.headers {
+        headers.push((
+            k.clone(),
+            t.render_string(c, ctx)
+                .map_err(|e| format!("header `{k}`: {}", e.message))?,
+        ));
+    }
+    let json = match &plan.json {
+        Some(j) => Some(
+            j.render(t, ctx)
+                .map_err(|e| format!("json body: {}", e.message))?,
+        ),
+        None => None,
+    };
+    let body = match (&json, &plan.body) {
+        (Some(j), _) => {
+            if !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            {
+                headers.push(("Content-Type".into(), "application/json".into()));
+            }
+            Some(j.to_string())
+        }
+        (None, Some(b)) => Some(
+            t.render_string(b, ctx)
+                .map_err(|e| format!("body: {}", e.message))?,
+        ),
+        _ => None,
+    };
+    Ok(Rendered {
+        req: ResolvedRequest {
+            method: plan.method.clone(),
+            url,
+            query,
+            headers,
+            body,
+            timeout: plan.timeout,
+        },
+        query_json,
+        json,
+    })
+}
+
+/// A query value as sent: strings as they are, everything else as JSON.
+fn query_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn set_page(r: &mut Rendered, param: &str, place: PageIn, page: u64) {
+    match place {
+        PageIn::Query => {
+            let text = page.to_string();
+            match r.req.query.iter_mut().find(|(k, _)| k == param) {
+                Some(pair) => pair.1 = text,
+                None => r.req.query.push((param.to_string(), text)),
+            }
+        }
+        PageIn::Body => {
+            if let Some(serde_json::Value::Object(map)) = r.json.as_mut() {
+                map.insert(param.to_string(), serde_json::Value::from(page));
+                r.req.body = Some(serde_json::Value::Object(map.clone()).to_string());
+            }
+        }
+    }
+}
+
+/// Runs an HTTP step's requests.
+pub struct HttpRun<'a> {
+    /// The client.
+    pub client: &'a HttpClient,
+    /// Templates.
+    pub templates: &'a Templates,
+    /// The clock.
+    pub clock: &'a Clock,
+    /// Progress.
+    pub events: &'a dyn EventSink,
+    /// Step id for events.
+    pub step_id: &'a str,
+}
+
+type Answer = Result<(u16, BTreeMap<String, String>, String), TransportError>;
+
+impl HttpRun<'_> {
+    /// Runs the request (walking pages if asked), retrying as `policy` says.
+    pub async fn run(
+        &self,
+        plan: &HttpPlan,
+        policy: &RetryPolicy,
+        rc: &RunContext,
+        fallback: bool,
+        attempts: &mut Vec<Attempt>,
+    ) -> HttpOutcome {
+        let ctx = rc.value(&[]);
+        let mut out = HttpOutcome {
+            observation: Observation::default(),
+            request: serde_json::Value::Null,
+            transport: None,
+            engine_error: None,
+            pages: 0,
+        };
+        let mut rendered = match render(plan, self.templates, &ctx) {
+            Ok(r) => r,
+            Err(e) => {
+                out.engine_error = Some(e);
+                return out;
+            }
+        };
+        if let Err(e) = rendered.req.full_url() {
+            out.engine_error = Some(e);
+            return out;
+        }
+        out.request = serde_json::json!({
+            "method": rendered.req.method,
+            "url": rendered.req.url,
+            "query": rendered.query_json,
+            "json": rendered.json,
+            "body": rendered.req.body,
+        });
+        let mut items: Vec<serde_json::Value> = Vec::new();
+        let mut page = plan.paginate.as_ref().map(|p| p.start);
+        loop {
+            if let (Some(pg), Some(n)) = (&plan.paginate, page) {
+                set_page(&mut rendered, &pg.param, pg.place, n);
+            }
+            let answer = self
+                .send_with_retry(&rendered.req, policy, page, fallback, rc, attempts)
+                .await;
+            out.pages += 1;
+            match answer {
+                Err(t) => {
+                    out.transport = Some(t);
+                    out.observation = Observation::default();
+                    break;
+                }
+                Ok((status, headers, body)) => {
+                    let json = serde_json::from_str::<serde_json::Value>(&body)
+                        .ok()
+                        .map(Arc::new);
+                    let success = (200..300).contains(&status);
+                    out.observation = Observation {
+                        status: Some(status),
+                        headers,
+                        body: Arc::from(body),
+                        json,
+                        items: None,
+                    };
+                    let (Some(pg), Some(n)) = (&plan.paginate, page) else {
+                        break;
+                    };
+                    if !success {
+                        break;
+                    }
+                    if let (Some(q), Some(j)) = (&pg.collect, out.observation.json.as_deref()) {
+                        items.extend(crate::assert::select_all(q, j).into_iter().cloned());
+                    }
+                    let response = crate::template::to_value(serde_json::json!({
+                        "status": status,
+                        "headers": out.observation.headers,
+                        "json": out.observation.json.as_deref(),
+                    }));
+                    let pctx = rc.value(&[("response", response), ("page", Value::from(n))]);
+                    match self.templates.eval_bool(&pg.until, &pctx) {
+                        Ok(true) => break,
+                        Ok(false) => {}
+                        Err(e) => {
+                            out.engine_error = Some(format!("paginate.until: {}", e.message));
+                            break;
+                        }
+                    }
+                    if n + 1 - pg.start >= pg.max_pages {
+                        break;
+                    }
+                    page = Some(n + 1);
+                }
+            }
+        }
+        if plan.paginate.is_some() {
+            out.observation.items = Some(Arc::new(serde_json::Value::Array(items)));
+        }
+        out
+    }
+
+    async fn send_with_retry(
+        &self,
+        req: &ResolvedRequest,
+        policy: &RetryPolicy,
+        page: Option<u64>,
+        fallback: bool,
+        rc: &RunContext,
+        attempts: &mut Vec<Attempt>,
+    ) -> Answer {
+        let of = policy.attempts.max(1);
+        let mut n = 1;
+        loop {
+            let started = self.clock.now();
+            let exchange = crate::exec::HttpClient::send(self.client, req).await;
+            let retryable = match &exchange.result {
+                Err(t) => match t.kind {
+                    TransportKind::Timeout => policy.on_timeout,
+                    TransportKind::Connect => policy.on_connect_error,
+                    TransportKind::Other => false,
+                },
+                Ok((status, _, _)) => policy.on_status.contains(status),
+            };
+            let delay = (retryable && n < of).then(|| {
+                let server = match &exchange.result {
+                    Ok((_, h, _)) if policy.respect_retry_after => h
+                        .get("retry-after")
+                        .and_then(|v| parse_retry_after(v, self.clock.now())),
+                    _ => None,
+                };
+                server
+                    .map(|d| d.min(policy.backoff.max.0))
+                    .unwrap_or_else(|| backoff_delay(&policy.backoff, n))
+            });
+            let attempt = record_attempt(
+                req,
+                &exchange.result,
+                n,
+                of,
+                page,
+                fallback,
+                self.clock.format(started),
+                exchange.duration,
+                delay,
+                rc,
+            );
+            self.events.emit(Event::AttemptFinished {
+                id: self.step_id,
+                attempt: &attempt,
+            });
+            attempts.push(attempt);
+            match delay {
+                Some(d) => {
+                    tokio::time::sleep(d).await;
+                    n += 1;
+                }
+                None => return exchange.result,
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record_attempt(
+    req: &ResolvedRequest,
+    result: &Answer,
+    n: u32,
+    of: u32,
+    page: Option<u64>,
+    fallback: bool,
+    started_at: String,
+    duration: std::time::Duration,
+    delay: Option<std::time::Duration>,
+    rc: &RunContext,
+) -> Attempt {
+    let r = &rc.redactor;
+    let url = req
+        .full_url()
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| req.url.clone());
+    let request = RequestRecord {
+        method: req.method.clone(),
+        url_readable: r.redact(&readable_url(&url)),
+        url: r.redact(&url),
+        query: req
+            .query
+            .iter()
+            .map(|(k, v)| (k.clone(), r.redact(v)))
+            .collect(),
+        headers: req
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), r.redact(v)))
+            .collect(),
+        body: req.body.as_deref().map(|b| r.redact(b)),
+    };
+    let (response, transport_error, code) = match result {
+        Ok((status, headers, body)) => (
+            Some(ResponseRecord {
+                status: *status,
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), r.redact(v)))
+                    .collect(),
+                body: r.redact(body),
+            }),
+            None,
+            format!("{status:03}"),
+        ),
+        Err(t) => (
+            None,
+            Some(TransportError {
+                kind: t.kind,
+                message: r.redact(&t.message),
+            }),
+            "000".to_string(),
+        ),
+    };
+    Attempt {
+        attempt: n,
+        of,
+        page,
+        fallback,
+        started_at,
+        duration_ms: duration.as_millis() as u64,
+        request,
+        response,
+        transport_error,
+        code,
+        retry_after_ms: delay.map(|d| d.as_millis() as u64),
+    }
+}
+
+/// The URL with its query string percent-decoded (`+` as a space), for people to read.
+pub fn readable_url(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, query)) => {
+            let decoded = percent_encoding::percent_decode_str(&query.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned();
+            format!("{base}?{decoded}")
+        }
+        None => url.to_string(),
+    }
+}

@@ -1,0 +1,16 @@
+//! Run stage: for each selected step — when/needs → render → execute → assert → capture,
+//! retried as its policy says, every attempt kept.
+mod backoff;
+mod clock;
+mod context;
+mod describe;
+mod events;
+mod http_step;
+mod run;
+
+pub use backoff::backoff_delay;
+pub use clock::Clock;
+pub use context::RunContext;
+pub use describe::describe_plan;
+pub use events::{Event, EventSink};
+pub use run::{RunOptions, finish_record, run_plan};

@@ -1,0 +1,521 @@
+//! Run stage: the step loop — selection by tags, `when`/`needs`, execution, assertions,
+//! captures, artifacts — producing the RunRecord.
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use minijinja::Value;
+
+use super::http_step::{HttpOutcome, HttpRun};
+use super::{Event, EventSink, RunContext};
+use crate::assert::{CaptureKind, Observation, eval_check, select_all};
+use crate::exec::HttpClient;
+use crate::plan::{Plan, StepPlan};
+use crate::record::{
+    AssertionRecord, Failure, FailureClass, RunOutcome, RunRecord, StepOutcome, StepRecord,
+    Summary, TransportKind,
+};
+
+/// Choices from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Run only steps with one of these tags (all when empty).
+    pub tags: Vec<String>,
+    /// Skip steps with one of these tags.
+    pub skip_tags: Vec<String>,
+}
+
+fn skipped(step: &StepPlan, reason: String) -> StepRecord {
+    StepRecord {
+        id: step.id.clone(),
+        title: step.title.clone(),
+        description: None,
+        kind: "http".into(),
+        tags: step.tags.clone(),
+        outcome: StepOutcome::Skipped,
+        skip_reason: Some(reason),
+        failure: None,
+        started_at: None,
+        duration_ms: 0,
+        attempts: Vec::new(),
+        assertions: Vec::new(),
+        captures: BTreeMap::new(),
+        items_count: None,
+        notes: None,
+        used_fallback: false,
+        artifacts: Vec::new(),
+    }
+}
+
+fn selection_reason(step: &StepPlan, opts: &RunOptions) -> Option<String> {
+    if !opts.tags.is_empty() && !step.tags.iter().any(|t| opts.tags.contains(t)) {
+        return Some(format!("not selected by --tags {}", opts.tags.join(",")));
+    }
+    if let Some(t) = step.tags.iter().find(|t| opts.skip_tags.contains(t)) {
+        return Some(format!("tag `{t}` skipped by --skip-tags"));
+    }
+    None
+}
+
+fn is_empty_value(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Null => true,
+        serde_json::Value::String(s) => s.is_empty(),
+        serde_json::Value::Array(a) => a.is_empty(),
+        serde_json::Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+fn needs_reason(step: &StepPlan, done: &BTreeMap<String, StepRecord>) -> Option<String> {
+    for (sid, cap) in &step.needs {
+        let Some(rec) = done.get(sid) else {
+            return Some(format!("needs `{sid}`, which did not run"));
+        };
+        match cap {
+            None if rec.outcome != StepOutcome::Passed => {
+                let what = match rec.outcome {
+                    StepOutcome::Skipped => "was skipped",
+                    _ => "failed",
+                };
+                return Some(format!("needs `{sid}`, which {what}"));
+            }
+            Some(c) if rec.captures.get(c).is_none_or(is_empty_value) => {
+                return Some(format!("needs `{sid}.{c}`, which is empty"));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Runs every step of a plan; `out_dir` receives step artifacts.
+pub async fn run_plan(
+    plan: &Plan,
+    rc: &mut RunContext,
+    opts: &RunOptions,
+    client: &HttpClient,
+    events: &dyn EventSink,
+    out_dir: &Path,
+    interrupted: &tokio::sync::watch::Receiver<bool>,
+) -> (Vec<StepRecord>, bool) {
+    let mut records: Vec<StepRecord> = Vec::new();
+    let mut done: BTreeMap<String, StepRecord> = BTreeMap::new();
+    let mut stop_reason: Option<String> = None;
+    let mut was_interrupted = false;
+    let total = plan.steps.len();
+    for (index, step) in plan.steps.iter().enumerate() {
+        if *interrupted.borrow() && stop_reason.is_none() {
+            stop_reason = Some("the run was interrupted".into());
+            was_interrupted = true;
+        }
+        let pre = selection_reason(step, opts)
+            .or_else(|| stop_reason.clone())
+            .or_else(|| needs_reason(step, &done));
+        let record = match pre {
+            Some(reason) => skipped(step, reason),
+            None => {
+                events.emit(Event::StepStarted {
+                    index,
+                    total,
+                    id: &step.id,
+                    title: &step.title,
+                });
+                let mut interrupted = interrupted.clone();
+                tokio::select! {
+                    r = run_step(plan, step, rc, client, events, out_dir) => r,
+                    _ = interrupted.wait_for(|v| *v) => {
+                        was_interrupted = true;
+                        stop_reason = Some("the run was interrupted".into());
+                        let mut r = skipped(step, "interrupted while running".into());
+                        r.outcome = StepOutcome::Failed;
+                        r.failure = Some(Failure { class: FailureClass::Engine, message: "interrupted (Ctrl-C)".into() });
+                        r
+                    }
+                }
+            }
+        };
+        if record.outcome != StepOutcome::Skipped || record.skip_reason.is_some() {
+            events.emit(Event::StepFinished(&record));
+        }
+        if record.outcome == StepOutcome::Failed && step.critical && stop_reason.is_none() {
+            stop_reason = Some(format!("critical step `{}` failed", step.id));
+        }
+        rc.steps
+            .entry(step.id.clone())
+            .or_insert_with(|| step_view(&record, None));
+        done.insert(step.id.clone(), record.clone());
+        records.push(record);
+    }
+    (records, was_interrupted)
+}
+
+fn step_view(record: &StepRecord, http: Option<&HttpOutcome>) -> Value {
+    let response = http.map(|h| {
+        serde_json::json!({
+            "status": h.observation.status,
+            "headers": h.observation.headers,
+            "json": h.observation.json.as_deref(),
+            "body": &*h.observation.body,
+        })
+    });
+    crate::template::to_value(serde_json::json!({
+        "id": record.id,
+        "outcome": record.outcome,
+        "passed": record.outcome == StepOutcome::Passed,
+        "failed": record.outcome == StepOutcome::Failed,
+        "skipped": record.outcome == StepOutcome::Skipped,
+        "status": http.and_then(|h| h.observation.status),
+        "code": record.attempts.last().map(|a| a.code.clone()),
+        "captures": record.captures,
+        "response": response,
+        "json": http.and_then(|h| h.observation.json.as_deref()),
+        "request": http.map(|h| &h.request),
+        "items": http.and_then(|h| h.observation.items.as_deref()),
+        "attempts": record.attempts.len(),
+        "used_fallback": record.used_fallback,
+    }))
+}
+
+async fn run_step(
+    plan: &Plan,
+    step: &StepPlan,
+    rc: &mut RunContext,
+    client: &HttpClient,
+    events: &dyn EventSink,
+    out_dir: &Path,
+) -> StepRecord {
+    let t = &plan.templates;
+    let started = Instant::now();
+    let mut record = skipped(step, String::new());
+    record.skip_reason = None;
+    record.started_at = Some(rc.clock.now_text());
+    record.description = plan
+        .scenario
+        .steps
+        .iter()
+        .find(|s| s.id == step.id)
+        .and_then(|s| s.description.clone());
+    if let Some((when, src)) = &step.when {
+        match t.eval_bool(when, &rc.value(&[])) {
+            Ok(true) => {}
+            Ok(false) => {
+                record.skip_reason = Some(format!("`when: {src}` is false"));
+                return record;
+            }
+            Err(e) => {
+                record.outcome = StepOutcome::Failed;
+                record.failure = Some(Failure {
+                    class: FailureClass::Engine,
+                    message: format!("when: {}", e.message),
+                });
+                return record;
+            }
+        }
+    }
+    let runner = HttpRun {
+        client,
+        templates: t,
+        clock: &rc.clock,
+        events,
+        step_id: &step.id,
+    };
+    let mut attempts = Vec::new();
+    let mut outcome = runner
+        .run(&step.http, &step.retry, rc, false, &mut attempts)
+        .await;
+    let primary_failed = outcome.engine_error.is_none()
+        && !outcome
+            .observation
+            .status
+            .is_some_and(|s| (200..300).contains(&s));
+    if primary_failed {
+        if let Some(fb) = &step.fallback {
+            let mut fb_outcome = runner.run(fb, &step.retry, rc, true, &mut attempts).await;
+            record.used_fallback = true;
+            // Later steps compare against the request the step was written for.
+            fb_outcome.request = std::mem::take(&mut outcome.request);
+            outcome = fb_outcome;
+        }
+    }
+    record.attempts = attempts;
+    record.items_count = outcome
+        .observation
+        .items
+        .as_deref()
+        .and_then(|i| i.as_array())
+        .map(Vec::len);
+    if let Some(e) = &outcome.engine_error {
+        record.outcome = StepOutcome::Failed;
+        record.failure = Some(Failure {
+            class: FailureClass::Engine,
+            message: rc.redactor.redact(e),
+        });
+        record.duration_ms = started.elapsed().as_millis() as u64;
+        return record;
+    }
+    let response = crate::template::to_value(serde_json::json!({
+        "status": outcome.observation.status,
+        "headers": outcome.observation.headers,
+        "json": outcome.observation.json.as_deref(),
+    }));
+    let ctx = rc.value(&[
+        ("response", response),
+        ("request", crate::template::to_value(&outcome.request)),
+    ]);
+    let obs = &outcome.observation;
+    let mut assertions: Vec<AssertionRecord> = step
+        .checks
+        .iter()
+        .map(|c| eval_check(c, obs, t, &ctx))
+        .collect();
+    if !step
+        .checks
+        .iter()
+        .any(|c| matches!(c.subject, crate::assert::Subject::Status))
+    {
+        assertions.insert(0, implicit_status(obs));
+    }
+    for a in &mut assertions {
+        a.expected = rc.redactor.redact(&a.expected);
+        a.actual = rc.redactor.redact(&a.actual);
+        a.message = a.message.as_deref().map(|m| rc.redactor.redact(m));
+    }
+    let hard_failure = assertions.iter().any(|a| !a.passed && !a.soft);
+    record.failure = if let Some(tr) = &outcome.transport {
+        let what = match tr.kind {
+            TransportKind::Timeout => "did not answer in time",
+            TransportKind::Connect => "could not be reached or dropped the connection",
+            TransportKind::Other => "failed at the transport level",
+        };
+        Some(Failure {
+            class: FailureClass::NoResponse,
+            message: format!(
+                "the server {what} ({} requests): {}",
+                record.attempts.len(),
+                rc.redactor.redact(&tr.message)
+            ),
+        })
+    } else if hard_failure {
+        let status = obs.status.unwrap_or(0);
+        let first = assertions
+            .iter()
+            .find(|a| !a.passed && !a.soft)
+            .map(|a| {
+                format!(
+                    "{}: expected {}, got {}",
+                    a.description, a.expected, a.actual
+                )
+            })
+            .unwrap_or_default();
+        Some(match status {
+            500..=599 => Failure {
+                class: FailureClass::ServerError,
+                message: format!("the server answered {status}; {first}"),
+            },
+            400..=499 => Failure {
+                class: FailureClass::Rejected,
+                message: format!("the server rejected the request with {status}; {first}"),
+            },
+            _ => Failure {
+                class: FailureClass::Assertion,
+                message: first,
+            },
+        })
+    } else {
+        None
+    };
+    if record.used_fallback {
+        if let (Some(f), Some(first)) = (
+            record.failure.as_mut(),
+            record.attempts.iter().rfind(|a| !a.fallback),
+        ) {
+            f.message = format!(
+                "{} {} answered {}, then the fallback: {}",
+                first.request.method, first.request.url, first.code, f.message
+            );
+        }
+    }
+    record.outcome = if record.failure.is_some() {
+        StepOutcome::Failed
+    } else {
+        StepOutcome::Passed
+    };
+    record.assertions = assertions;
+    for cap in &step.captures {
+        let value = capture(cap, obs, t, &ctx);
+        let mut value = match value {
+            Ok(v) => v,
+            Err(e) => {
+                record.assertions.push(AssertionRecord {
+                    description: format!("capture {}", cap.name),
+                    passed: false,
+                    soft: true,
+                    expected: "a value".into(),
+                    actual: "error".into(),
+                    message: Some(rc.redactor.redact(&e)),
+                });
+                serde_json::Value::Null
+            }
+        };
+        rc.redactor.redact_json(&mut value);
+        record.captures.insert(cap.name.clone(), value);
+    }
+    let view = step_view(&record, Some(&outcome));
+    let sctx = rc.value(&[
+        ("step", view),
+        (
+            "response",
+            crate::template::to_value(
+                serde_json::json!({"status": obs.status, "json": obs.json.as_deref()}),
+            ),
+        ),
+    ]);
+    if let Some(n) = &step.notes {
+        record.notes = Some(match t.render_string(n, &sctx) {
+            Ok(s) => rc.redactor.redact(&s),
+            Err(e) => format!("(notes could not be rendered: {})", e.message),
+        });
+    }
+    for (name, content) in &step.artifacts {
+        let text = match t.render_string(content, &sctx) {
+            Ok(s) => s,
+            Err(e) => format!("artifact could not be rendered: {}\n", e.message),
+        };
+        if crate::report::write_atomic(&out_dir.join(name), rc.redactor.redact(&text).as_bytes())
+            .is_ok()
+        {
+            record.artifacts.push(name.clone());
+        }
+    }
+    record.duration_ms = started.elapsed().as_millis() as u64;
+    rc.steps
+        .insert(step.id.clone(), step_view(&record, Some(&outcome)));
+    record
+}
+
+fn implicit_status(obs: &Observation) -> AssertionRecord {
+    let actual = obs
+        .status
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "no answer (000)".into());
+    AssertionRecord {
+        description: "status".into(),
+        passed: obs.status.is_some_and(|s| (200..300).contains(&s)),
+        soft: false,
+        expected: "2xx".into(),
+        actual,
+        message: None,
+    }
+}
+
+fn capture(
+    cap: &crate::assert::CapturePlan,
+    obs: &Observation,
+    t: &crate::template::Templates,
+    ctx: &Value,
+) -> Result<serde_json::Value, String> {
+    let pick = |vals: Vec<&serde_json::Value>| -> serde_json::Value {
+        if cap.all {
+            serde_json::Value::Array(vals.into_iter().cloned().collect())
+        } else {
+            vals.into_iter()
+                .next()
+                .cloned()
+                .unwrap_or(serde_json::Value::Null)
+        }
+    };
+    Ok(match &cap.kind {
+        CaptureKind::JsonPath(q) => pick(
+            obs.json
+                .as_deref()
+                .map(|j| select_all(q, j))
+                .unwrap_or_default(),
+        ),
+        CaptureKind::Items(q) => pick(
+            obs.items
+                .as_deref()
+                .map(|j| select_all(q, j))
+                .unwrap_or_default(),
+        ),
+        CaptureKind::Header(h) => obs
+            .headers
+            .get(h)
+            .map(|v| serde_json::Value::String(v.clone()))
+            .unwrap_or_default(),
+        CaptureKind::Expr(c) => t.eval_json(c, ctx).map_err(|e| e.message)?,
+    })
+}
+
+/// Builds the finished record.
+#[allow(clippy::too_many_arguments)]
+pub fn finish_record(
+    plan: &Plan,
+    file: &str,
+    rc: &RunContext,
+    opts: &RunOptions,
+    steps: Vec<StepRecord>,
+    interrupted: bool,
+    started: Instant,
+    artifacts: Vec<String>,
+) -> RunRecord {
+    let mut summary = Summary::default();
+    for s in &steps {
+        match s.outcome {
+            StepOutcome::Passed => summary.passed += 1,
+            StepOutcome::Failed => summary.failed += 1,
+            StepOutcome::Skipped => summary.skipped += 1,
+        }
+        summary.warnings += s.assertions.iter().filter(|a| a.soft && !a.passed).count();
+        summary.requests += s.attempts.len();
+    }
+    let outcome = if interrupted {
+        RunOutcome::Interrupted
+    } else if summary.failed > 0 {
+        RunOutcome::Failed
+    } else {
+        RunOutcome::Passed
+    };
+    let exit_code = match outcome {
+        RunOutcome::Passed => 0,
+        RunOutcome::Failed => 1,
+        RunOutcome::Interrupted => 130,
+    };
+    let mut vars = rc.vars.clone();
+    for (name, v) in vars.iter_mut() {
+        if plan.scenario.secrets.contains(name) {
+            *v = serde_json::Value::String(crate::secrets::MASK.into());
+        }
+        rc.redactor.redact_json(v);
+    }
+    let env = rc
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), rc.redactor.redact(v)))
+        .collect();
+    RunRecord {
+        record_version: 1,
+        qtscen_version: env!("CARGO_PKG_VERSION").into(),
+        scenario: plan.scenario.name.clone(),
+        scenario_file: file.into(),
+        description: plan.scenario.description.clone(),
+        title: plan
+            .scenario
+            .report
+            .title
+            .clone()
+            .unwrap_or_else(|| plan.scenario.name.clone()),
+        started_at: rc.clock.format(rc.clock.start()),
+        finished_at: rc.clock.now_text(),
+        duration_ms: started.elapsed().as_millis() as u64,
+        outcome,
+        exit_code,
+        tags: opts.tags.clone(),
+        skip_tags: opts.skip_tags.clone(),
+        vars,
+        env,
+        steps,
+        summary,
+        artifacts,
+    }
+}

@@ -1,0 +1,16 @@
+//! Load stage: the scenario format as written (`*Spec` types), deserialised by serde_yaml.
+mod assertion;
+mod duration;
+mod http;
+mod report;
+mod retry;
+mod root;
+mod step;
+
+pub use assertion::{AssertionSpec, CaptureSpec, Predicate, Quantifier};
+pub use duration::DurationSpec;
+pub use http::{FallbackSpec, HttpDefaults, HttpSpec, PageIn, PaginateSpec};
+pub use report::{ReportOutput, ReportSpec};
+pub use retry::{BackoffKind, BackoffSpec, RetryPolicy};
+pub use root::{Defaults, EnvSpec, Scenario};
+pub use step::Step;

@@ -1,0 +1,71 @@
+//! Load stage: the top of a scenario file.
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{HttpDefaults, ReportSpec, RetryPolicy, Step};
+
+/// A scenario: one YAML file that turns a runbook into steps.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Format version; only `1` exists.
+    #[serde(default = "one")]
+    pub version: u32,
+    /// Short name; used for the default output folder `runs/<name>/<timestamp>/`.
+    pub name: String,
+    /// What the scenario proves, shown at the top of the report.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Environment: dotenv files, required and default variables.
+    #[serde(default)]
+    pub env: EnvSpec,
+    /// Names of env variables or vars whose values must never be printed. Env names
+    /// containing TOKEN, PASSWORD, SECRET or KEY are secrets without being listed.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Variables, rendered in order once at the start of the run (each may use the ones
+    /// above it, `env` and `now()`). Strings are templates.
+    #[serde(default)]
+    pub vars: IndexMap<String, serde_json::Value>,
+    /// Settings every step of a kind starts from.
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// The report's templates and output file names.
+    #[serde(default)]
+    pub report: ReportSpec,
+    /// The steps, run in order.
+    pub steps: Vec<Step>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Where the environment comes from.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvSpec {
+    /// Dotenv files, relative to the scenario file; `--env-file` adds more.
+    /// A path starting with `?` is optional.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// Variables that must be set (and not empty) before anything runs.
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// Values used when neither the env files nor the process environment set them.
+    #[serde(default)]
+    pub defaults: IndexMap<String, String>,
+}
+
+/// Defaults per step kind.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// Defaults of every `http` step.
+    #[serde(default)]
+    pub http: HttpDefaults,
+    /// The retry policy of every step that names none (HTTP default: no retries).
+    #[serde(default)]
+    pub retry: Option<RetryPolicy>,
+}

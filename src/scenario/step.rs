@@ -1,0 +1,61 @@
+//! Load stage: one step as written; exactly one action field (`http`, …) is set.
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{AssertionSpec, CaptureSpec, FallbackSpec, HttpSpec, RetryPolicy};
+
+/// One step of a scenario.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Unique id: letters, digits and `_`; later steps refer to `steps.<id>`.
+    pub id: String,
+    /// Human title shown in the console and the report (e.g. the runbook's number).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Longer explanation for the report.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Tags for `--tags` / `--skip-tags`.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// A template expression; the step is skipped (with the reason) when it is false.
+    #[serde(default)]
+    pub when: Option<String>,
+    /// Step ids (`orders`) that must have passed, or captures (`orders.fresh_id`) that
+    /// must be non-empty; otherwise the step is skipped with the reason.
+    #[serde(default)]
+    pub needs: Vec<String>,
+    /// Stop the whole run when this step fails (default: record and go on).
+    #[serde(default)]
+    pub critical: bool,
+    /// An HTTP request (or a walk over pages).
+    #[serde(default)]
+    pub http: Option<HttpSpec>,
+    /// Retry policy; default `defaults.retry`.
+    #[serde(default)]
+    pub retry: Option<RetryPolicy>,
+    /// What must hold for the step to pass. Default for HTTP: status is 2xx.
+    #[serde(default)]
+    pub assert: Vec<AssertionSpec>,
+    /// Values kept for later steps as `steps.<id>.captures.<name>`.
+    #[serde(default)]
+    pub capture: IndexMap<String, CaptureSpec>,
+    /// Another request to try when this one fails (e.g. the POST fallback).
+    #[serde(default)]
+    pub fallback: Option<FallbackSpec>,
+    /// Files written into the run folder after the step: name → template.
+    #[serde(default)]
+    pub artifacts: IndexMap<String, String>,
+    /// A template shown in the report's notes column for this step.
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+impl Step {
+    /// The kind of action the step performs, if exactly one is set.
+    pub fn kind(&self) -> Option<&'static str> {
+        self.http.as_ref().map(|_| "http")
+    }
+}

@@ -1,0 +1,506 @@
+//! A source map for YAML text: from a [`YamlPath`] to where its key and value are.
+
+use std::collections::HashMap;
+
+use super::diag::{Diagnostic, Severity};
+use super::map_build;
+use super::path::YamlPath;
+use super::span::Span;
+
+/// A YAML syntax error with the position the scanner reported.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message} at line {}, column {}", span.line, span.col)]
+pub struct SyntaxError {
+    /// The scanner's message, e.g. `mapping values are not allowed in this context`.
+    pub message: String,
+    /// Where the error was detected (1-based).
+    pub span: Span,
+}
+
+impl SyntaxError {
+    /// An error diagnostic for this syntax error, optionally naming the file.
+    pub fn to_diagnostic(&self, file: Option<&str>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            message: format!("invalid YAML: {}", self.message),
+            file: file.map(str::to_owned),
+            span: Some(self.span),
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+}
+
+/// What the map knows about one node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NodeInfo {
+    /// The value: a scalar token, an alias token, or the start of a collection.
+    pub(crate) value: Span,
+    /// The key token, for values of mapping entries.
+    pub(crate) key: Option<Span>,
+    /// The keys in source order, for mappings; `None` for other nodes.
+    pub(crate) keys: Option<Vec<String>>,
+}
+
+/// Where each node of the first YAML document of a text is.
+///
+/// Value spans: scalars cover their token on its first line (quotes
+/// included; block scalars `|`/`>` cover their first content line, as
+/// yaml-rust2 reports them there); aliases cover the
+/// `*name` token; block collections are a one-character span at their start
+/// (the first key or the first `-`); flow collections written on one line
+/// cover `{...}`/`[...]`, otherwise their opening bracket. An implicit null
+/// (`key:` with nothing after it) points at its key. Only scalar keys are
+/// indexed; nodes under complex keys, aliases and duplicate keys are not.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceMap {
+    nodes: HashMap<YamlPath, NodeInfo>,
+}
+
+impl SourceMap {
+    /// Parses `text` and records the spans of the first document's nodes.
+    ///
+    /// An empty text (or one with only comments) gives an empty map. Later
+    /// documents are not parsed.
+    pub fn build(text: &str) -> Result<SourceMap, SyntaxError> {
+        map_build::build(text).map(|nodes| SourceMap { nodes })
+    }
+
+    /// The span of the value at `path`.
+    pub fn value(&self, path: &YamlPath) -> Option<Span> {
+        self.nodes.get(path).map(|n| n.value)
+    }
+
+    /// The span of the key whose value is at `path` (mapping entries only).
+    pub fn key(&self, path: &YamlPath) -> Option<Span> {
+        self.nodes.get(path).and_then(|n| n.key)
+    }
+
+    /// The key span at `path` if it is a mapping entry, else its value span.
+    pub fn key_or_value(&self, path: &YamlPath) -> Option<Span> {
+        self.nodes.get(path).map(|n| n.key.unwrap_or(n.value))
+    }
+
+    /// The value span of `path`, or of its closest ancestor that exists.
+    ///
+    /// Meant for errors about missing fields. `None` only when the map is
+    /// empty (no document).
+    pub fn nearest(&self, path: &YamlPath) -> Option<Span> {
+        let mut current = path.clone();
+        loop {
+            if let Some(node) = self.nodes.get(&current) {
+                return Some(node.value);
+            }
+            current.pop()?;
+        }
+    }
+
+    /// The keys of the mapping at `path`, in source order; empty if `path`
+    /// is not a mapping.
+    pub fn keys_of(&self, path: &YamlPath) -> Vec<String> {
+        self.nodes
+            .get(path)
+            .and_then(|n| n.keys.clone())
+            .unwrap_or_default()
+    }
+
+    /// True if a node exists at `path`.
+    pub fn contains(&self, path: &YamlPath) -> bool {
+        self.nodes.contains_key(path)
+    }
+
+    /// True if no document was found.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::file::SourceFile;
+    use crate::source::path::PathSeg;
+
+    fn p(s: &str) -> YamlPath {
+        YamlPath::parse(s).unwrap()
+    }
+
+    fn sp(line: usize, col: usize, len: usize) -> Option<Span> {
+        Some(Span::new(line, col, len))
+    }
+
+    fn map(text: &str) -> SourceMap {
+        SourceMap::build(text).unwrap()
+    }
+
+    /// The text a span underlines, for readable assertions.
+    fn under(text: &str, span: Option<Span>) -> String {
+        let span = span.unwrap();
+        let file = SourceFile::new("t", text);
+        let line = file.line(span.line).unwrap();
+        line.chars().skip(span.col - 1).take(span.len).collect()
+    }
+
+    const SCENARIO: &str = "\
+name: prod smoke   # comment
+steps:
+  - name: list
+    http:
+      method: GET
+      path: \"/api/v1/orders\"
+      query:
+        where: 'status = ''paid'''
+  - name: second
+    http: {method: POST, path: /x, headers: {X-Api.Key: k}}
+";
+
+    #[test]
+    fn block_nested_values_and_keys() {
+        let m = map(SCENARIO);
+        assert_eq!(m.value(&p("")), sp(1, 1, 1));
+        assert_eq!(m.value(&p("name")), sp(1, 7, 10));
+        assert_eq!(m.key(&p("name")), sp(1, 1, 4));
+        assert_eq!(m.value(&p("steps")), sp(3, 3, 1));
+        assert_eq!(m.key(&p("steps")), sp(2, 1, 5));
+        assert_eq!(m.value(&p("steps[0]")), sp(3, 5, 1));
+        assert_eq!(m.key(&p("steps[0]")), None);
+        assert_eq!(m.value(&p("steps[0].http")), sp(5, 7, 1));
+        assert_eq!(m.key(&p("steps[0].http")), sp(4, 5, 4));
+        assert_eq!(m.value(&p("steps[0].http.method")), sp(5, 15, 3));
+        assert_eq!(m.key(&p("steps[0].http.method")), sp(5, 7, 6));
+        assert_eq!(
+            under(SCENARIO, m.value(&p("steps[0].http.path"))),
+            "\"/api/v1/orders\""
+        );
+        let where_ = p("steps[0].http.query.where");
+        assert_eq!(under(SCENARIO, m.value(&where_)), "'status = ''paid'''");
+        assert_eq!(under(SCENARIO, m.key(&where_)), "where");
+        assert_eq!(m.key_or_value(&where_), m.key(&where_));
+        assert_eq!(m.key_or_value(&p("steps[1]")), m.value(&p("steps[1]")));
+    }
+
+    #[test]
+    fn flow_style() {
+        let m = map(SCENARIO);
+        let http = p("steps[1].http");
+        assert_eq!(
+            under(SCENARIO, m.value(&http)),
+            "{method: POST, path: /x, headers: {X-Api.Key: k}}"
+        );
+        assert_eq!(under(SCENARIO, m.value(&http.child_key("method"))), "POST");
+        assert_eq!(under(SCENARIO, m.key(&http.child_key("path"))), "path");
+        let api_key = p(r#"steps[1].http.headers["X-Api.Key"]"#);
+        assert_eq!(under(SCENARIO, m.key(&api_key)), "X-Api.Key");
+        assert_eq!(under(SCENARIO, m.value(&api_key)), "k");
+        assert_eq!(m.keys_of(&http), ["method", "path", "headers"]);
+
+        let text = "a: [1, 'two', [3, 4], {k: v}]\nb: [\n  x,\n  y\n]\nc: [p: 1]\n";
+        let m = map(text);
+        assert_eq!(under(text, m.value(&p("a"))), "[1, 'two', [3, 4], {k: v}]");
+        assert_eq!(under(text, m.value(&p("a[1]"))), "'two'");
+        assert_eq!(under(text, m.value(&p("a[2]"))), "[3, 4]");
+        assert_eq!(under(text, m.value(&p("a[2][1]"))), "4");
+        assert_eq!(under(text, m.value(&p("a[3].k"))), "v");
+        assert_eq!(m.value(&p("b")), sp(2, 4, 1));
+        assert_eq!(m.value(&p("b[1]")), sp(4, 3, 1));
+        assert_eq!(m.value(&p("c[0]")), sp(6, 5, 1));
+        assert_eq!(m.key(&p("c[0].p")), sp(6, 5, 1));
+        assert_eq!(m.value(&p("c[0].p")), sp(6, 8, 1));
+    }
+
+    #[test]
+    fn sequence_indices() {
+        let text = "list:\n- a\n-\n- - x\n  -\n  - y\n-   # empty\n- last\n";
+        let m = map(text);
+        assert_eq!(m.value(&p("list")), sp(2, 1, 1));
+        assert_eq!(m.value(&p("list[0]")), sp(2, 3, 1));
+        assert_eq!(m.value(&p("list[1]")), sp(3, 1, 1));
+        assert_eq!(m.value(&p("list[2]")), sp(4, 3, 1));
+        assert_eq!(m.value(&p("list[2][0]")), sp(4, 5, 1));
+        assert_eq!(m.value(&p("list[2][1]")), sp(5, 3, 1));
+        assert_eq!(m.value(&p("list[2][2]")), sp(6, 5, 1));
+        assert_eq!(m.value(&p("list[3]")), sp(7, 1, 1));
+        assert_eq!(m.value(&p("list[4]")), sp(8, 3, 4));
+        assert_eq!(m.value(&p("list[5]")), None);
+        // Last entry empty, no trailing newline.
+        let m = map("- a\n-");
+        assert_eq!(m.value(&p("[1]")), sp(2, 1, 1));
+    }
+
+    #[test]
+    fn multi_line_strings() {
+        let text = "a: |\n  first line\n  second\nb: >-\n  folded\n  text\nc: |\nd: \"multi\n  line\"\ne: plain\n  continued\nf: |+\n\n  after blank\n";
+        let m = map(text);
+        assert_eq!(m.value(&p("a")), sp(2, 3, 10));
+        assert_eq!(m.key(&p("a")), sp(1, 1, 1));
+        assert_eq!(m.value(&p("b")), sp(5, 3, 6));
+        // Empty block scalar: points at its key.
+        assert_eq!(m.value(&p("c")), sp(7, 1, 1));
+        assert_eq!(under(text, m.value(&p("d"))), "\"multi");
+        assert_eq!(under(text, m.value(&p("e"))), "plain");
+        assert_eq!(under(text, m.value(&p("f"))), "after blank");
+        assert_eq!(m.keys_of(&p("")), ["a", "b", "c", "d", "e", "f"]);
+    }
+
+    #[test]
+    fn implicit_nulls_point_at_the_key() {
+        let text = "a:\nb: 1\nc:   # nothing\n";
+        let m = map(text);
+        assert_eq!(m.value(&p("a")), sp(1, 1, 1));
+        assert_eq!(m.value(&p("c")), sp(3, 1, 1));
+        assert_eq!(m.value(&p("b")), sp(2, 4, 1));
+    }
+
+    #[test]
+    fn nearest_and_keys_of() {
+        let m = map(SCENARIO);
+        let http = p("steps[0].http");
+        assert_eq!(m.nearest(&http.child_key("body")), m.value(&http));
+        assert_eq!(m.nearest(&p("steps[7].http.x")), m.value(&p("steps")));
+        assert_eq!(m.nearest(&p("nope.deeper")), m.value(&p("")));
+        assert_eq!(m.nearest(&http), m.value(&http));
+        assert_eq!(m.keys_of(&http), ["method", "path", "query"]);
+        assert_eq!(m.keys_of(&p("steps")), Vec::<String>::new());
+        assert_eq!(m.keys_of(&p("missing")), Vec::<String>::new());
+        assert!(m.contains(&http) && !m.contains(&p("steps[2]")));
+        assert_eq!(SourceMap::default().nearest(&http), None);
+    }
+
+    #[test]
+    fn anchors_aliases_and_tags() {
+        let text = "base: &b\n  method: GET\nuse: *b\nlist: [*b, &v !!str 5]\nmerged:\n  <<: *b\n  path: /x\n";
+        let m = map(text);
+        assert_eq!(m.value(&p("base")), sp(2, 3, 1));
+        assert_eq!(under(text, m.value(&p("use"))), "*b");
+        assert_eq!(m.value(&p("use.method")), None);
+        assert_eq!(m.nearest(&p("use.method")), m.value(&p("use")));
+        assert_eq!(under(text, m.value(&p("list[0]"))), "*b");
+        assert_eq!(under(text, m.value(&p("list[1]"))), "5");
+        assert_eq!(under(text, m.value(&p(r#"merged["<<"]"#))), "*b");
+        assert_eq!(m.keys_of(&p("merged")), ["<<", "path"]);
+    }
+
+    #[test]
+    fn unicode_tabs_and_crlf() {
+        let text = "имя: \"Привет, мир\"\r\nключ:\r\n  вложенный: значение\r\nt:\t1\r\n";
+        let m = map(text);
+        assert_eq!(m.value(&p("имя")), sp(1, 6, 13));
+        assert_eq!(m.key(&p("ключ.вложенный")), sp(3, 3, 9));
+        assert_eq!(m.value(&p("ключ.вложенный")), sp(3, 14, 8));
+        assert_eq!(m.value(&p("t")), sp(4, 4, 1));
+    }
+
+    #[test]
+    fn documents_and_odd_inputs() {
+        assert!(map("").is_empty());
+        assert!(map("# only a comment\n").is_empty());
+        assert!(map("\n\n   \n").is_empty());
+        let m = map("---\na: 1\n...\n---\nb: 2\n");
+        assert_eq!(m.value(&p("a")), sp(2, 4, 1));
+        assert_eq!(m.value(&p("b")), None);
+        assert_eq!(m.keys_of(&p("")), ["a"]);
+        // A syntax error in a later document is not looked at.
+        assert!(SourceMap::build("a: 1\n---\n[oops\n").is_ok());
+        let m = map("just a scalar");
+        assert_eq!(m.value(&p("")), sp(1, 1, 13));
+        let m = map("--- !tag\n- x\n");
+        assert_eq!(m.value(&p("[0]")), sp(2, 3, 1));
+    }
+
+    #[test]
+    fn complex_and_duplicate_keys() {
+        let text = "? [a, b]\n: v\n? {k: 1}\n: {inner: 2}\nd: 1\nd: {x: 2}\n";
+        let m = map(text);
+        assert_eq!(m.keys_of(&p("")), ["d"]);
+        assert_eq!(m.value(&p("d")), sp(5, 4, 1));
+        assert_eq!(m.value(&p("d.x")), None);
+        assert_eq!(m.value(&p("inner")), None);
+        assert_eq!(m.value(&p("k")), None);
+    }
+
+    #[test]
+    fn syntax_errors() {
+        let bad_indent = "steps:\n  - name: a\n   http: x\n";
+        let err = SourceMap::build(bad_indent).unwrap_err();
+        assert_eq!(err.span.line, 3, "{err:?}");
+        assert!(!err.message.is_empty());
+
+        let err = SourceMap::build("a: b: c\n").unwrap_err();
+        assert_eq!(err.span, Span::new(1, 5, 1), "{err:?}");
+
+        // Unclosed flow sequence at end of input: after the last character.
+        let err = SourceMap::build("a: [1, 2\n\n").unwrap_err();
+        assert_eq!(err.span.line, 1, "{err:?}");
+        // Unterminated quote: at the opening quote.
+        let err = SourceMap::build("a: \"open\n").unwrap_err();
+        assert_eq!(err.span, Span::new(1, 4, 1), "{err:?}");
+
+        let err = SourceMap::build("a: *nope\n").unwrap_err();
+        assert_eq!(err.span.line, 1, "{err:?}");
+
+        let err = SourceMap::build("list:\n  - a\n  b: c\n").unwrap_err();
+        assert_eq!(err.span.line, 3, "{err:?}");
+        let diag = err.to_diagnostic(Some("f.yaml"));
+        assert_eq!(diag.span, Some(err.span));
+        assert!(diag.message.starts_with("invalid YAML: "));
+        assert!(err.to_string().contains("line 3"));
+
+        // yaml-rust2 rejects tab indentation (libyaml too); the map is lenient
+        // (serde_yaml reports it) and keeps character positions.
+        let m = map("a:\n\t- b\n");
+        assert_eq!(m.value(&p("a[0]")), sp(2, 4, 1));
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        // Within yaml-rust2's own recursion limit: recorded down to MAX_DEPTH.
+        let text = "[".repeat(200) + &"]".repeat(200);
+        let m = map(&text);
+        assert!(m.nodes.len() <= 130, "{}", m.nodes.len());
+        let deep: YamlPath = std::iter::repeat_n(PathSeg::Index(0), 199).collect();
+        assert_eq!(m.nearest(&deep).map(|s| s.line), Some(1));
+        // Far beyond it: an error, not a crash.
+        for text in [
+            "[".repeat(2000) + &"]".repeat(2000),
+            "- ".repeat(2000) + "x",
+            (0..1000)
+                .map(|i| format!("{}k:\n", " ".repeat(i)))
+                .collect(),
+        ] {
+            let _ = SourceMap::build(&text);
+        }
+    }
+
+    #[test]
+    fn many_keys_and_duplicates_in_keys_of() {
+        let text: String = (0..3000)
+            .map(|i| format!("k{i}: {i}\nk{i}: again\n"))
+            .collect();
+        let m = map(&text);
+        assert_eq!(m.keys_of(&p("")).len(), 3000);
+        assert_eq!(m.value(&p("k7")), sp(15, 5, 1));
+    }
+
+    /// Every recorded span must land inside the text.
+    fn check_spans(text: &str, m: &SourceMap) {
+        let file = SourceFile::new("t", text);
+        for (path, node) in &m.nodes {
+            for span in std::iter::once(node.value).chain(node.key) {
+                let line = file.line(span.line);
+                let ok = line.is_some_and(|l| span.col <= l.chars().count() + 1);
+                assert!(ok, "{path}: {span:?} outside {text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn odd_inputs_never_panic() {
+        let samples = [
+            "",
+            " ",
+            "\t",
+            "\n",
+            "\r",
+            "\r\n",
+            "---",
+            "...",
+            "- ",
+            "-",
+            ":",
+            "? ",
+            "[",
+            "]",
+            "{",
+            "}",
+            "{a",
+            "[a,",
+            "&a",
+            "*a",
+            "&a *a",
+            "a: &x\nb: *x",
+            "!!",
+            "!x y",
+            "%YAML 1.2\n---\na: 1",
+            "%FOO\n",
+            "a:\n\t b: 1",
+            "a:\tb",
+            "\ta: 1",
+            "a: |\n\tx",
+            "a: >\n x\n\ty",
+            "'",
+            "\"",
+            "\"\\",
+            "\"\\x4\"",
+            "a: 'b''",
+            "- - - - [[[{{{",
+            "a: [b, {c: [d, {e: f}]}]",
+            "? a\n? b\n: c",
+            "a: b\n  c: d",
+            "a:\n  - b\n c: d",
+            "\u{feff}a: 1",
+            "a: \u{0}b",
+            "ключ: [значение, {вложенный: да}]",
+            "a: \u{2028}b\u{85}c",
+            "x: 1\n---\n- y\n---\nz",
+            "a: !!binary |\n  aGVsbG8=",
+            "a: 1\na: 2\na: 3",
+            "- &a [*a]",
+            "<<: *a",
+            "a: @b",
+            "a: `b",
+            "{a: 1, a: 2}",
+            "[a: 1, : 2]",
+            "- ? a\n  : b",
+            "a: |2-\n   x",
+            "a: |0\n x",
+            "\r\r\r- a\r- b",
+            "#\n#\n#",
+            "a: b # c\n# d\ne: f",
+        ];
+        let mut texts: Vec<String> = samples.iter().map(|s| (*s).to_owned()).collect();
+        // Cheap deterministic mutations of a real scenario.
+        let base: Vec<char> = SCENARIO.chars().collect();
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let noise = [
+            '\t', ':', '-', '[', '{', '}', ']', '\'', '"', '&', '*', '\n', ' ', '#', '|', 'ж',
+        ];
+        for _ in 0..400 {
+            let mut chars = base.clone();
+            for _ in 0..3 {
+                seed = seed
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                let at = (seed >> 33) as usize % chars.len();
+                let c = noise[(seed >> 20) as usize % noise.len()];
+                match (seed >> 10) % 3 {
+                    0 => chars[at] = c,
+                    1 => chars.insert(at, c),
+                    _ => {
+                        chars.remove(at);
+                    }
+                }
+            }
+            texts.push(chars.into_iter().collect());
+        }
+        let mut ok = 0;
+        for text in &texts {
+            let file = SourceFile::new("fuzz.yaml", text.as_str());
+            match SourceMap::build(text) {
+                Ok(m) => {
+                    ok += 1;
+                    check_spans(text, &m);
+                    for path in m.nodes.keys() {
+                        let d = Diagnostic::error("x").with_span(m.nearest(path));
+                        let _ = crate::source::diag::render(&d, Some(&file), true);
+                    }
+                }
+                Err(e) => {
+                    let d = e.to_diagnostic(Some("fuzz.yaml"));
+                    let out = crate::source::diag::render(&d, Some(&file), false);
+                    assert!(out.starts_with("error: invalid YAML"));
+                }
+            }
+        }
+        assert!(ok > 20, "only {ok} inputs parsed");
+    }
+}

@@ -1,0 +1,369 @@
+//! Building a [`SourceMap`](super::map::SourceMap) from yaml-rust2's marked events.
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::{Marker, ScanError, TScalarStyle};
+
+use super::file::split_lines;
+use super::map::{NodeInfo, SyntaxError};
+use super::path::YamlPath;
+use super::span::Span;
+use super::token;
+
+/// How many lines to look back for the `-` of an empty sequence entry.
+const LOOKBACK_LINES: usize = 50;
+/// Nodes nested deeper than this are not recorded (serde_yaml stops at 128
+/// too); it keeps memory linear on pathological inputs like `[[[[...`.
+const MAX_DEPTH: usize = 128;
+
+/// Parses the first document of `text` and returns the node table.
+pub(super) fn build(text: &str) -> Result<HashMap<YamlPath, NodeInfo>, SyntaxError> {
+    let first = guarded_run(text);
+    match first {
+        // yaml-rust2 is stricter about tabs than libyaml (serde_yaml), e.g.
+        // it rejects `key:<TAB>value`. Tabs are one character like spaces,
+        // so spans stay the same when retrying with tabs turned into spaces;
+        // real tab problems are still reported by serde_yaml.
+        Err(_) if text.contains('\t') => guarded_run(&text.replace('\t', " ")).or(first),
+        _ => first,
+    }
+}
+
+/// Runs the builder, turning a parser panic into a syntax error.
+fn guarded_run(text: &str) -> Result<HashMap<YamlPath, NodeInfo>, SyntaxError> {
+    // yaml-rust2 is not supposed to panic, but it has internal `unwrap`s and
+    // `unreachable!`s; a config file must never crash us, so guard anyway.
+    match catch_unwind(AssertUnwindSafe(|| Builder::new(text).run())) {
+        Ok(result) => result,
+        Err(_) => Err(SyntaxError {
+            message: "internal YAML parser error".to_owned(),
+            span: Span::point(1, 1),
+        }),
+    }
+}
+
+/// A collection being filled.
+struct Frame {
+    /// Its path, or `None` when nothing under it is recorded.
+    path: Option<YamlPath>,
+    kind: FrameKind,
+    /// Where it starts (for measuring one-line flow collections).
+    start: Marker,
+    /// Whether the first key's position should become the mapping's span.
+    start_at_first_key: bool,
+}
+
+enum FrameKind {
+    Seq {
+        next: usize,
+    },
+    Map {
+        /// `None` while expecting a key; `Some` once the key was read.
+        pending: Option<PendingKey>,
+    },
+}
+
+/// A mapping key waiting for its value.
+struct PendingKey {
+    /// The key text, or `None` for keys we cannot name (collections, aliases).
+    name: Option<String>,
+    span: Span,
+}
+
+/// Where a node sits in its parent.
+enum Role {
+    Key,
+    Value {
+        path: Option<YamlPath>,
+        key: Option<Span>,
+        in_seq: bool,
+    },
+}
+
+struct Builder<'t> {
+    text: &'t str,
+    lines: Vec<&'t str>,
+    nodes: HashMap<YamlPath, NodeInfo>,
+    stack: Vec<Frame>,
+}
+
+impl<'t> Builder<'t> {
+    fn new(text: &'t str) -> Self {
+        Builder {
+            text,
+            lines: split_lines(text).collect(),
+            nodes: HashMap::new(),
+            stack: Vec::new(),
+        }
+    }
+
+    fn run(mut self) -> Result<HashMap<YamlPath, NodeInfo>, SyntaxError> {
+        let mut parser = Parser::new_from_str(self.text);
+        let mut seen_node = false;
+        loop {
+            let (event, mark) = parser.next_token().map_err(|e| self.syntax_error(&e))?;
+            match event {
+                Event::StreamEnd => break,
+                Event::DocumentEnd if seen_node => break,
+                Event::Scalar(..)
+                | Event::Alias(_)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..) => {
+                    seen_node = true;
+                    // An empty sequence entry's mark points past the next
+                    // entry's `-`, unless it is the last entry.
+                    let last_entry = if is_implicit_null(&event) {
+                        match parser.peek() {
+                            Ok((next, _)) => *next == Event::SequenceEnd,
+                            Err(e) => return Err(self.syntax_error(&e)),
+                        }
+                    } else {
+                        false
+                    };
+                    self.node(&event, mark, last_entry);
+                }
+                Event::MappingEnd | Event::SequenceEnd => self.end(mark),
+                _ => {}
+            }
+        }
+        Ok(self.nodes)
+    }
+
+    /// The characters of line `line` (1-based) from `col0` (0-based) on.
+    fn rest(&self, line: usize, col0: usize) -> Vec<char> {
+        line.checked_sub(1)
+            .and_then(|i| self.lines.get(i))
+            .map(|l| l.chars().skip(col0).collect())
+            .unwrap_or_default()
+    }
+
+    fn role(&mut self) -> Role {
+        let Some(top) = self.stack.last_mut() else {
+            return Role::Value {
+                path: Some(YamlPath::root()),
+                key: None,
+                in_seq: false,
+            };
+        };
+        match &mut top.kind {
+            FrameKind::Seq { next } => {
+                let index = *next;
+                *next += 1;
+                Role::Value {
+                    path: top.path.as_ref().map(|p| p.child_index(index)),
+                    key: None,
+                    in_seq: true,
+                }
+            }
+            FrameKind::Map { pending } => match pending.take() {
+                None => Role::Key,
+                Some(k) => Role::Value {
+                    path: match (&top.path, k.name) {
+                        (Some(p), Some(name)) => Some(p.child_key(&name)),
+                        _ => None,
+                    },
+                    key: Some(k.span),
+                    in_seq: false,
+                },
+            },
+        }
+    }
+
+    fn node(&mut self, event: &Event, mark: Marker, last_entry: bool) {
+        let role = self.role();
+        let span = self.clamp(self.node_span(event, mark, &role, last_entry));
+        let path = match role {
+            Role::Key => {
+                self.set_key(event, span);
+                None
+            }
+            Role::Value { path, key, .. } => {
+                // Duplicate keys: keep the first occurrence, skip the rest.
+                let path = path.filter(|p| p.len() <= MAX_DEPTH && !self.nodes.contains_key(p));
+                if let Some(p) = &path {
+                    let keys = matches!(event, Event::MappingStart(..)).then(Vec::new);
+                    let info = NodeInfo {
+                        value: span,
+                        key,
+                        keys,
+                    };
+                    self.nodes.insert(p.clone(), info);
+                }
+                path
+            }
+        };
+        let kind = match event {
+            Event::MappingStart(..) => FrameKind::Map { pending: None },
+            Event::SequenceStart(..) => FrameKind::Seq { next: 0 },
+            _ => return,
+        };
+        let opener = self.rest(mark.line(), mark.col()).first().copied();
+        self.stack.push(Frame {
+            path,
+            kind,
+            start: mark,
+            // Block mappings are reported at their first `:`; use the first key.
+            start_at_first_key: matches!(event, Event::MappingStart(..)) && opener != Some('{'),
+        });
+    }
+
+    /// Records a mapping key read at the top frame.
+    fn set_key(&mut self, event: &Event, span: Span) {
+        let name = match event {
+            Event::Scalar(value, ..) => Some(value.clone()),
+            _ => None,
+        };
+        let Some(top) = self.stack.last_mut() else {
+            return;
+        };
+        let first_key = std::mem::take(&mut top.start_at_first_key);
+        if let Some(path) = &top.path {
+            // A key seen before already has its value recorded.
+            let duplicate = name
+                .as_ref()
+                .is_none_or(|n| self.nodes.contains_key(&path.child_key(n)));
+            if let Some(node) = self.nodes.get_mut(path) {
+                if first_key {
+                    node.value = Span::point(span.line, span.col);
+                }
+                if let (Some(keys), Some(name), false) = (node.keys.as_mut(), &name, duplicate) {
+                    keys.push(name.clone());
+                }
+            }
+        }
+        if let FrameKind::Map { pending } = &mut top.kind {
+            *pending = Some(PendingKey { name, span });
+        }
+    }
+
+    fn node_span(&self, event: &Event, mark: Marker, role: &Role, last_entry: bool) -> Span {
+        let (line, col0) = (mark.line(), mark.col());
+        let at = |len| Span::new(line, col0 + 1, len);
+        let rest = self.rest(line, col0);
+        match event {
+            Event::Scalar(value, style, ..) if value.is_empty() && !is_quoted(*style) => match role
+            {
+                Role::Value { key: Some(k), .. } => *k,
+                Role::Value { in_seq: true, .. } if is_implicit_null(event) => {
+                    let mut found = self.previous_token(line, col0);
+                    if !last_entry {
+                        found = found.and_then(|s| self.previous_token(s.line, s.col - 1));
+                    }
+                    found.unwrap_or(at(1))
+                }
+                _ => at(1),
+            },
+            Event::Scalar(value, style, ..) => at(match style {
+                TScalarStyle::Plain => token::plain_len(&rest, value),
+                TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => token::quoted_len(&rest),
+                // Block scalars are reported at their first content line.
+                TScalarStyle::Literal | TScalarStyle::Folded => token::trimmed_len(&rest),
+            }),
+            Event::Alias(_) => at(token::alias_len(&rest)),
+            // Indentless sequences (`key:` then `- a` at the same indent) are
+            // reported after their first `-`.
+            Event::SequenceStart(..) if !matches!(rest.first(), Some('-' | '[')) => {
+                self.previous_token(line, col0).unwrap_or(at(1))
+            }
+            _ => at(1),
+        }
+    }
+
+    /// On the end of a collection: pop it, and widen one-line flow collections.
+    fn end(&mut self, mark: Marker) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let Some(path) = frame.path else {
+            return;
+        };
+        let start = frame.start;
+        let opener = self.rest(start.line(), start.col()).first().copied();
+        let closer = self.rest(mark.line(), mark.col()).first().copied();
+        let one_line_flow = matches!(
+            (opener, closer),
+            (Some('{'), Some('}')) | (Some('['), Some(']'))
+        ) && mark.line() == start.line()
+            && mark.col() > start.col();
+        if one_line_flow && let Some(node) = self.nodes.get_mut(&path) {
+            node.value.len = mark.col() - start.col() + 1;
+        }
+    }
+
+    /// The last non-blank, non-comment character before `line:col0`, e.g. the
+    /// `-` of an empty sequence entry (whose event points at the next token).
+    fn previous_token(&self, line: usize, col0: usize) -> Option<Span> {
+        let mut limit = Some(col0);
+        for l in (line.saturating_sub(LOOKBACK_LINES).max(1)..=line).rev() {
+            let Some(text) = self.lines.get(l - 1) else {
+                limit = None;
+                continue;
+            };
+            let chars: Vec<char> = text.chars().collect();
+            let upto = limit.map_or(chars.len(), |c| c.min(chars.len()));
+            let mut slice = &chars[..upto];
+            let comment = (0..slice.len())
+                .find(|&i| slice[i] == '#' && (i == 0 || slice[i - 1].is_whitespace()));
+            if let Some(p) = comment {
+                slice = &slice[..p];
+            }
+            if let Some(i) = slice.iter().rposition(|c| !c.is_whitespace()) {
+                return Some(Span::point(l, i + 1));
+            }
+            limit = None;
+        }
+        None
+    }
+
+    /// Moves a span that lies past the end of its line or of the text (the
+    /// scanner reports end of input on a virtual extra line) to the end of
+    /// the last existing line.
+    fn clamp(&self, span: Span) -> Span {
+        let line = span.line.min(self.lines.len()).max(1);
+        let width = self.lines.get(line - 1).map_or(0, |l| l.chars().count());
+        let col = if line < span.line {
+            width + 1
+        } else {
+            span.col.min(width + 1)
+        };
+        Span::new(line, col, span.len)
+    }
+
+    /// Converts a scan error, moving end-of-input errors to just after the
+    /// last non-blank character so the caret lands on something visible.
+    fn syntax_error(&self, err: &ScanError) -> SyntaxError {
+        let mark = err.marker();
+        let total = self.text.chars().count();
+        let span = if mark.index() >= total || mark.line() > self.lines.len() {
+            self.lines
+                .iter()
+                .enumerate()
+                .rev()
+                .find_map(|(i, l)| {
+                    let trimmed = l.trim_end().chars().count();
+                    (trimmed > 0).then(|| Span::point(i + 1, trimmed + 1))
+                })
+                .unwrap_or(Span::point(1, 1))
+        } else {
+            self.clamp(Span::point(mark.line(), mark.col() + 1))
+        };
+        SyntaxError {
+            message: err.info().to_owned(),
+            span,
+        }
+    }
+}
+
+/// An empty plain scalar: `key:` or `-` with nothing after it.
+fn is_implicit_null(event: &Event) -> bool {
+    matches!(event, Event::Scalar(v, TScalarStyle::Plain, ..) if v.is_empty())
+}
+
+fn is_quoted(style: TScalarStyle) -> bool {
+    matches!(
+        style,
+        TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted
+    )
+}

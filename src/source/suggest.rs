@@ -1,0 +1,87 @@
+//! "Did you mean" suggestions from a tiny Levenshtein distance.
+
+/// Largest edit distance still worth suggesting.
+const MAX_DISTANCE: usize = 2;
+
+/// Suggests the candidate closest to `word`, if it is close enough.
+///
+/// Comparison is case-insensitive. A candidate qualifies when its edit
+/// distance to `word` is at most 2 (and smaller than the longer of the two,
+/// so unrelated short words do not match), or when one is a prefix of the
+/// other. The smallest distance wins, then the earliest candidate.
+pub fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
+    let word_lc = word.to_lowercase();
+    if word_lc.is_empty() {
+        return None;
+    }
+    let word_len = word_lc.chars().count();
+    let mut best: Option<(usize, &str)> = None;
+    for &candidate in candidates {
+        let cand_lc = candidate.to_lowercase();
+        if cand_lc.is_empty() {
+            continue;
+        }
+        let distance = levenshtein(&word_lc, &cand_lc);
+        let longest = word_len.max(cand_lc.chars().count());
+        let close = distance <= MAX_DISTANCE && distance < longest;
+        let prefix = cand_lc.starts_with(&word_lc) || word_lc.starts_with(&cand_lc);
+        if (close || prefix) && best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, c)| c.to_owned())
+}
+
+/// Edit distance (insertions, deletions, substitutions) between two strings,
+/// counted in characters.
+pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance() {
+        assert_eq!(levenshtein("", ""), 0);
+        assert_eq!(levenshtein("abc", ""), 3);
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("methd", "method"), 1);
+        assert_eq!(levenshtein("привет", "привт"), 1);
+    }
+
+    #[test]
+    fn suggestions() {
+        let fields = ["method", "path", "query", "headers", "body"];
+        assert_eq!(did_you_mean("methd", &fields).as_deref(), Some("method"));
+        assert_eq!(did_you_mean("Method", &fields).as_deref(), Some("method"));
+        assert_eq!(did_you_mean("pth", &fields).as_deref(), Some("path"));
+        assert_eq!(did_you_mean("head", &fields).as_deref(), Some("headers"));
+        assert_eq!(did_you_mean("bodys", &fields).as_deref(), Some("body"));
+        assert_eq!(did_you_mean("timeout", &fields), None);
+        assert_eq!(did_you_mean("", &fields), None);
+        assert_eq!(did_you_mean("x", &[]), None);
+        assert_eq!(did_you_mean("id", &["at"]), None);
+        // Closest wins over an earlier, farther one.
+        assert_eq!(
+            did_you_mean("pathh", &["paths", "path"]).as_deref(),
+            Some("paths")
+        );
+        assert_eq!(
+            did_you_mean("quer", &["queue", "query"]).as_deref(),
+            Some("query")
+        );
+    }
+}

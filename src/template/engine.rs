@@ -1,0 +1,470 @@
+//! Render stage: the one minijinja environment of a run; every template and expression
+//! of a scenario is compiled into it once, at load time, and checked for unknown names.
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use minijinja::machinery::{Token, tokenize};
+use minijinja::syntax::SyntaxConfig;
+use minijinja::{Environment, UndefinedBehavior, Value};
+
+use super::time;
+
+/// A compiled template: a plain string, a text template, or a single expression whose
+/// native value (number, list, datetime…) is kept.
+#[derive(Clone, Debug)]
+pub enum Compiled {
+    /// No template syntax at all.
+    Literal(Arc<str>),
+    /// A text template, by its name in the environment.
+    Text(Arc<str>),
+    /// `{{ expr }}` alone, or an expression field (`when`, `expr`, `until`).
+    Expr(Arc<str>),
+}
+
+/// A template that did not compile or render.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct TemplateError {
+    /// What went wrong, in minijinja's words.
+    pub message: String,
+    /// 1-based line inside the template text, when known.
+    pub line: Option<usize>,
+}
+
+impl TemplateError {
+    fn from_mj(err: &minijinja::Error) -> Self {
+        let mut message = match err.detail() {
+            Some(detail) => format!("{}: {detail}", err.kind()),
+            None => err.kind().to_string(),
+        };
+        let mut source = std::error::Error::source(err);
+        while let Some(inner) = source {
+            message.push_str(&format!(": {inner}"));
+            source = inner.source();
+        }
+        TemplateError {
+            message,
+            line: err.line(),
+        }
+    }
+
+    fn new(message: String) -> Self {
+        TemplateError {
+            message,
+            line: None,
+        }
+    }
+}
+
+/// Names a template may use besides the engine's functions.
+const CONTEXT_ROOTS: &[&str] = &[
+    "env", "vars", "steps", "response", "request", "page", "step", "run", "item",
+];
+const BUILTIN_GLOBALS: &[&str] = &["range", "dict", "debug", "namespace"];
+const BUILTIN_FILTERS: &[&str] = &[
+    "abs",
+    "attr",
+    "batch",
+    "bool",
+    "capitalize",
+    "chain",
+    "count",
+    "d",
+    "default",
+    "dictsort",
+    "e",
+    "escape",
+    "first",
+    "float",
+    "format",
+    "groupby",
+    "indent",
+    "int",
+    "items",
+    "join",
+    "last",
+    "length",
+    "lines",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "pprint",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "safe",
+    "select",
+    "selectattr",
+    "slice",
+    "sort",
+    "split",
+    "string",
+    "sum",
+    "title",
+    "tojson",
+    "trim",
+    "unique",
+    "upper",
+    "urlencode",
+    "zip",
+];
+const BUILTIN_TESTS: &[&str] = &[
+    "undefined",
+    "defined",
+    "none",
+    "safe",
+    "escaped",
+    "boolean",
+    "odd",
+    "even",
+    "divisibleby",
+    "number",
+    "integer",
+    "int",
+    "float",
+    "string",
+    "sequence",
+    "iterable",
+    "mapping",
+    "startingwith",
+    "endingwith",
+    "lower",
+    "upper",
+    "sameas",
+    "eq",
+    "equalto",
+    "ne",
+    "lt",
+    "lessthan",
+    "le",
+    "gt",
+    "greaterthan",
+    "ge",
+    "in",
+    "true",
+    "false",
+    "filter",
+    "test",
+];
+const OWN_FILTERS: &[&str] = &["fromjson", "mdcell", "excerpt", "code", "has_more"];
+
+/// The run's template environment.
+pub struct Templates {
+    env: Environment<'static>,
+    count: usize,
+    filters: HashSet<&'static str>,
+    globals: HashSet<&'static str>,
+}
+
+impl Templates {
+    /// An environment whose `now()` is `now` (the run's clock, fixed by `--now`).
+    pub fn new(now: jiff::Timestamp) -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        if let Ok(syntax) = SyntaxConfig::builder().keep_trailing_newline(true).build() {
+            env.set_syntax(syntax);
+        }
+        time::register(&mut env, now);
+        env.add_filter("fromjson", |s: String| -> Result<Value, minijinja::Error> {
+            serde_json::from_str::<serde_json::Value>(&s)
+                .map(|v| crate::template::to_value(&v))
+                .map_err(|e| {
+                    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
+                })
+        });
+        crate::report::register_filters(&mut env);
+        env.add_filter("has_more", |v: Value| has_more(&v));
+        let filters = BUILTIN_FILTERS
+            .iter()
+            .chain(time::FILTERS)
+            .chain(OWN_FILTERS)
+            .copied()
+            .collect();
+        let globals = CONTEXT_ROOTS
+            .iter()
+            .chain(BUILTIN_GLOBALS)
+            .chain(time::FUNCTIONS)
+            .copied()
+            .collect();
+        Templates {
+            env,
+            count: 0,
+            filters,
+            globals,
+        }
+    }
+
+    /// Compiles a string value: a literal, a text template, or a lone `{{ expr }}`.
+    pub fn compile_text(&mut self, source: &str) -> Result<Compiled, TemplateError> {
+        if !source.contains("{{") && !source.contains("{%") && !source.contains("{#") {
+            return Ok(Compiled::Literal(Arc::from(source)));
+        }
+        if let Some(expr) = lone_expression(source) {
+            return self.compile_expr(expr);
+        }
+        self.check_names(source, false)?;
+        self.add(source.to_string()).map(Compiled::Text)
+    }
+
+    /// Compiles an expression (`when`, `until`, `expr`); `{{ }}` around it is allowed.
+    pub fn compile_expr(&mut self, expr: &str) -> Result<Compiled, TemplateError> {
+        let expr = lone_expression(expr).unwrap_or(expr).trim();
+        if expr.is_empty() {
+            return Err(TemplateError::new("empty expression".into()));
+        }
+        self.check_names(expr, true)?;
+        self.add(format!("{{% set __value = ({expr}) %}}"))
+            .map(Compiled::Expr)
+    }
+
+    /// Adds a whole template file (a report), checked like any other template.
+    pub fn add_named(
+        &mut self,
+        name: &str,
+        source: String,
+        roots: &[&str],
+    ) -> Result<(), TemplateError> {
+        self.check_names_with(&source, false, roots)?;
+        self.env
+            .add_template_owned(name.to_string(), source)
+            .map_err(|e| TemplateError::from_mj(&e))
+    }
+
+    /// Renders a named template added with [`Templates::add_named`].
+    pub fn render_named(&self, name: &str, ctx: &Value) -> Result<String, TemplateError> {
+        let tmpl = self
+            .env
+            .get_template(name)
+            .map_err(|e| TemplateError::from_mj(&e))?;
+        tmpl.render(ctx).map_err(|e| TemplateError::from_mj(&e))
+    }
+
+    fn add(&mut self, source: String) -> Result<Arc<str>, TemplateError> {
+        self.count += 1;
+        let name = format!("t{}", self.count);
+        self.env
+            .add_template_owned(name.clone(), source)
+            .map_err(|e| TemplateError::from_mj(&e))?;
+        Ok(Arc::from(name))
+    }
+
+    /// Evaluates to a native value.
+    pub fn eval(&self, compiled: &Compiled, ctx: &Value) -> Result<Value, TemplateError> {
+        match compiled {
+            Compiled::Literal(s) => Ok(Value::from(&**s)),
+            Compiled::Text(name) => self.render_named(name, ctx).map(Value::from),
+            Compiled::Expr(name) => {
+                let tmpl = self
+                    .env
+                    .get_template(name)
+                    .map_err(|e| TemplateError::from_mj(&e))?;
+                let captured = tmpl
+                    .render_captured(ctx)
+                    .map_err(|e| TemplateError::from_mj(&e))?;
+                Ok(captured.state().lookup("__value").unwrap_or_default())
+            }
+        }
+    }
+
+    /// Evaluates to a string (datetimes render as ISO-8601 with a colon offset).
+    pub fn render_string(&self, compiled: &Compiled, ctx: &Value) -> Result<String, TemplateError> {
+        match compiled {
+            Compiled::Literal(s) => Ok(s.to_string()),
+            Compiled::Text(name) => self.render_named(name, ctx),
+            Compiled::Expr(_) => {
+                let v = self.eval(compiled, ctx)?;
+                Ok(if v.is_none() || v.is_undefined() {
+                    String::new()
+                } else {
+                    v.to_string()
+                })
+            }
+        }
+    }
+
+    /// Evaluates a condition with Jinja truthiness.
+    pub fn eval_bool(&self, compiled: &Compiled, ctx: &Value) -> Result<bool, TemplateError> {
+        self.eval(compiled, ctx).map(|v| v.is_true())
+    }
+
+    /// Evaluates to JSON (datetimes become ISO strings).
+    pub fn eval_json(
+        &self,
+        compiled: &Compiled,
+        ctx: &Value,
+    ) -> Result<serde_json::Value, TemplateError> {
+        let v = self.eval(compiled, ctx)?;
+        to_json(&v)
+    }
+
+    fn check_names(&self, source: &str, in_expr: bool) -> Result<(), TemplateError> {
+        self.check_names_with(source, in_expr, &[])
+    }
+
+    fn check_names_with(
+        &self,
+        source: &str,
+        in_expr: bool,
+        roots: &[&str],
+    ) -> Result<(), TemplateError> {
+        let mut prev: Option<Token> = None;
+        let mut before_prev: Option<Token> = None;
+        for token in tokenize(source, in_expr, SyntaxConfig::default()) {
+            let (token, span) = token.map_err(|e| TemplateError::from_mj(&e))?;
+            if let Token::Ident(name) = token {
+                let line = Some(span.start_line as usize);
+                if matches!(prev, Some(Token::Pipe)) && !self.filters.contains(name) {
+                    return Err(TemplateError {
+                        message: format!("unknown filter `{name}`"),
+                        line,
+                    });
+                }
+                let after_is = matches!(prev, Some(Token::Ident("is")))
+                    || (matches!(prev, Some(Token::Ident("not")))
+                        && matches!(before_prev, Some(Token::Ident("is"))));
+                if after_is && name != "not" && !BUILTIN_TESTS.contains(&name) {
+                    return Err(TemplateError {
+                        message: format!("unknown test `{name}`"),
+                        line,
+                    });
+                }
+            }
+            before_prev = prev;
+            prev = Some(token);
+        }
+        // Parse for real and look at the free names.
+        let tmp_source = if in_expr {
+            format!("{{{{ {source} }}}}")
+        } else {
+            source.to_string()
+        };
+        let env = &self.env;
+        let tmpl = env
+            .template_from_str(&tmp_source)
+            .map_err(|e| TemplateError::from_mj(&e))?;
+        let mut unknown: Vec<String> = tmpl
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|n| !self.globals.contains(n.as_str()) && !roots.contains(&n.as_str()))
+            .collect();
+        unknown.sort();
+        if let Some(name) = unknown.first() {
+            return Err(TemplateError::new(format!(
+                "unknown variable or function `{name}` (known: env, vars, steps, response, page, now(), datetime(), duration())"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Whether a list answer says another page follows, by the common conventions:
+/// `meta.has_next`, `meta.next_page`, `meta.page`/`current_page` below
+/// `total_pages`/`last_page`, or `links.next`; an empty `data` list means no.
+fn has_more(v: &Value) -> bool {
+    let get = |v: &Value, k: &str| {
+        v.get_attr(k)
+            .ok()
+            .filter(|x| !x.is_undefined() && !x.is_none())
+    };
+    if let Some(data) = get(v, "data") {
+        if data.len() == Some(0) {
+            return false;
+        }
+    }
+    if let Some(meta) = get(v, "meta") {
+        if let Some(h) = get(&meta, "has_next") {
+            return h.is_true();
+        }
+        if let Some(n) = get(&meta, "next_page") {
+            return n.is_true();
+        }
+        let page = get(&meta, "current_page")
+            .or_else(|| get(&meta, "page"))
+            .and_then(|p| p.as_i64());
+        let last = get(&meta, "total_pages")
+            .or_else(|| get(&meta, "last_page"))
+            .and_then(|p| p.as_i64());
+        if let (Some(p), Some(l)) = (page, last) {
+            return p < l;
+        }
+    }
+    if let Some(links) = get(v, "links") {
+        return get(&links, "next").is_some();
+    }
+    false
+}
+
+/// The expression inside `{{ … }}` when the string is that and nothing else.
+fn lone_expression(source: &str) -> Option<&str> {
+    let inner = source.trim().strip_prefix("{{")?.strip_suffix("}}")?;
+    let inner = inner.trim_start_matches('-').trim_end_matches('-');
+    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") {
+        return None;
+    }
+    Some(inner.trim())
+}
+
+/// A minijinja value as JSON; objects that render (datetimes) become strings.
+pub fn to_json(v: &Value) -> Result<serde_json::Value, TemplateError> {
+    serde_json::to_value(v).map_err(|e| TemplateError::new(format!("cannot convert to JSON: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> Templates {
+        Templates::new("2025-11-05T13:46:54Z".parse().unwrap())
+    }
+
+    #[test]
+    fn lone_expression_keeps_native_value() {
+        let mut t = engine();
+        let c = t.compile_text("{{ vars.n + 1 }}").unwrap();
+        let ctx = crate::template::to_value(serde_json::json!({"vars": {"n": 41}}));
+        assert_eq!(t.eval_json(&c, &ctx).unwrap(), serde_json::json!(42));
+    }
+
+    #[test]
+    fn text_template_renders_string() {
+        let mut t = engine();
+        let c = t.compile_text("id={{ vars.n }}!").unwrap();
+        let ctx = crate::template::to_value(serde_json::json!({"vars": {"n": 7}}));
+        assert_eq!(t.render_string(&c, &ctx).unwrap(), "id=7!");
+    }
+
+    #[test]
+    fn unknown_filter_function_and_variable_are_rejected_at_compile_time() {
+        let mut t = engine();
+        let e = t.compile_text("{{ now() | isoformatt }}").unwrap_err();
+        assert!(e.message.contains("unknown filter `isoformatt`"), "{e}");
+        let e = t.compile_text("a {{ nowww() }}").unwrap_err();
+        assert!(e.message.contains("`nowww`"), "{e}");
+        let e = t.compile_expr("x is definedd").unwrap_err();
+        assert!(e.message.contains("unknown test `definedd`"), "{e}");
+        let e = t.compile_text("{{ vars.x ").unwrap_err();
+        assert!(e.message.contains("syntax error"), "{e}");
+    }
+
+    #[test]
+    fn expression_with_braces_or_without() {
+        let mut t = engine();
+        let ctx = crate::template::to_value(serde_json::json!({"vars": {"a": true}}));
+        let a = t.compile_expr("vars.a and true").unwrap();
+        let b = t.compile_expr("{{ not vars.a }}").unwrap();
+        assert!(t.eval_bool(&a, &ctx).unwrap());
+        assert!(!t.eval_bool(&b, &ctx).unwrap());
+    }
+
+    #[test]
+    fn strict_undefined_is_an_error() {
+        let mut t = engine();
+        let c = t.compile_text("{{ steps.missing.status }}").unwrap();
+        let ctx = crate::template::to_value(serde_json::json!({"steps": {}}));
+        assert!(t.eval(&c, &ctx).is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! Render stage: minijinja templates compiled once per run, with the helpers QA need.
+mod engine;
+mod json;
+mod time;
+
+pub use engine::{Compiled, TemplateError, Templates};
+pub use json::CompiledJson;
+pub use time::{format_iso, parse_datetime, parse_instant};
+
+/// Any serialisable value as a template value.
+pub fn to_value<T: serde::Serialize>(value: T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(value))
+}

@@ -1,0 +1,517 @@
+//! Validate stage: everything that can be checked without running — one action per
+//! step, unique ids, references, templates, JSONPaths and regexes — compiled into a Plan.
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use crate::assert::{CapturePlan, Check, compile_jsonpath};
+use crate::plan::{HttpPlan, PaginatePlan, Plan, StepPlan};
+use crate::scenario::{HttpDefaults, HttpSpec, PageIn, RetryPolicy, Scenario};
+use crate::template::{Compiled, CompiledJson, TemplateError, Templates};
+
+/// A problem found in a scenario, located by its YAML path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// YAML path such as `steps[2].http.method`.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+    /// Point at the key instead of the value (unknown or conflicting fields).
+    pub at_key: bool,
+}
+
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+const BUILTIN_REPORT: &str = "builtin:markdown";
+
+struct Ctx<'a> {
+    t: &'a mut Templates,
+    problems: Vec<Problem>,
+}
+
+impl Ctx<'_> {
+    fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.into(),
+            message: message.into(),
+            at_key: false,
+        });
+    }
+
+    fn key_problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.into(),
+            message: message.into(),
+            at_key: true,
+        });
+    }
+
+    fn template_problem(&mut self, path: &str, e: TemplateError) {
+        let at = e
+            .line
+            .filter(|l| *l > 1)
+            .map(|l| format!(" (template line {l})"))
+            .unwrap_or_default();
+        self.problem(path, format!("template error: {}{at}", e.message));
+    }
+
+    fn text(&mut self, path: &str, src: &str) -> Option<Compiled> {
+        match self.t.compile_text(src) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.template_problem(path, e);
+                None
+            }
+        }
+    }
+
+    fn expr(&mut self, path: &str, src: &str) -> Option<Compiled> {
+        match self.t.compile_expr(src) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.template_problem(path, e);
+                None
+            }
+        }
+    }
+
+    fn json(&mut self, path: &str, v: &serde_json::Value) -> Option<CompiledJson> {
+        match CompiledJson::compile(self.t, v) {
+            Ok(c) => Some(c),
+            Err((sub, e)) => {
+                self.template_problem(&format!("{path}{sub}"), e);
+                None
+            }
+        }
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Checks and compiles a scenario. `report_sources` maps report template names to their
+/// text (the built-in one included).
+pub fn validate_scenario(
+    scenario: Scenario,
+    mut templates: Templates,
+    report_sources: &HashMap<String, String>,
+) -> Result<Plan, Vec<Problem>> {
+    let mut cx = Ctx {
+        t: &mut templates,
+        problems: Vec::new(),
+    };
+    if scenario.version != 1 {
+        cx.problem(
+            "version",
+            format!(
+                "unknown format version {}; this qtscen reads version 1",
+                scenario.version
+            ),
+        );
+    }
+    if scenario.steps.is_empty() {
+        cx.problem("steps", "a scenario needs at least one step");
+    }
+    let mut vars = Vec::new();
+    for (name, value) in &scenario.vars {
+        if !valid_id(name) {
+            cx.key_problem(
+                format!("vars.{name}"),
+                format!("`{name}` is not a valid name (letters, digits, `_`)"),
+            );
+        }
+        if let Some(c) = cx.json(&format!("vars.{name}"), value) {
+            vars.push((name.clone(), c));
+        }
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, step) in scenario.steps.iter().enumerate() {
+        if !valid_id(&step.id) {
+            cx.problem(
+                format!("steps[{i}].id"),
+                format!(
+                    "`{}` is not a valid step id (letters, digits, `_`, not starting with a digit)",
+                    step.id
+                ),
+            );
+        }
+        if let Some(first) = seen.insert(step.id.as_str(), i) {
+            cx.problem(
+                format!("steps[{i}].id"),
+                format!(
+                    "duplicate step id `{}` (first used by steps[{first}])",
+                    step.id
+                ),
+            );
+        }
+    }
+    let ids: HashSet<&str> = scenario.steps.iter().map(|s| s.id.as_str()).collect();
+    let default_retry = scenario.defaults.retry.clone();
+    let mut steps = Vec::new();
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let p = format!("steps[{i}]");
+        let earlier: HashSet<&str> = scenario.steps[..i].iter().map(|s| s.id.as_str()).collect();
+        let Some(http_spec) = &step.http else {
+            cx.problem(&p, format!("step `{}` has no action: add `http:`", step.id));
+            continue;
+        };
+        let http = compile_http(
+            &mut cx,
+            &format!("{p}.http"),
+            http_spec,
+            &scenario.defaults.http,
+        );
+        let when = step
+            .when
+            .as_ref()
+            .and_then(|w| cx.expr(&format!("{p}.when"), w).map(|c| (c, w.clone())));
+        let mut needs = Vec::new();
+        for (n, need) in step.needs.iter().enumerate() {
+            let (sid, cap) = match need.split_once('.') {
+                Some((s, c)) => (s, Some(c.to_string())),
+                None => (need.as_str(), None),
+            };
+            if !earlier.contains(sid) {
+                let why = if ids.contains(sid) {
+                    "comes later"
+                } else {
+                    "does not exist"
+                };
+                cx.problem(
+                    format!("{p}.needs[{n}]"),
+                    format!("needs `{sid}`, a step that {why}"),
+                );
+            } else if let Some(c) = &cap {
+                let declared = scenario
+                    .steps
+                    .iter()
+                    .find(|s| s.id == sid)
+                    .is_some_and(|s| s.capture.contains_key(c));
+                if !declared {
+                    cx.problem(
+                        format!("{p}.needs[{n}]"),
+                        format!("step `{sid}` captures no `{c}`"),
+                    );
+                }
+            }
+            needs.push((sid.to_string(), cap));
+        }
+        let mut checks = Vec::new();
+        for (n, a) in step.assert.iter().enumerate() {
+            match Check::compile(a, cx.t) {
+                Ok(c) => checks.push(c),
+                Err((sub, msg)) => {
+                    let path = if sub.is_empty() {
+                        format!("{p}.assert[{n}]")
+                    } else {
+                        format!("{p}.assert[{n}].{sub}")
+                    };
+                    cx.problem(path, msg);
+                }
+            }
+        }
+        let mut captures = Vec::new();
+        for (name, c) in &step.capture {
+            if !valid_id(name) {
+                cx.key_problem(
+                    format!("{p}.capture.{name}"),
+                    format!("`{name}` is not a valid capture name"),
+                );
+            }
+            match CapturePlan::compile(name, c, cx.t) {
+                Ok(c) => captures.push(c),
+                Err((sub, msg)) => {
+                    let path = if sub.is_empty() {
+                        format!("{p}.capture.{name}")
+                    } else {
+                        format!("{p}.capture.{name}.{sub}")
+                    };
+                    cx.problem(path, msg);
+                }
+            }
+        }
+        let fallback = match &step.fallback {
+            None => None,
+            Some(f) => match (&f.step, &f.http) {
+                (Some(other), None) => match scenario.steps.iter().find(|s| &s.id == other) {
+                    Some(s) if s.id == step.id => {
+                        cx.problem(
+                            format!("{p}.fallback.step"),
+                            "a step cannot be its own fallback",
+                        );
+                        None
+                    }
+                    Some(s) => s.http.as_ref().map(|h| {
+                        compile_http(
+                            &mut cx,
+                            &format!("{p}.fallback.step"),
+                            h,
+                            &scenario.defaults.http,
+                        )
+                    }),
+                    None => {
+                        cx.problem(
+                            format!("{p}.fallback.step"),
+                            format!("no step has id `{other}`"),
+                        );
+                        None
+                    }
+                },
+                (None, Some(h)) => Some(compile_http(
+                    &mut cx,
+                    &format!("{p}.fallback.http"),
+                    h,
+                    &scenario.defaults.http,
+                )),
+                _ => {
+                    cx.problem(
+                        format!("{p}.fallback"),
+                        "a fallback takes exactly one of `step` or `http`",
+                    );
+                    None
+                }
+            },
+        };
+        let mut artifacts = Vec::new();
+        for (name, content) in &step.artifacts {
+            if !safe_file_name(name) {
+                cx.key_problem(
+                    format!("{p}.artifacts.{name}"),
+                    format!("`{name}` must be a plain file name inside the run folder"),
+                );
+            }
+            if let Some(c) = cx.text(&format!("{p}.artifacts.{name}"), content) {
+                artifacts.push((name.clone(), c));
+            }
+        }
+        let notes = step
+            .notes
+            .as_ref()
+            .and_then(|n| cx.text(&format!("{p}.notes"), n));
+        let retry = step
+            .retry
+            .clone()
+            .or_else(|| default_retry.clone())
+            .unwrap_or_else(RetryPolicy::once);
+        if retry.attempts == 0 {
+            cx.problem(
+                format!("{p}.retry.attempts"),
+                "attempts counts the first one too: use 1 or more",
+            );
+        }
+        if let Some(http) = http {
+            steps.push(StepPlan {
+                id: step.id.clone(),
+                title: step.title.clone().unwrap_or_else(|| step.id.clone()),
+                tags: step.tags.clone(),
+                when,
+                needs,
+                critical: step.critical,
+                http,
+                retry,
+                checks,
+                captures,
+                fallback: fallback.flatten(),
+                artifacts,
+                notes,
+            });
+        }
+    }
+    let mut reports = Vec::new();
+    for (i, out) in scenario.report.outputs.iter().enumerate() {
+        if !safe_file_name(&out.path) {
+            cx.problem(
+                format!("report.outputs[{i}].path"),
+                format!(
+                    "`{}` must be a plain file name inside the run folder",
+                    out.path
+                ),
+            );
+        }
+        match report_sources.get(&out.template) {
+            Some(src) => {
+                let name = format!("report:{}", out.template);
+                if let Err(e) =
+                    cx.t.add_named(&name, src.clone(), crate::report::REPORT_ROOTS)
+                {
+                    cx.template_problem(&format!("report.outputs[{i}].template"), e);
+                }
+                reports.push((name, out.path.clone()));
+            }
+            None => cx.problem(
+                format!("report.outputs[{i}].template"),
+                format!("template `{}` was not found", out.template),
+            ),
+        }
+    }
+    if !safe_file_name(&scenario.report.errors_file) {
+        cx.problem(
+            "report.errors_file",
+            "must be a plain file name inside the run folder",
+        );
+    }
+    let _ = BUILTIN_REPORT;
+    let problems = std::mem::take(&mut cx.problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Plan {
+        scenario,
+        templates,
+        vars,
+        steps,
+        reports,
+    })
+}
+
+/// A file name that stays inside the run folder.
+pub fn safe_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains('/')
+        && !name.contains('\\')
+        && name != "."
+        && name != ".."
+        && !name.starts_with('.')
+}
+
+fn compile_http(cx: &mut Ctx, p: &str, h: &HttpSpec, d: &HttpDefaults) -> Option<HttpPlan> {
+    let method = h.method.to_ascii_uppercase();
+    if !METHODS.contains(&method.as_str()) {
+        cx.problem(
+            format!("{p}.method"),
+            format!(
+                "unknown method `{}`; expected one of {}",
+                h.method,
+                METHODS.join(", ")
+            ),
+        );
+    }
+    let mut url = Vec::new();
+    match (&h.url, &h.path) {
+        (Some(u), None) => url.extend(cx.text(&format!("{p}.url"), u)),
+        (None, Some(path)) => {
+            let base = h.base_url.as_ref().or(d.base_url.as_ref());
+            match base {
+                Some(b) => {
+                    let where_ = if h.base_url.is_some() { format!("{p}.base_url") } else { "defaults.http.base_url".to_string() };
+                    url.extend(cx.text(&where_, b));
+                    url.extend(cx.text(&format!("{p}.path"), path));
+                }
+                None => cx.problem(format!("{p}.path"), "a `path` needs a base URL: set `defaults.http.base_url` or `base_url`, or use `url`"),
+            }
+        }
+        (Some(_), Some(_)) => {
+            cx.key_problem(format!("{p}.path"), "give either `url` or `path`, not both")
+        }
+        (None, None) => cx.problem(p, "an http step needs `url` or `path`"),
+    }
+    let mut query = Vec::new();
+    for (k, v) in d.query.iter().filter(|(k, _)| !h.query.contains_key(*k)) {
+        query.extend(
+            cx.json(&format!("defaults.http.query.{k}"), v)
+                .map(|c| (k.clone(), c)),
+        );
+    }
+    for (k, v) in &h.query {
+        query.extend(
+            cx.json(&format!("{p}.query.{k}"), v)
+                .map(|c| (k.clone(), c)),
+        );
+    }
+    let mut headers = Vec::new();
+    for (k, v) in d
+        .headers
+        .iter()
+        .filter(|(k, _)| !h.headers.keys().any(|o| o.eq_ignore_ascii_case(k)))
+    {
+        headers.extend(
+            cx.text(&format!("defaults.http.headers.{k}"), v)
+                .map(|c| (k.clone(), c)),
+        );
+    }
+    for (k, v) in &h.headers {
+        headers.extend(
+            cx.text(&format!("{p}.headers.{k}"), v)
+                .map(|c| (k.clone(), c)),
+        );
+    }
+    if h.json.is_some() && h.body.is_some() {
+        cx.key_problem(
+            format!("{p}.body"),
+            "give either `json` or `body`, not both",
+        );
+    }
+    let json = h
+        .json
+        .as_ref()
+        .and_then(|j| cx.json(&format!("{p}.json"), j));
+    let body = h
+        .body
+        .as_ref()
+        .and_then(|b| cx.text(&format!("{p}.body"), b));
+    let timeout = h
+        .timeout
+        .or(d.timeout)
+        .map(|t| t.0)
+        .unwrap_or(Duration::from_secs(30));
+    if timeout.is_zero() {
+        cx.problem(
+            format!("{p}.timeout"),
+            "a timeout of zero would fail every request",
+        );
+    }
+    let paginate = match &h.paginate {
+        None => None,
+        Some(pg) => {
+            let until = cx.expr(&format!("{p}.paginate.until"), &pg.until);
+            let collect = match &pg.collect {
+                Some(c) => match compile_jsonpath(c) {
+                    Ok(q) => Some(q),
+                    Err(e) => {
+                        cx.problem(format!("{p}.paginate.collect"), e);
+                        None
+                    }
+                },
+                None => None,
+            };
+            if pg.max_pages == 0 {
+                cx.problem(
+                    format!("{p}.paginate.max_pages"),
+                    "max_pages must be at least 1",
+                );
+            }
+            let in_body = h.json.as_ref().and_then(|j| j.get(&pg.param)).is_some();
+            let place = pg
+                .r#in
+                .unwrap_or(if in_body { PageIn::Body } else { PageIn::Query });
+            if place == PageIn::Body && !h.json.as_ref().is_some_and(|j| j.is_object()) {
+                cx.problem(
+                    format!("{p}.paginate.in"),
+                    "the page goes in the body, but the request has no JSON object body",
+                );
+            }
+            until.map(|until| PaginatePlan {
+                param: pg.param.clone(),
+                place,
+                start: pg.start,
+                until,
+                max_pages: pg.max_pages,
+                collect,
+            })
+        }
+    };
+    Some(HttpPlan {
+        method,
+        url,
+        query,
+        headers,
+        json,
+        body,
+        timeout,
+        paginate,
+    })
+}
