@@ -44,7 +44,11 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
 }
 
 fn block_on_run(args: &RunArgs) -> i32 {
-    match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt.block_on(run_command(args)),
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -72,7 +76,10 @@ fn demo_command(out: Option<String>, tags: Vec<String>) -> i32 {
         return 1;
     }
     let env_file = work.join(".env.qtickets_api");
-    let env_text = format!("QTICKETS_BASE_URL={}\nQTICKETS_TOKEN={token}\nORG_NAME=irs-prod\n", sandbox.base_url());
+    let env_text = format!(
+        "QTICKETS_BASE_URL={}\nQTICKETS_TOKEN={token}\nORG_NAME=irs-prod\n",
+        sandbox.base_url()
+    );
     let mut scenario = "scenarios/prod_smoke.yaml".to_string();
     if !std::path::Path::new(&scenario).exists() {
         let path = work.join("prod_smoke.yaml");

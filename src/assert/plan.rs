@@ -92,8 +92,12 @@ impl PredicatePlan {
         }
         let matches = match &p.matches {
             Some(src) => Some((
-                Regex::new(src)
-                    .map_err(|e| (format!("{field}matches"), format!("invalid regex: {e}")))?,
+                Regex::new(src).map_err(|e| {
+                    (
+                        format!("{field}matches"),
+                        format!("invalid regex: {}", first_line(&e.to_string())),
+                    )
+                })?,
                 src.clone(),
             )),
             None => None,

@@ -1,0 +1,128 @@
+//! Shared test setup: the real sandbox on 127.0.0.1 and the real qtscen binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use qtscen::sandbox::{SandboxConfig, SandboxHandle, spawn};
+
+/// The token tests use; it must never appear in any output.
+pub const TOKEN: &str = "tok-SECRET-9f8e7d6c5b4a";
+
+/// A sandbox with a fixed clock and the test token.
+pub fn sandbox() -> SandboxHandle {
+    spawn(SandboxConfig {
+        token: TOKEN.into(),
+        now: Some("2025-11-05T13:46:54Z".parse().unwrap()),
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox starts")
+}
+
+/// A temporary folder with a scenario and the env file pointing at `sb`.
+pub struct Case {
+    pub dir: tempfile::TempDir,
+    pub scenario: PathBuf,
+    pub env_file: PathBuf,
+}
+
+pub fn case(sb: &SandboxHandle, yaml: &str) -> Case {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("scenario.yaml");
+    std::fs::write(&scenario, yaml).unwrap();
+    let env_file = dir.path().join(".env");
+    std::fs::write(
+        &env_file,
+        format!(
+            "QTICKETS_BASE_URL={}\nQTICKETS_TOKEN={TOKEN}\nORG_NAME=irs-prod\n",
+            sb.base_url()
+        ),
+    )
+    .unwrap();
+    Case {
+        dir,
+        scenario,
+        env_file,
+    }
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub out_dir: PathBuf,
+}
+
+impl Output {
+    pub fn file(&self, name: &str) -> String {
+        std::fs::read_to_string(self.out_dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+    pub fn results(&self) -> serde_json::Value {
+        serde_json::from_str(&self.file("results.json")).unwrap()
+    }
+}
+
+pub fn qtscen(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_qtscen"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("QTICKETS_TOKEN")
+        .env_remove("QTICKETS_BASE_URL")
+        .output()
+        .expect("qtscen runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs `qtscen run` on the case with `--now` fixed; extra args appended.
+pub fn run(c: &Case, extra: &[&str]) -> Output {
+    let out_dir = c.dir.path().join("out");
+    let scenario = c.scenario.to_str().unwrap();
+    let env = c.env_file.to_str().unwrap();
+    let out = out_dir.to_str().unwrap();
+    let mut args = vec![
+        "run",
+        scenario,
+        "--env-file",
+        env,
+        "--out",
+        out,
+        "--now",
+        "2025-11-05T13:46:54Z",
+    ];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = qtscen(&args, c.dir.path());
+    Output {
+        code,
+        stdout,
+        stderr,
+        out_dir,
+    }
+}
+
+/// A scenario head with the sandbox defaults and fast retries.
+pub const HEAD: &str = r#"
+name: test
+env:
+  required: [QTICKETS_BASE_URL, QTICKETS_TOKEN]
+vars:
+  window_to: "{{ now('Europe/Moscow') }}"
+  window_from: "{{ now('Europe/Moscow') | minus('48h') }}"
+  where:
+    - { column: payed, value: 1 }
+    - { column: payed_at, operator: ">=", value: "{{ vars.window_from }}" }
+    - { column: payed_at, operator: "<", value: "{{ vars.window_to }}" }
+defaults:
+  http:
+    base_url: "{{ env.QTICKETS_BASE_URL }}"
+    headers:
+      Authorization: "Bearer {{ env.QTICKETS_TOKEN }}"
+    timeout: 2s
+  retry:
+    attempts: 3
+    backoff: { kind: exponential, initial: 100ms, max: 1s }
+"#;
