@@ -383,3 +383,52 @@ fn every_assertion_operator_fails_when_it_should_and_passes_when_it_should() {
     }
     assert_eq!(r["steps"][1]["outcome"], "passed");
 }
+
+#[test]
+fn ctrl_c_exits_130_and_still_writes_the_partial_report() {
+    let sb = sandbox();
+    sb.add_fault(FaultRule::new(
+        Some("GET"),
+        "/events",
+        FaultKind::Delay(Duration::from_secs(10)),
+    ));
+    let yaml = format!(
+        "{HEAD}\nsteps:\n  - id: first\n    http: {{ path: /orders/1440 }}\n  - id: slow\n    http: {{ path: /events, timeout: 30s }}\n  - id: after\n    http: {{ path: /orders/1440 }}\n"
+    );
+    let c = case(&sb, &yaml);
+    let out_dir = c.dir.path().join("out");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qtscen"))
+        .args([
+            "run",
+            c.scenario.to_str().unwrap(),
+            "--env-file",
+            c.env_file.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) until the slow request has reached the server.
+    for _ in 0..100 {
+        if sb.requests().iter().any(|r| r.path.ends_with("/events")) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("results.json")).unwrap())
+            .unwrap();
+    assert_eq!(r["outcome"], "interrupted");
+    assert_eq!(r["steps"][0]["outcome"], "passed");
+    assert_eq!(r["steps"][2]["skip_reason"], "the run was interrupted");
+    assert!(out_dir.join("report.md").exists());
+}
