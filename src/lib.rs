@@ -15,5 +15,6 @@ pub mod secrets;
 pub mod source;
 pub mod template;
 pub mod validate;
+mod validate_http;
 
 pub use app::run;

@@ -1,12 +1,12 @@
 //! Validate stage: everything that can be checked without running — one action per
 //! step, unique ids, references, templates, JSONPaths and regexes — compiled into a Plan.
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
-use crate::assert::{CapturePlan, Check, compile_jsonpath};
-use crate::plan::{HttpPlan, PaginatePlan, Plan, StepPlan};
-use crate::scenario::{HttpDefaults, HttpSpec, PageIn, RetryPolicy, Scenario};
+use crate::assert::{CapturePlan, Check};
+use crate::plan::{Plan, StepPlan};
+use crate::scenario::{RetryPolicy, Scenario};
 use crate::template::{Compiled, CompiledJson, TemplateError, Templates};
+use crate::validate_http::compile_http;
 
 /// A problem found in a scenario, located by its YAML path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,16 +19,15 @@ pub struct Problem {
     pub at_key: bool,
 }
 
-const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 const BUILTIN_REPORT: &str = "builtin:markdown";
 
-struct Ctx<'a> {
-    t: &'a mut Templates,
-    problems: Vec<Problem>,
+pub(crate) struct Ctx<'a> {
+    pub(crate) t: &'a mut Templates,
+    pub(crate) problems: Vec<Problem>,
 }
 
 impl Ctx<'_> {
-    fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem {
             path: path.into(),
             message: message.into(),
@@ -36,7 +35,7 @@ impl Ctx<'_> {
         });
     }
 
-    fn key_problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn key_problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem {
             path: path.into(),
             message: message.into(),
@@ -53,7 +52,7 @@ impl Ctx<'_> {
         self.problem(path, format!("template error: {}{at}", e.message));
     }
 
-    fn text(&mut self, path: &str, src: &str) -> Option<Compiled> {
+    pub(crate) fn text(&mut self, path: &str, src: &str) -> Option<Compiled> {
         match self.t.compile_text(src) {
             Ok(c) => Some(c),
             Err(e) => {
@@ -63,7 +62,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn expr(&mut self, path: &str, src: &str) -> Option<Compiled> {
+    pub(crate) fn expr(&mut self, path: &str, src: &str) -> Option<Compiled> {
         match self.t.compile_expr(src) {
             Ok(c) => Some(c),
             Err(e) => {
@@ -73,7 +72,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn json(&mut self, path: &str, v: &serde_json::Value) -> Option<CompiledJson> {
+    pub(crate) fn json(&mut self, path: &str, v: &serde_json::Value) -> Option<CompiledJson> {
         match CompiledJson::compile(self.t, v) {
             Ok(c) => Some(c),
             Err((sub, e)) => {
@@ -376,142 +375,4 @@ pub fn safe_file_name(name: &str) -> bool {
         && name != "."
         && name != ".."
         && !name.starts_with('.')
-}
-
-fn compile_http(cx: &mut Ctx, p: &str, h: &HttpSpec, d: &HttpDefaults) -> Option<HttpPlan> {
-    let method = h.method.to_ascii_uppercase();
-    if !METHODS.contains(&method.as_str()) {
-        cx.problem(
-            format!("{p}.method"),
-            format!(
-                "unknown method `{}`; expected one of {}",
-                h.method,
-                METHODS.join(", ")
-            ),
-        );
-    }
-    let mut url = Vec::new();
-    match (&h.url, &h.path) {
-        (Some(u), None) => url.extend(cx.text(&format!("{p}.url"), u)),
-        (None, Some(path)) => {
-            let base = h.base_url.as_ref().or(d.base_url.as_ref());
-            match base {
-                Some(b) => {
-                    let where_ = if h.base_url.is_some() { format!("{p}.base_url") } else { "defaults.http.base_url".to_string() };
-                    url.extend(cx.text(&where_, b));
-                    url.extend(cx.text(&format!("{p}.path"), path));
-                }
-                None => cx.problem(format!("{p}.path"), "a `path` needs a base URL: set `defaults.http.base_url` or `base_url`, or use `url`"),
-            }
-        }
-        (Some(_), Some(_)) => {
-            cx.key_problem(format!("{p}.path"), "give either `url` or `path`, not both")
-        }
-        (None, None) => cx.problem(p, "an http step needs `url` or `path`"),
-    }
-    let mut query = Vec::new();
-    for (k, v) in d.query.iter().filter(|(k, _)| !h.query.contains_key(*k)) {
-        query.extend(
-            cx.json(&format!("defaults.http.query.{k}"), v)
-                .map(|c| (k.clone(), c)),
-        );
-    }
-    for (k, v) in &h.query {
-        query.extend(
-            cx.json(&format!("{p}.query.{k}"), v)
-                .map(|c| (k.clone(), c)),
-        );
-    }
-    let mut headers = Vec::new();
-    for (k, v) in d
-        .headers
-        .iter()
-        .filter(|(k, _)| !h.headers.keys().any(|o| o.eq_ignore_ascii_case(k)))
-    {
-        headers.extend(
-            cx.text(&format!("defaults.http.headers.{k}"), v)
-                .map(|c| (k.clone(), c)),
-        );
-    }
-    for (k, v) in &h.headers {
-        headers.extend(
-            cx.text(&format!("{p}.headers.{k}"), v)
-                .map(|c| (k.clone(), c)),
-        );
-    }
-    if h.json.is_some() && h.body.is_some() {
-        cx.key_problem(
-            format!("{p}.body"),
-            "give either `json` or `body`, not both",
-        );
-    }
-    let json = h
-        .json
-        .as_ref()
-        .and_then(|j| cx.json(&format!("{p}.json"), j));
-    let body = h
-        .body
-        .as_ref()
-        .and_then(|b| cx.text(&format!("{p}.body"), b));
-    let timeout = h
-        .timeout
-        .or(d.timeout)
-        .map(|t| t.0)
-        .unwrap_or(Duration::from_secs(30));
-    if timeout.is_zero() {
-        cx.problem(
-            format!("{p}.timeout"),
-            "a timeout of zero would fail every request",
-        );
-    }
-    let paginate = match &h.paginate {
-        None => None,
-        Some(pg) => {
-            let until = cx.expr(&format!("{p}.paginate.until"), &pg.until);
-            let collect = match &pg.collect {
-                Some(c) => match compile_jsonpath(c) {
-                    Ok(q) => Some(q),
-                    Err(e) => {
-                        cx.problem(format!("{p}.paginate.collect"), e);
-                        None
-                    }
-                },
-                None => None,
-            };
-            if pg.max_pages == 0 {
-                cx.problem(
-                    format!("{p}.paginate.max_pages"),
-                    "max_pages must be at least 1",
-                );
-            }
-            let in_body = h.json.as_ref().and_then(|j| j.get(&pg.param)).is_some();
-            let place = pg
-                .r#in
-                .unwrap_or(if in_body { PageIn::Body } else { PageIn::Query });
-            if place == PageIn::Body && !h.json.as_ref().is_some_and(|j| j.is_object()) {
-                cx.problem(
-                    format!("{p}.paginate.in"),
-                    "the page goes in the body, but the request has no JSON object body",
-                );
-            }
-            until.map(|until| PaginatePlan {
-                param: pg.param.clone(),
-                place,
-                start: pg.start,
-                until,
-                max_pages: pg.max_pages,
-                collect,
-            })
-        }
-    };
-    Some(HttpPlan {
-        method,
-        url,
-        query,
-        headers,
-        json,
-        body,
-        timeout,
-        paginate,
-    })
 }

@@ -35,6 +35,14 @@ pub fn select<'a>(query: &JpQuery, value: &'a Value) -> Vec<&'a Value> {
         .unwrap_or_default()
 }
 
+fn selected<'a>(query: &JpQuery, doc: Option<&'a Value>) -> Vec<Cow<'a, Value>> {
+    doc.map(|d| select(query, d))
+        .unwrap_or_default()
+        .into_iter()
+        .map(Cow::Borrowed)
+        .collect()
+}
+
 /// The first value a JSONPath selects.
 pub fn select_first<'a>(query: &JpQuery, value: &'a Value) -> Option<&'a Value> {
     select(query, value).into_iter().next()
@@ -89,33 +97,18 @@ fn eval_inner(check: &Check, obs: &Observation, t: &Templates, ctx: &minijinja::
                 .into_iter()
                 .collect(),
         ),
-        Subject::JsonPath(q, src) => (
-            src.clone(),
-            obs.json
-                .as_deref()
-                .map(|j| select(q, j))
-                .unwrap_or_default()
-                .into_iter()
-                .map(Cow::Borrowed)
-                .collect(),
-        ),
-        Subject::Items(q, src) => (
-            format!("items {src}"),
-            obs.items
-                .as_deref()
-                .map(|j| select(q, j))
-                .unwrap_or_default()
-                .into_iter()
-                .map(Cow::Borrowed)
-                .collect(),
-        ),
+        Subject::JsonPath(q, src) => (src.clone(), selected(q, obs.json.as_deref())),
+        Subject::Items(q, src) => (format!("items {src}"), selected(q, obs.items.as_deref())),
         Subject::Body => (
             "body".into(),
             vec![Cow::Owned(Value::String(obs.body.to_string()))],
         ),
         Subject::Expr(c, src) => {
             return match t.eval(c, ctx) {
-                Ok(v) => (v.is_true(), src.clone(), "true".into(), v.to_string(), None),
+                Ok(v) => {
+                    let shown = serde_json::to_string(&v).unwrap_or_else(|_| v.to_string());
+                    (v.is_true(), src.clone(), "true".into(), shown, None)
+                }
                 Err(e) => (
                     false,
                     src.clone(),

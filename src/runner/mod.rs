@@ -5,6 +5,7 @@ mod clock;
 mod context;
 mod describe;
 mod events;
+mod finish;
 mod http_step;
 mod run;
 
@@ -13,4 +14,5 @@ pub use clock::Clock;
 pub use context::RunContext;
 pub use describe::describe_plan;
 pub use events::{Event, EventSink};
-pub use run::{RunOptions, finish_record, run_plan};
+pub use finish::finish_record;
+pub use run::{RunOptions, run_plan};

@@ -12,8 +12,7 @@ use crate::assert::{CaptureKind, Observation, eval_check, select_all};
 use crate::exec::HttpClient;
 use crate::plan::{Plan, StepPlan};
 use crate::record::{
-    AssertionRecord, Failure, FailureClass, RunOutcome, RunRecord, StepOutcome, StepRecord,
-    Summary, TransportKind,
+    AssertionRecord, Failure, FailureClass, StepOutcome, StepRecord, TransportKind,
 };
 
 /// Choices from the command line.
@@ -445,77 +444,4 @@ fn capture(
             .unwrap_or_default(),
         CaptureKind::Expr(c) => t.eval_json(c, ctx).map_err(|e| e.message)?,
     })
-}
-
-/// Builds the finished record.
-#[allow(clippy::too_many_arguments)]
-pub fn finish_record(
-    plan: &Plan,
-    file: &str,
-    rc: &RunContext,
-    opts: &RunOptions,
-    steps: Vec<StepRecord>,
-    interrupted: bool,
-    started: Instant,
-    artifacts: Vec<String>,
-) -> RunRecord {
-    let mut summary = Summary::default();
-    for s in &steps {
-        match s.outcome {
-            StepOutcome::Passed => summary.passed += 1,
-            StepOutcome::Failed => summary.failed += 1,
-            StepOutcome::Skipped => summary.skipped += 1,
-        }
-        summary.warnings += s.assertions.iter().filter(|a| a.soft && !a.passed).count();
-        summary.requests += s.attempts.len();
-    }
-    let outcome = if interrupted {
-        RunOutcome::Interrupted
-    } else if summary.failed > 0 {
-        RunOutcome::Failed
-    } else {
-        RunOutcome::Passed
-    };
-    let exit_code = match outcome {
-        RunOutcome::Passed => 0,
-        RunOutcome::Failed => 1,
-        RunOutcome::Interrupted => 130,
-    };
-    let mut vars = rc.vars.clone();
-    for (name, v) in vars.iter_mut() {
-        if plan.scenario.secrets.contains(name) {
-            *v = serde_json::Value::String(crate::secrets::MASK.into());
-        }
-        rc.redactor.redact_json(v);
-    }
-    let env = rc
-        .env
-        .iter()
-        .map(|(k, v)| (k.clone(), rc.redactor.redact(v)))
-        .collect();
-    RunRecord {
-        record_version: 1,
-        qtscen_version: env!("CARGO_PKG_VERSION").into(),
-        scenario: plan.scenario.name.clone(),
-        scenario_file: file.into(),
-        description: plan.scenario.description.clone(),
-        title: plan
-            .scenario
-            .report
-            .title
-            .clone()
-            .unwrap_or_else(|| plan.scenario.name.clone()),
-        started_at: rc.clock.format(rc.clock.start()),
-        finished_at: rc.clock.now_text(),
-        duration_ms: started.elapsed().as_millis() as u64,
-        outcome,
-        exit_code,
-        tags: opts.tags.clone(),
-        skip_tags: opts.skip_tags.clone(),
-        vars,
-        env,
-        steps,
-        summary,
-        artifacts,
-    }
 }

@@ -12,6 +12,7 @@ mod fault_spec;
 mod faults;
 mod filter;
 mod handle;
+mod offset_policy;
 mod order_by;
 mod orders;
 mod pagination;

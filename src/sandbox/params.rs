@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::filter::{self, Filter};
+use super::offset_policy;
 use super::order_by::{self, SortKey};
 
 /// `per_page` when none is given.
@@ -72,8 +73,10 @@ pub(crate) fn parse_list_params(
         where_raw =
             serde_json::from_str(text).map_err(|e| format!("malformed `where` JSON: {e}"))?;
     }
-    let filters =
-        filter::apply_offset_policy(filter::parse_where(&where_raw)?, ignore_compact_offsets);
+    let filters = offset_policy::apply_offset_policy(
+        filter::parse_where(&where_raw)?,
+        ignore_compact_offsets,
+    );
 
     let order_raw = merged
         .get("orderBy")

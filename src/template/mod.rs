@@ -1,6 +1,7 @@
 //! Render stage: minijinja templates compiled once per run, with the helpers QA need.
 mod engine;
 mod json;
+mod paging;
 mod time;
 
 pub use engine::{Compiled, TemplateError, Templates};
