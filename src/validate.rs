@@ -83,6 +83,83 @@ impl Ctx<'_> {
     }
 }
 
+/// Every string below `value` that names `steps.<id>`: (YAML path, id).
+fn step_refs(value: &serde_json::Value, path: String, out: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::String(text) if text.contains("steps") => {
+            let re = step_ref_regex();
+            for c in re.captures_iter(text) {
+                if let Some(m) = c.get(1).or_else(|| c.get(2)) {
+                    out.push((path.clone(), m.as_str().to_string()));
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                step_refs(v, format!("{path}[{i}]"), out);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let plain = k
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                let child = if plain {
+                    format!("{path}.{k}")
+                } else {
+                    format!("{path}[{k:?}]")
+                };
+                step_refs(v, child, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn step_ref_regex() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(
+            r#"\bsteps\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])"#,
+        )
+        .expect("the step-reference pattern is a valid regex")
+    })
+}
+
+/// Templates may only read steps that run before them.
+fn check_step_refs(cx: &mut Ctx, scenario: &Scenario) {
+    let mut refs = Vec::new();
+    if let Ok(vars) = serde_json::to_value(&scenario.vars) {
+        step_refs(&vars, "vars".into(), &mut refs);
+    }
+    for (path, id) in refs.drain(..) {
+        cx.problem(
+            path,
+            format!("vars are rendered before any step runs, so they cannot read `steps.{id}`"),
+        );
+    }
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let Ok(value) = serde_json::to_value(step) else {
+            continue;
+        };
+        step_refs(&value, format!("steps[{i}]"), &mut refs);
+        for (path, id) in refs.drain(..) {
+            let earlier = scenario.steps[..i].iter().any(|s| s.id == id);
+            if earlier {
+                continue;
+            }
+            let why = if id == step.id {
+                "itself (use `response`, `request` or, in notes and artifacts, `step`)".to_string()
+            } else if scenario.steps.iter().any(|s| s.id == id) {
+                format!("`{id}`, a step that runs later")
+            } else {
+                format!("`{id}`, a step that does not exist")
+            };
+            cx.problem(path, format!("refers to {why}"));
+        }
+    }
+}
+
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id
@@ -148,6 +225,7 @@ pub fn validate_scenario(
             );
         }
     }
+    check_step_refs(&mut cx, &scenario);
     let ids: HashSet<&str> = scenario.steps.iter().map(|s| s.id.as_str()).collect();
     let default_retry = scenario.defaults.retry.clone();
     let mut steps = Vec::new();

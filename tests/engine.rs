@@ -432,3 +432,25 @@ fn ctrl_c_exits_130_and_still_writes_the_partial_report() {
     assert_eq!(r["steps"][2]["skip_reason"], "the run was interrupted");
     assert!(out_dir.join("report.md").exists());
 }
+
+#[test]
+fn retry_after_from_the_server_sets_the_pause() {
+    let sb = sandbox();
+    sb.add_fault(
+        FaultRule::new(Some("GET"), "/events", FaultKind::Status(429))
+            .with_times(1)
+            .with_retry_after(1),
+    );
+    let yaml = format!(
+        "{HEAD}\nsteps:\n  - id: events\n    retry: {{ attempts: 2, backoff: {{ initial: 10ms, max: 5s }} }}\n    http: {{ path: /events }}\n"
+    );
+    let c = case(&sb, &yaml);
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = out.results();
+    let a = attempts(&r, 0);
+    assert_eq!(a[0]["code"], "429");
+    assert_eq!(a[0]["retry_after_ms"], 1000);
+    let seen = sb.requests();
+    assert!(seen[1].time.duration_since(seen[0].time) >= jiff::SignedDuration::from_millis(1000));
+}

@@ -134,6 +134,20 @@ fn reference_to_an_undefined_step() {
 }
 
 #[test]
+fn template_reading_a_missing_or_later_step() {
+    expect_error(
+        "  - id: a\n    http: { path: \"/x/{{ steps.ghost.captures.id }}\" }\n",
+        "7:19",
+        "refers to `ghost`, a step that does not exist",
+    );
+    expect_error(
+        "  - id: a\n    http: { path: /x }\n    assert:\n      - expr: \"steps.b.passed\"\n  - id: b\n    http: { path: /y }\n",
+        "9:15",
+        "refers to `b`, a step that runs later",
+    );
+}
+
+#[test]
 fn fallback_to_an_undefined_step() {
     expect_error(
         "  - id: a\n    http: { path: /x }\n    fallback: { step: ghost }\n",

@@ -1,5 +1,6 @@
 //! Report stage: the console — a line per attempt and step while the run goes, a
-//! comfy-table summary at the end. Plain lines when stdout is not a terminal.
+//! comfy-table summary at the end. On a terminal each running step has one live line
+//! (attempt n/N, status, duration) rewritten in place; plain lines otherwise.
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
@@ -13,18 +14,20 @@ use crate::secrets::Redactor;
 pub struct Console {
     redactor: Redactor,
     color: bool,
-    out: Mutex<()>,
+    live: bool,
+    out: Mutex<String>,
 }
 
 impl Console {
     /// A console; colour only on a terminal and without `NO_COLOR`.
     pub fn new(redactor: Redactor) -> Self {
-        let color = std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let live = std::io::stdout().is_terminal();
+        let color = live && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Console {
             redactor,
             color,
-            out: Mutex::new(()),
+            live,
+            out: Mutex::new(String::new()),
         }
     }
 
@@ -39,8 +42,21 @@ impl Console {
     /// Prints a line.
     pub fn line(&self, text: &str) {
         let _guard = self.out.lock();
+        if self.live {
+            // Replace whatever live line is showing.
+            print!("\r\x1b[2K");
+        }
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "{}", self.redactor.redact(text));
+        let _ = stdout.flush();
+    }
+
+    /// Shows `text` as the live line (terminals only), cut to fit one row.
+    fn show_live(&self, text: &str) {
+        let safe = self.redactor.redact(text);
+        let cut: String = safe.chars().take(110).collect();
+        let mut stdout = std::io::stdout().lock();
+        let _ = write!(stdout, "\r\x1b[2K{cut}");
         let _ = stdout.flush();
     }
 
@@ -90,7 +106,15 @@ impl EventSink for Console {
                 id,
                 title,
             } => {
-                self.line(&format!("[{}/{}] {id} — {title}", index + 1, total));
+                let head = format!("[{}/{}] {id} — {title}", index + 1, total);
+                if self.live {
+                    if let Ok(mut prefix) = self.out.lock() {
+                        prefix.clone_from(&head);
+                    }
+                    self.show_live(&format!("{head} …"));
+                } else {
+                    self.line(&head);
+                }
             }
             Event::AttemptFinished { attempt, .. } => {
                 let page = attempt
@@ -106,6 +130,14 @@ impl EventSink for Console {
                     .retry_after_ms
                     .map(|ms| format!(", retrying in {ms} ms"))
                     .unwrap_or_default();
+                if self.live {
+                    let head = self.out.lock().map(|p| p.clone()).unwrap_or_default();
+                    self.show_live(&format!(
+                        "{head} · {}{page}{fb} attempt {}/{} · {code} · {} ms{retry}",
+                        attempt.request.method, attempt.attempt, attempt.of, attempt.duration_ms
+                    ));
+                    return;
+                }
                 self.line(&format!(
                     "      {} {}{page}{fb}  attempt {}/{}  {code}  {} ms{retry}",
                     attempt.request.method,
@@ -128,7 +160,12 @@ impl EventSink for Console {
                     .or_else(|| s.skip_reason.clone())
                     .map(|m| format!(": {m}"))
                     .unwrap_or_default();
-                self.line(&format!("  {} {text}{why}", s.id));
+                let requests = match s.attempts.len() {
+                    0 => String::new(),
+                    1 => format!(" (1 request, {} ms)", s.duration_ms),
+                    n => format!(" ({n} requests, {} ms)", s.duration_ms),
+                };
+                self.line(&format!("  {} {text}{requests}{why}", s.id));
             }
         }
     }
