@@ -39,11 +39,12 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         Command::Validate { scenarios } => validate_command(&scenarios),
         Command::Plan(args) => plan_command(&args),
         Command::Run(args) => block_on_run(&args),
-        Command::Demo { out, tags } => demo_command(out, tags),
+        Command::Demo { out, tags } => crate::demo::demo_command(out, tags),
     }
 }
 
-fn block_on_run(args: &RunArgs) -> i32 {
+/// Runs `qtscen run` with these arguments on a fresh runtime.
+pub(crate) fn block_on_run(args: &RunArgs) -> i32 {
     match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -55,58 +56,6 @@ fn block_on_run(args: &RunArgs) -> i32 {
             1
         }
     }
-}
-
-/// The scenario the demo runs when `scenarios/prod_smoke.yaml` is not beside us.
-const EMBEDDED_PROD_SMOKE: &str = include_str!("../scenarios/prod_smoke.yaml");
-
-fn demo_command(out: Option<String>, tags: Vec<String>) -> i32 {
-    let config = crate::sandbox::SandboxConfig::default();
-    let token = config.token.clone();
-    let sandbox = match crate::sandbox::spawn(config) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot start the QTickets sandbox: {e}");
-            return 1;
-        }
-    };
-    let work = std::env::temp_dir().join(format!("qtscen-demo-{}", std::process::id()));
-    if let Err(e) = std::fs::create_dir_all(&work) {
-        eprintln!("error: cannot create {}: {e}", work.display());
-        return 1;
-    }
-    let env_file = work.join(".env.qtickets_api");
-    let env_text = format!(
-        "QTICKETS_BASE_URL={}\nQTICKETS_TOKEN={token}\nORG_NAME=irs-prod\n",
-        sandbox.base_url()
-    );
-    let mut scenario = "scenarios/prod_smoke.yaml".to_string();
-    if !std::path::Path::new(&scenario).exists() {
-        let path = work.join("prod_smoke.yaml");
-        if let Err(e) = std::fs::write(&path, EMBEDDED_PROD_SMOKE) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return 1;
-        }
-        scenario = path.display().to_string();
-    }
-    if let Err(e) = std::fs::write(&env_file, env_text) {
-        eprintln!("error: cannot write {}: {e}", env_file.display());
-        return 1;
-    }
-    println!("QTickets sandbox listening on {}", sandbox.base_url());
-    let args = RunArgs {
-        scenario,
-        env_files: vec![env_file.display().to_string()],
-        vars: Vec::new(),
-        out,
-        tags,
-        skip_tags: Vec::new(),
-        now: None,
-    };
-    let code = block_on_run(&args);
-    let _ = std::fs::remove_dir_all(&work);
-    drop(sandbox);
-    code
 }
 
 fn print_diagnostics(diags: &[Diagnostic], loaded: Option<&Loaded>) {
@@ -229,6 +178,16 @@ fn prepare(
     for (name, v) in &overrides {
         if !rc.vars.contains_key(name) {
             rc.set_var(name, serde_json::Value::String(v.clone()));
+        }
+    }
+    // A password written into the scenario is a secret whatever its source.
+    for step in &plan.steps {
+        if let crate::plan::Action::Sql(sql) = &step.action {
+            if let Some(pw) = &sql.password {
+                if let Ok(v) = plan.templates.render_string(pw, &rc.value(&[])) {
+                    secret_values.push(v);
+                }
+            }
         }
     }
     rc.redactor = Redactor::new(secret_values);

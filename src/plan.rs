@@ -18,6 +18,8 @@ pub struct Plan {
     pub steps: Vec<StepPlan>,
     /// Reports: (template name in `templates`, output file).
     pub reports: Vec<(String, String)>,
+    /// The verdict template.
+    pub summary: Option<Compiled>,
 }
 
 /// A compiled step.
@@ -35,7 +37,7 @@ pub struct StepPlan {
     /// Stop the run when this fails.
     pub critical: bool,
     /// The action.
-    pub http: HttpPlan,
+    pub action: Action,
     /// Retry policy.
     pub retry: RetryPolicy,
     /// Assertions; empty means "status is 2xx".
@@ -48,6 +50,52 @@ pub struct StepPlan {
     pub artifacts: Vec<(String, Compiled)>,
     /// Notes template.
     pub notes: Option<Compiled>,
+}
+
+/// What a step does.
+pub enum Action {
+    /// An HTTP request or page walk.
+    Http(HttpPlan),
+    /// Named SQL queries.
+    Sql(SqlPlan),
+}
+
+impl Action {
+    /// `http` or `sql`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Http(_) => "http",
+            Action::Sql(_) => "sql",
+        }
+    }
+}
+
+/// Compiled SQL queries and where they go.
+pub struct SqlPlan {
+    /// Server URL template (None: from env `CLICKHOUSE_*`).
+    pub url: Option<Compiled>,
+    /// Database template (None: `CLICKHOUSE_DB`).
+    pub database: Option<Compiled>,
+    /// User template (None: `CLICKHOUSE_USER`).
+    pub user: Option<Compiled>,
+    /// Password template (None: `CLICKHOUSE_PASSWORD`).
+    pub password: Option<Compiled>,
+    /// Per-query timeout.
+    pub timeout: Duration,
+    /// Queries in order.
+    pub queries: Vec<QueryPlan>,
+}
+
+/// One compiled query.
+pub struct QueryPlan {
+    /// Name.
+    pub name: String,
+    /// SQL template.
+    pub sql: Compiled,
+    /// Params (templates).
+    pub params: Vec<(String, CompiledJson)>,
+    /// A failure does not fail the step.
+    pub optional: bool,
 }
 
 /// A compiled HTTP request.

@@ -43,6 +43,8 @@ pub struct RunRecord {
     pub summary: Summary,
     /// Files written into the run folder.
     pub artifacts: Vec<String>,
+    /// The scenario's verdict (`report.summary`), rendered after the last step.
+    pub verdict: Option<String>,
 }
 
 /// How the run ended.
@@ -85,6 +87,8 @@ pub struct StepRecord {
     pub kind: String,
     /// Tags.
     pub tags: Vec<String>,
+    /// Whether `--tags`/`--skip-tags` selected the step.
+    pub selected: bool,
     /// Outcome.
     pub outcome: StepOutcome,
     /// Why it was skipped.
@@ -103,6 +107,8 @@ pub struct StepRecord {
     pub captures: BTreeMap<String, Value>,
     /// Number of items collected over pages.
     pub items_count: Option<usize>,
+    /// Text output (SQL results as aligned tables).
+    pub output: Option<String>,
     /// The rendered notes.
     pub notes: Option<String>,
     /// Whether the fallback request was used.
@@ -133,6 +139,8 @@ pub enum FailureClass {
     NoResponse,
     /// The server rejected the request (4xx).
     Rejected,
+    /// The database rejected the query (e.g. `Code: 60`, a missing table).
+    QueryError,
     /// The server answered, but an assertion failed.
     Assertion,
     /// The scenario could not be rendered or executed (template error, bad URL).
@@ -173,6 +181,10 @@ pub struct Attempt {
     pub code: String,
     /// The pause before the next attempt, if one follows.
     pub retry_after_ms: Option<u64>,
+    /// The SQL query's name.
+    pub label: Option<String>,
+    /// The database's error message, when it rejected the query.
+    pub server_error: Option<String>,
 }
 
 /// A request.

@@ -3,10 +3,11 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::assert::{CapturePlan, Check};
+use crate::plan::Action;
 use crate::plan::{Plan, StepPlan};
 use crate::scenario::{RetryPolicy, Scenario};
 use crate::template::{Compiled, CompiledJson, TemplateError, Templates};
-use crate::validate_http::compile_http;
+use crate::validate_http::{compile_http, compile_sql};
 
 /// A problem found in a scenario, located by its YAML path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -232,16 +233,34 @@ pub fn validate_scenario(
     for (i, step) in scenario.steps.iter().enumerate() {
         let p = format!("steps[{i}]");
         let earlier: HashSet<&str> = scenario.steps[..i].iter().map(|s| s.id.as_str()).collect();
-        let Some(http_spec) = &step.http else {
-            cx.problem(&p, format!("step `{}` has no action: add `http:`", step.id));
-            continue;
+        let action = match (&step.http, &step.sql) {
+            (Some(h), None) => {
+                compile_http(&mut cx, &format!("{p}.http"), h, &scenario.defaults.http)
+                    .map(Action::Http)
+            }
+            (None, Some(q)) => compile_sql(&mut cx, &format!("{p}.sql"), q, &scenario.defaults.sql)
+                .map(Action::Sql),
+            (None, None) => {
+                cx.problem(
+                    &p,
+                    format!("step `{}` has no action: add `http:` or `sql:`", step.id),
+                );
+                continue;
+            }
+            (Some(_), Some(_)) => {
+                cx.key_problem(
+                    format!("{p}.sql"),
+                    "a step has one action: `http` or `sql`, not both",
+                );
+                continue;
+            }
         };
-        let http = compile_http(
-            &mut cx,
-            &format!("{p}.http"),
-            http_spec,
-            &scenario.defaults.http,
-        );
+        if step.fallback.is_some() && step.sql.is_some() {
+            cx.key_problem(
+                format!("{p}.fallback"),
+                "a fallback is an HTTP request; SQL steps take none",
+            );
+        }
         let when = step
             .when
             .as_ref()
@@ -380,7 +399,7 @@ pub fn validate_scenario(
                 "attempts counts the first one too: use 1 or more",
             );
         }
-        if let Some(http) = http {
+        if let Some(action) = action {
             steps.push(StepPlan {
                 id: step.id.clone(),
                 title: step.title.clone().unwrap_or_else(|| step.id.clone()),
@@ -388,7 +407,7 @@ pub fn validate_scenario(
                 when,
                 needs,
                 critical: step.critical,
-                http,
+                action,
                 retry,
                 checks,
                 captures,
@@ -432,6 +451,11 @@ pub fn validate_scenario(
         );
     }
     let _ = BUILTIN_REPORT;
+    let summary = scenario
+        .report
+        .summary
+        .as_ref()
+        .and_then(|s| cx.text("report.summary", s));
     let problems = std::mem::take(&mut cx.problems);
     if !problems.is_empty() {
         return Err(problems);
@@ -442,6 +466,7 @@ pub fn validate_scenario(
         vars,
         steps,
         reports,
+        summary,
     })
 }
 

@@ -1,9 +1,11 @@
-//! Validate stage: one HTTP request (or fallback) checked and compiled.
+//! Validate stage: one action — an HTTP request (or fallback) or SQL queries — checked
+//! and compiled.
 use std::time::Duration;
 
 use crate::assert::compile_jsonpath;
-use crate::plan::{HttpPlan, PaginatePlan};
-use crate::scenario::{HttpDefaults, HttpSpec, PageIn};
+use crate::exec::placeholders;
+use crate::plan::{HttpPlan, PaginatePlan, QueryPlan, SqlPlan};
+use crate::scenario::{HttpDefaults, HttpSpec, PageIn, SqlDefaults, SqlSpec};
 use crate::validate::Ctx;
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -149,5 +151,92 @@ pub(crate) fn compile_http(
         body,
         timeout,
         paginate,
+    })
+}
+
+/// Checks and compiles SQL queries; problems go into `cx`.
+pub(crate) fn compile_sql(cx: &mut Ctx, p: &str, q: &SqlSpec, d: &SqlDefaults) -> Option<SqlPlan> {
+    if q.queries.is_empty() {
+        cx.problem(
+            format!("{p}.queries"),
+            "an sql step needs at least one query",
+        );
+    }
+    let url = match (&q.url, &d.url) {
+        (Some(u), _) => cx.text(&format!("{p}.url"), u),
+        (None, Some(u)) => cx.text("defaults.sql.url", u),
+        _ => None,
+    };
+    let database = match (&q.database, &d.database) {
+        (Some(db), _) => cx.text(&format!("{p}.database"), db),
+        (None, Some(db)) => cx.text("defaults.sql.database", db),
+        _ => None,
+    };
+    let user = d
+        .user
+        .as_ref()
+        .and_then(|u| cx.text("defaults.sql.user", u));
+    let password = d
+        .password
+        .as_ref()
+        .and_then(|u| cx.text("defaults.sql.password", u));
+    let timeout = q
+        .timeout
+        .or(d.timeout)
+        .map(|t| t.0)
+        .unwrap_or(Duration::from_secs(30));
+    let mut queries = Vec::new();
+    for (name, spec) in &q.queries {
+        let qp = format!("{p}.queries.{name}");
+        let query_path = if spec.params.is_empty() && !spec.optional {
+            qp.clone()
+        } else {
+            format!("{qp}.query")
+        };
+        if spec
+            .query
+            .to_ascii_uppercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .windows(2)
+            .any(|w| w[0] == "FORMAT")
+        {
+            cx.problem(
+                &query_path,
+                "leave out the FORMAT clause: results are read as JSON",
+            );
+        }
+        for (param, _) in placeholders(&spec.query) {
+            if !spec.params.contains_key(&param) {
+                cx.problem(
+                    &query_path,
+                    format!("`{{{param}:…}}` has no value: add `params: {{{param}: …}}`"),
+                );
+            }
+        }
+        let sql = cx.text(&query_path, &spec.query);
+        let mut params = Vec::new();
+        for (k, v) in &spec.params {
+            params.extend(
+                cx.json(&format!("{qp}.params.{k}"), v)
+                    .map(|c| (k.clone(), c)),
+            );
+        }
+        if let Some(sql) = sql {
+            queries.push(QueryPlan {
+                name: name.clone(),
+                sql,
+                params,
+                optional: spec.optional,
+            });
+        }
+    }
+    Some(SqlPlan {
+        url,
+        database,
+        user,
+        password,
+        timeout,
+        queries,
     })
 }

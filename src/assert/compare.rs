@@ -14,16 +14,23 @@ fn number(v: &Value) -> Option<f64> {
     }
 }
 
+fn integer(v: &Value) -> Option<i128> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from)),
+        Value::String(s) => s.trim().parse::<i128>().ok(),
+        _ => None,
+    }
+}
+
 /// Orders two values when they are comparable: both numbers (numeric strings count),
 /// both datetimes with offsets (as instants), or both plain strings.
 pub fn compare(actual: &Value, expected: &Value) -> Option<Ordering> {
-    if let (Value::Number(a), Value::Number(b)) = (actual, expected) {
-        if let (Some(a), Some(b)) = (a.as_i64(), b.as_i64()) {
-            return Some(a.cmp(&b));
-        }
-        if let (Some(a), Some(b)) = (a.as_u64(), b.as_u64()) {
-            return Some(a.cmp(&b));
-        }
+    // Integers compare exactly, 64-bit ones sent as strings included.
+    if let (Some(a), Some(b)) = (integer(actual), integer(expected)) {
+        return Some(a.cmp(&b));
     }
     if let (Value::String(a), Value::String(b)) = (actual, expected) {
         if let (Some(a), Some(b)) = (parse_instant(a), parse_instant(b)) {
@@ -87,6 +94,12 @@ mod tests {
             Some(Ordering::Greater)
         );
         assert!(!loose_equals(&json!(true), &json!(1)));
+        let max = json!("18446744073709551615");
+        assert_eq!(
+            compare(&max, &json!(18446744073709551614u64)),
+            Some(Ordering::Greater)
+        );
+        assert!(!loose_equals(&max, &json!(18446744073709551614u64)));
         assert_eq!(compare(&json!({}), &json!(1)), None);
     }
 }

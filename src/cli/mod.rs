@@ -32,7 +32,7 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<String>,
         /// Tags to run.
-        #[arg(long, value_delimiter = ',', default_value = "api")]
+        #[arg(long, value_delimiter = ',', default_value = "api,snapshot")]
         tags: Vec<String>,
     },
 }

@@ -1,4 +1,8 @@
 //! Execute stage: one file per step kind; executors return data and never print.
 mod http;
+mod sql;
+mod sql_params;
 
 pub use http::{Exchange, HttpClient, ResolvedRequest, parse_retry_after};
+pub use sql::{QueryResult, SqlConn, SqlFailure, run_query};
+pub use sql_params::{fill_params, placeholders};

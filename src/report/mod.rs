@@ -2,10 +2,12 @@
 mod console;
 mod files;
 mod filters;
+mod sql_table;
 
 pub use console::Console;
 pub use files::{errors_json, write_atomic, write_run_files};
 pub use filters::register_filters;
+pub use sql_table::{result_table, results_text};
 
 /// The built-in Markdown report template.
 pub const BUILTIN_MARKDOWN: &str = include_str!("../../templates/report.md.j2");

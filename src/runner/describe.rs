@@ -4,7 +4,8 @@ use std::fmt::Write;
 use super::RunContext;
 use super::http_step::render;
 use super::run::RunOptions;
-use crate::plan::Plan;
+use crate::exec::fill_params;
+use crate::plan::{Action, Plan, SqlPlan};
 
 /// Text describing what `run` would send (the caller masks secrets).
 pub fn describe_plan(plan: &Plan, rc: &RunContext, opts: &RunOptions) -> String {
@@ -21,7 +22,14 @@ pub fn describe_plan(plan: &Plan, rc: &RunContext, opts: &RunOptions) -> String 
         if let Some((_, src)) = &step.when {
             let _ = writeln!(out, "when: {src}");
         }
-        match render(&step.http, &plan.templates, &ctx) {
+        let http = match &step.action {
+            Action::Http(h) => h,
+            Action::Sql(sql) => {
+                describe_sql(&mut out, sql, plan, rc);
+                continue;
+            }
+        };
+        match render(http, &plan.templates, &ctx) {
             Ok(r) => {
                 let url = r
                     .req
@@ -44,7 +52,7 @@ pub fn describe_plan(plan: &Plan, rc: &RunContext, opts: &RunOptions) -> String 
                     r.req.timeout.as_millis(),
                     step.retry.attempts
                 );
-                if let Some(p) = &step.http.paginate {
+                if let Some(p) = &http.paginate {
                     let _ = writeln!(
                         out,
                         "  pages: `{}` from {} in the {:?}, at most {}",
@@ -58,4 +66,45 @@ pub fn describe_plan(plan: &Plan, rc: &RunContext, opts: &RunOptions) -> String 
         }
     }
     out
+}
+
+fn describe_sql(out: &mut String, sql: &SqlPlan, plan: &Plan, rc: &RunContext) {
+    let ctx = rc.value(&[]);
+    match super::sql_step::resolve_conn(sql, &plan.templates, rc) {
+        Ok(c) => {
+            let _ = writeln!(out, "SQL {} database={} user={}", c.url, c.database, c.user);
+        }
+        Err(e) => {
+            let _ = writeln!(out, "SQL (connection: {e})");
+        }
+    }
+    for q in &sql.queries {
+        let text = plan
+            .templates
+            .render_string(&q.sql, &ctx)
+            .map_err(|e| e.message)
+            .and_then(|s| {
+                let mut params = serde_json::Map::new();
+                for (k, c) in &q.params {
+                    params.insert(
+                        k.clone(),
+                        c.render(&plan.templates, &ctx).map_err(|e| e.message)?,
+                    );
+                }
+                fill_params(&s, &params)
+            });
+        match text {
+            Ok(t) => {
+                let _ = writeln!(
+                    out,
+                    "  {}: {}",
+                    q.name,
+                    t.split_whitespace().collect::<Vec<_>>().join(" ")
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(out, "  {}: (rendered at run time: {e})", q.name);
+            }
+        }
+    }
 }

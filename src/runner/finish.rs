@@ -75,5 +75,12 @@ pub fn finish_record(
         steps,
         summary,
         artifacts,
+        verdict: plan.summary.as_ref().map(|c| {
+            let text = plan
+                .templates
+                .render_string(c, &rc.value(&[]))
+                .unwrap_or_else(|e| format!("(the verdict could not be rendered: {})", e.message));
+            rc.redactor.redact(&text)
+        }),
     }
 }

@@ -13,8 +13,9 @@ use crate::record::{Attempt, RequestRecord, ResponseRecord, TransportError, Tran
 use crate::scenario::{PageIn, RetryPolicy};
 use crate::template::Templates;
 
-/// What an HTTP step produced.
-pub struct HttpOutcome {
+/// What a step's action produced (HTTP or SQL).
+#[derive(Default)]
+pub struct ActionOutcome {
     /// The final answer (last page, or the fallback's).
     pub observation: Observation,
     /// The rendered request (first page), for `steps.<id>.request`.
@@ -25,6 +26,10 @@ pub struct HttpOutcome {
     pub engine_error: Option<String>,
     /// Pages fetched.
     pub pages: u64,
+    /// SQL queries that failed: (name, server message, optional).
+    pub query_errors: Vec<(String, String, bool)>,
+    /// SQL results rendered as aligned tables.
+    pub text: Option<String>,
 }
 
 /// A rendered request plus its JSON views.
@@ -155,15 +160,9 @@ impl HttpRun<'_> {
         rc: &RunContext,
         fallback: bool,
         attempts: &mut Vec<Attempt>,
-    ) -> HttpOutcome {
+    ) -> ActionOutcome {
         let ctx = rc.value(&[]);
-        let mut out = HttpOutcome {
-            observation: Observation::default(),
-            request: serde_json::Value::Null,
-            transport: None,
-            engine_error: None,
-            pages: 0,
-        };
+        let mut out = ActionOutcome::default();
         let mut rendered = match render(plan, self.templates, &ctx) {
             Ok(r) => r,
             Err(e) => {
@@ -256,6 +255,7 @@ impl HttpRun<'_> {
         attempts: &mut Vec<Attempt>,
     ) -> Answer {
         let of = policy.attempts.max(1);
+        let first = std::time::Instant::now();
         let mut n = 1;
         loop {
             let started = self.clock.now();
@@ -279,6 +279,8 @@ impl HttpRun<'_> {
                     .map(|d| d.min(policy.backoff.max.0))
                     .unwrap_or_else(|| backoff_delay(&policy.backoff, n))
             });
+            let delay =
+                delay.filter(|d| policy.deadline.is_none_or(|dl| first.elapsed() + *d < dl.0));
             let attempt = record_attempt(
                 req,
                 &exchange.result,
@@ -375,6 +377,8 @@ fn record_attempt(
         transport_error,
         code,
         retry_after_ms: delay.map(|d| d.as_millis() as u64),
+        label: None,
+        server_error: None,
     }
 }
 

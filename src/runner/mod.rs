@@ -8,6 +8,7 @@ mod events;
 mod finish;
 mod http_step;
 mod run;
+mod sql_step;
 
 pub use backoff::backoff_delay;
 pub use clock::Clock;

@@ -6,11 +6,12 @@ use std::time::Instant;
 
 use minijinja::Value;
 
-use super::http_step::{HttpOutcome, HttpRun};
+use super::http_step::{ActionOutcome, HttpRun};
+use super::sql_step::run_sql;
 use super::{Event, EventSink, RunContext};
 use crate::assert::{CaptureKind, Observation, eval_check, select_all};
 use crate::exec::HttpClient;
-use crate::plan::{Plan, StepPlan};
+use crate::plan::{Action, Plan, StepPlan};
 use crate::record::{
     AssertionRecord, Failure, FailureClass, StepOutcome, StepRecord, TransportKind,
 };
@@ -29,8 +30,9 @@ fn skipped(step: &StepPlan, reason: String) -> StepRecord {
         id: step.id.clone(),
         title: step.title.clone(),
         description: None,
-        kind: "http".into(),
+        kind: step.action.kind().into(),
         tags: step.tags.clone(),
+        selected: true,
         outcome: StepOutcome::Skipped,
         skip_reason: Some(reason),
         failure: None,
@@ -40,6 +42,7 @@ fn skipped(step: &StepPlan, reason: String) -> StepRecord {
         assertions: Vec::new(),
         captures: BTreeMap::new(),
         items_count: None,
+        output: None,
         notes: None,
         used_fallback: false,
         artifacts: Vec::new(),
@@ -108,11 +111,17 @@ pub async fn run_plan(
             stop_reason = Some("the run was interrupted".into());
             was_interrupted = true;
         }
-        let pre = selection_reason(step, opts)
+        let unselected = selection_reason(step, opts);
+        let pre = unselected
+            .clone()
             .or_else(|| stop_reason.clone())
             .or_else(|| needs_reason(step, &done));
         let record = match pre {
-            Some(reason) => skipped(step, reason),
+            Some(reason) => {
+                let mut r = skipped(step, reason);
+                r.selected = unselected.is_none();
+                r
+            }
             None => {
                 events.emit(Event::StepStarted {
                     index,
@@ -134,7 +143,7 @@ pub async fn run_plan(
                 }
             }
         };
-        if record.outcome != StepOutcome::Skipped || record.skip_reason.is_some() {
+        if record.selected {
             events.emit(Event::StepFinished(&record));
         }
         if record.outcome == StepOutcome::Failed && step.critical && stop_reason.is_none() {
@@ -149,7 +158,7 @@ pub async fn run_plan(
     (records, was_interrupted)
 }
 
-fn step_view(record: &StepRecord, http: Option<&HttpOutcome>) -> Value {
+fn step_view(record: &StepRecord, http: Option<&ActionOutcome>) -> Value {
     let response = http.map(|h| {
         serde_json::json!({
             "status": h.observation.status,
@@ -171,6 +180,8 @@ fn step_view(record: &StepRecord, http: Option<&HttpOutcome>) -> Value {
         "json": http.and_then(|h| h.observation.json.as_deref()),
         "request": http.map(|h| &h.request),
         "items": http.and_then(|h| h.observation.items.as_deref()),
+        "text": http.and_then(|h| h.text.as_deref()),
+        "queries": http.filter(|h| h.text.is_some()).and_then(|h| h.observation.json.as_deref()),
         "attempts": record.attempts.len(),
         "used_fallback": record.used_fallback,
     }))
@@ -212,32 +223,37 @@ async fn run_step(
             }
         }
     }
-    let runner = HttpRun {
-        client,
-        templates: t,
-        clock: &rc.clock,
-        events,
-        step_id: &step.id,
-    };
     let mut attempts = Vec::new();
-    let mut outcome = runner
-        .run(&step.http, &step.retry, rc, false, &mut attempts)
-        .await;
-    let primary_failed = outcome.engine_error.is_none()
-        && !outcome
-            .observation
-            .status
-            .is_some_and(|s| (200..300).contains(&s));
-    if primary_failed {
-        if let Some(fb) = &step.fallback {
-            let mut fb_outcome = runner.run(fb, &step.retry, rc, true, &mut attempts).await;
-            record.used_fallback = true;
-            // Later steps compare against the request the step was written for.
-            fb_outcome.request = std::mem::take(&mut outcome.request);
-            outcome = fb_outcome;
+    let outcome = match &step.action {
+        Action::Http(http) => {
+            let runner = HttpRun {
+                client,
+                templates: t,
+                clock: &rc.clock,
+                events,
+                step_id: &step.id,
+            };
+            let mut outcome = runner
+                .run(http, &step.retry, rc, false, &mut attempts)
+                .await;
+            let primary_failed = outcome.engine_error.is_none()
+                && !outcome
+                    .observation
+                    .status
+                    .is_some_and(|s| (200..300).contains(&s));
+            if let (true, Some(fb)) = (primary_failed, &step.fallback) {
+                let mut fb_outcome = runner.run(fb, &step.retry, rc, true, &mut attempts).await;
+                record.used_fallback = true;
+                // Later steps compare against the request the step was written for.
+                fb_outcome.request = std::mem::take(&mut outcome.request);
+                outcome = fb_outcome;
+            }
+            outcome
         }
-    }
+        Action::Sql(sql) => run_sql(sql, &step.retry, t, rc, events, &step.id, &mut attempts).await,
+    };
     record.attempts = attempts;
+    record.output = outcome.text.clone();
     record.items_count = outcome
         .observation
         .items
@@ -268,12 +284,17 @@ async fn run_step(
         .iter()
         .map(|c| eval_check(c, obs, t, &ctx))
         .collect();
-    if !step
-        .checks
-        .iter()
-        .any(|c| matches!(c.subject, crate::assert::Subject::Status))
-    {
-        assertions.insert(0, implicit_status(obs));
+    match &step.action {
+        Action::Http(_)
+            if !step
+                .checks
+                .iter()
+                .any(|c| matches!(c.subject, crate::assert::Subject::Status)) =>
+        {
+            assertions.insert(0, implicit_status(obs));
+        }
+        Action::Sql(_) => assertions.insert(0, implicit_queries(&outcome)),
+        Action::Http(_) => {}
     }
     for a in &mut assertions {
         a.expected = rc.redactor.redact(&a.expected);
@@ -294,6 +315,11 @@ async fn run_step(
                 record.attempts.len(),
                 rc.redactor.redact(&tr.message)
             ),
+        })
+    } else if let Some((name, message, _)) = outcome.query_errors.iter().find(|e| !e.2) {
+        Some(Failure {
+            class: FailureClass::QueryError,
+            message: format!("query `{name}` failed: {message}"),
         })
     } else if hard_failure {
         let status = obs.status.unwrap_or(0);
@@ -391,6 +417,28 @@ async fn run_step(
     rc.steps
         .insert(step.id.clone(), step_view(&record, Some(&outcome)));
     record
+}
+
+fn implicit_queries(outcome: &ActionOutcome) -> AssertionRecord {
+    let hard: Vec<String> = outcome
+        .query_errors
+        .iter()
+        .filter(|e| !e.2)
+        .map(|e| format!("{}: {}", e.0, e.1))
+        .collect();
+    let soft = outcome.query_errors.iter().filter(|e| e.2).count();
+    AssertionRecord {
+        description: "every query ran".into(),
+        passed: hard.is_empty(),
+        soft: false,
+        expected: "no errors (optional queries may fail)".into(),
+        actual: if hard.is_empty() {
+            format!("ok ({soft} optional queries failed)")
+        } else {
+            hard.join("; ")
+        },
+        message: None,
+    }
 }
 
 fn implicit_status(obs: &Observation) -> AssertionRecord {

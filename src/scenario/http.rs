@@ -57,6 +57,14 @@ pub struct HttpSpec {
     /// Walk pages until a stop condition holds.
     #[serde(default)]
     pub paginate: Option<PaginateSpec>,
+    /// Start from `defaults.http` (base URL, headers, query, timeout). Set false for a
+    /// request to another server, so the API's token is not sent there.
+    #[serde(default = "yes")]
+    pub use_defaults: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn get() -> String {

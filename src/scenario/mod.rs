@@ -5,6 +5,7 @@ mod http;
 mod report;
 mod retry;
 mod root;
+mod sql;
 mod step;
 
 pub use assertion::{AssertionSpec, CaptureSpec, Predicate, Quantifier};
@@ -13,4 +14,5 @@ pub use http::{FallbackSpec, HttpDefaults, HttpSpec, PageIn, PaginateSpec};
 pub use report::{ReportOutput, ReportSpec};
 pub use retry::{BackoffKind, BackoffSpec, RetryPolicy};
 pub use root::{Defaults, EnvSpec, Scenario};
+pub use sql::{QuerySpec, SqlDefaults, SqlSpec};
 pub use step::Step;

@@ -19,6 +19,10 @@ pub struct ReportSpec {
     /// Title of the report.
     #[serde(default)]
     pub title: Option<String>,
+    /// A Markdown template rendered after the last step (it sees `steps`, `vars`, `env`,
+    /// `run`) and shown at the top of the report as the verdict.
+    #[serde(default)]
+    pub summary: Option<String>,
 }
 
 impl Default for ReportSpec {
@@ -28,6 +32,7 @@ impl Default for ReportSpec {
             errors_file: default_errors_file(),
             excerpt_chars: default_excerpt(),
             title: None,
+            summary: None,
         }
     }
 }

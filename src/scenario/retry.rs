@@ -26,6 +26,10 @@ pub struct RetryPolicy {
     /// Wait as long as the server's `Retry-After` says (capped by `backoff.max`).
     #[serde(default = "yes")]
     pub respect_retry_after: bool,
+    /// Give up retrying once this much time has passed since the first attempt (e.g.
+    /// a health check that waits at most 60s).
+    #[serde(default)]
+    pub deadline: Option<DurationSpec>,
 }
 
 impl RetryPolicy {
@@ -47,6 +51,7 @@ impl Default for RetryPolicy {
             on_timeout: true,
             on_connect_error: true,
             respect_retry_after: true,
+            deadline: None,
         }
     }
 }

@@ -3,7 +3,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{HttpDefaults, ReportSpec, RetryPolicy, Step};
+use super::{HttpDefaults, ReportSpec, RetryPolicy, SqlDefaults, Step};
 
 /// A scenario: one YAML file that turns a runbook into steps.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
@@ -65,6 +65,9 @@ pub struct Defaults {
     /// Defaults of every `http` step.
     #[serde(default)]
     pub http: HttpDefaults,
+    /// Connection defaults of every `sql` step.
+    #[serde(default)]
+    pub sql: SqlDefaults,
     /// The retry policy of every step that names none (HTTP default: no retries).
     #[serde(default)]
     pub retry: Option<RetryPolicy>,

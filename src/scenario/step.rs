@@ -3,7 +3,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{AssertionSpec, CaptureSpec, FallbackSpec, HttpSpec, RetryPolicy};
+use super::{AssertionSpec, CaptureSpec, FallbackSpec, HttpSpec, RetryPolicy, SqlSpec};
 
 /// One step of a scenario.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
@@ -33,6 +33,9 @@ pub struct Step {
     /// An HTTP request (or a walk over pages).
     #[serde(default)]
     pub http: Option<HttpSpec>,
+    /// Named SQL queries against ClickHouse.
+    #[serde(default)]
+    pub sql: Option<SqlSpec>,
     /// Retry policy; default `defaults.retry`.
     #[serde(default)]
     pub retry: Option<RetryPolicy>,
@@ -56,6 +59,10 @@ pub struct Step {
 impl Step {
     /// The kind of action the step performs, if exactly one is set.
     pub fn kind(&self) -> Option<&'static str> {
-        self.http.as_ref().map(|_| "http")
+        match (&self.http, &self.sql) {
+            (Some(_), None) => Some("http"),
+            (None, Some(_)) => Some("sql"),
+            _ => None,
+        }
     }
 }

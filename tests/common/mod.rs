@@ -126,3 +126,4 @@ defaults:
     attempts: 3
     backoff: { kind: exponential, initial: 100ms, max: 1s }
 "#;
+pub mod clickhouse;

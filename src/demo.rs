@@ -1,0 +1,135 @@
+//! `qtscen demo`: the built-in QTickets sandbox and a throwaway local ClickHouse on
+//! 127.0.0.1, and `scenarios/prod_smoke.yaml` run against them.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::app::block_on_run;
+use crate::cli::RunArgs;
+
+/// The scenario the demo runs when `scenarios/prod_smoke.yaml` is not beside us.
+const EMBEDDED_PROD_SMOKE: &str = include_str!("../scenarios/prod_smoke.yaml");
+const CLICKHOUSE_SCRIPT: &str = "scripts/clickhouse-local.sh";
+
+/// A ClickHouse server started by `scripts/clickhouse-local.sh`, stopped on drop.
+struct LocalClickHouse {
+    dir: PathBuf,
+    port: u16,
+}
+
+impl LocalClickHouse {
+    fn start(dir: &Path) -> Result<LocalClickHouse, String> {
+        if !Path::new(CLICKHOUSE_SCRIPT).exists() {
+            return Err(format!(
+                "{CLICKHOUSE_SCRIPT} not found (run the demo from the repository root)"
+            ));
+        }
+        let run = |args: &[&str]| -> Result<String, String> {
+            let out = Command::new("bash")
+                .arg(CLICKHOUSE_SCRIPT)
+                .args(args)
+                .env("QTSCEN_CH_WATCH_PID", std::process::id().to_string())
+                .output()
+                .map_err(|e| format!("cannot run {CLICKHOUSE_SCRIPT}: {e}"))?;
+            if out.status.success() {
+                Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+            } else {
+                Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+            }
+        };
+        run(&["install"])?;
+        let dir_text = dir.display().to_string();
+        let port_text = run(&["start", &dir_text])?;
+        let port = port_text
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .ok_or_else(|| format!("unexpected port `{port_text}`"))?;
+        let server = LocalClickHouse {
+            dir: dir.to_path_buf(),
+            port,
+        };
+        run(&["schema", &port.to_string(), "1"])?;
+        Ok(server)
+    }
+}
+
+impl Drop for LocalClickHouse {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(CLICKHOUSE_SCRIPT)
+            .arg("stop")
+            .arg(&self.dir)
+            .output();
+    }
+}
+
+/// Runs the demo; returns the run's exit code.
+pub fn demo_command(out: Option<String>, tags: Vec<String>) -> i32 {
+    let config = crate::sandbox::SandboxConfig::default();
+    let token = config.token.clone();
+    let sandbox = match crate::sandbox::spawn(config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot start the QTickets sandbox: {e}");
+            return 1;
+        }
+    };
+    let work = std::env::temp_dir().join(format!("qtscen-demo-{}", std::process::id()));
+    if let Err(e) = std::fs::create_dir_all(&work) {
+        eprintln!("error: cannot create {}: {e}", work.display());
+        return 1;
+    }
+    println!("QTickets sandbox listening on {}", sandbox.base_url());
+    let mut env_text = format!(
+        "QTICKETS_BASE_URL={}\nQTICKETS_TOKEN={token}\nORG_NAME=irs-prod\n",
+        sandbox.base_url()
+    );
+    let mut tags = tags;
+    let clickhouse = if tags.iter().any(|t| t == "snapshot" || t == "prep") {
+        match LocalClickHouse::start(&work.join("clickhouse")) {
+            Ok(ch) => {
+                println!("ClickHouse listening on http://127.0.0.1:{}", ch.port);
+                env_text.push_str(&format!(
+                    "CLICKHOUSE_HOST=127.0.0.1\nCLICKHOUSE_PORT={}\nCLICKHOUSE_DB=zakaz\nCLICKHOUSE_USER=default\nCLICKHOUSE_PASSWORD=\nJOB_NAME=qtickets_api\n",
+                    ch.port
+                ));
+                Some(ch)
+            }
+            Err(e) => {
+                eprintln!("warning: no local ClickHouse ({e}); running the api steps only");
+                tags.retain(|t| t == "api");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let env_file = work.join(".env.qtickets_api");
+    let mut scenario = "scenarios/prod_smoke.yaml".to_string();
+    if !Path::new(&scenario).exists() {
+        let path = work.join("prod_smoke.yaml");
+        if let Err(e) = std::fs::write(&path, EMBEDDED_PROD_SMOKE) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return 1;
+        }
+        scenario = path.display().to_string();
+    }
+    if let Err(e) = std::fs::write(&env_file, env_text) {
+        eprintln!("error: cannot write {}: {e}", env_file.display());
+        return 1;
+    }
+    let args = RunArgs {
+        scenario,
+        env_files: vec![env_file.display().to_string()],
+        vars: Vec::new(),
+        out,
+        tags,
+        skip_tags: Vec::new(),
+        now: None,
+    };
+    let code = block_on_run(&args);
+    drop(clickhouse);
+    drop(sandbox);
+    let _ = std::fs::remove_dir_all(&work);
+    code
+}

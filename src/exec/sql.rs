@@ -1,0 +1,197 @@
+//! Execute stage: SQL over ClickHouse's HTTP interface with the `clickhouse` crate;
+//! results are read generically as `FORMAT JSON` (column names and types + rows), which
+//! ClickHouse 18.16 and current releases both speak.
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use crate::record::{TransportError, TransportKind};
+
+/// Where and as whom queries run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SqlConn {
+    /// HTTP URL of the server, without credentials.
+    pub url: String,
+    /// Database (empty: the user's default).
+    pub database: String,
+    /// User.
+    pub user: String,
+    /// Password.
+    pub password: String,
+    /// Per-query timeout.
+    pub timeout: Duration,
+}
+
+/// A query's result, decoded generically.
+#[derive(Clone, Debug, Default)]
+pub struct QueryResult {
+    /// `(name, type)` of every column.
+    pub columns: Vec<(String, String)>,
+    /// Rows as JSON objects; 64-bit integers stay exact (ClickHouse sends them as strings).
+    pub rows: Vec<Map<String, Value>>,
+    /// The server's JSON answer as received.
+    pub raw: String,
+}
+
+/// Why a query gave no result.
+#[derive(Clone, Debug)]
+pub enum SqlFailure {
+    /// The server was not reached or did not answer in time.
+    Transport(TransportError),
+    /// The server answered with an error (e.g. `Code: 60. DB::Exception: Table … doesn't exist`).
+    Server(String),
+}
+
+impl SqlFailure {
+    /// Whether another attempt may help: transport failures and server-side timeouts
+    /// (`Code: 159`, `Code: 209`), not syntax errors or missing tables.
+    pub fn is_retryable(&self, on_timeout: bool, on_connect: bool) -> bool {
+        match self {
+            SqlFailure::Transport(t) => match t.kind {
+                TransportKind::Timeout => on_timeout,
+                TransportKind::Connect => on_connect,
+                TransportKind::Other => false,
+            },
+            SqlFailure::Server(msg) => {
+                on_timeout && (msg.contains("Code: 159") || msg.contains("Code: 209"))
+            }
+        }
+    }
+
+    /// The code the report shows: `000` for no answer, `Code: NN` for a server error.
+    pub fn code(&self) -> String {
+        match self {
+            SqlFailure::Transport(_) => "000".into(),
+            SqlFailure::Server(msg) => server_code(msg)
+                .map(|c| format!("Code: {c}"))
+                .unwrap_or_else(|| "error".into()),
+        }
+    }
+}
+
+fn server_code(msg: &str) -> Option<u32> {
+    let rest = msg.split("Code: ").nth(1)?;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Runs one query; returns the result or why there is none, and how long it took.
+pub async fn run_query(conn: &SqlConn, sql: &str) -> (Result<QueryResult, SqlFailure>, Duration) {
+    let started = Instant::now();
+    // wait_end_of_query: an error in the middle of a result becomes an error status,
+    // not a 200 with the exception appended to the data (18.16).
+    let mut client = clickhouse::Client::default()
+        .with_url(&conn.url)
+        .with_user(&conn.user)
+        .with_setting("wait_end_of_query", "1");
+    if !conn.password.is_empty() {
+        client = client.with_password(&conn.password);
+    }
+    if !conn.database.is_empty() {
+        client = client.with_database(&conn.database);
+    }
+    let fetch = async {
+        let mut cursor = client.query_raw(sql).fetch_bytes("JSON")?;
+        cursor.collect().await
+    };
+    let result = match tokio::time::timeout(conn.timeout, fetch).await {
+        Err(_) => Err(SqlFailure::Transport(TransportError {
+            kind: TransportKind::Timeout,
+            message: format!("no answer within {} ms", conn.timeout.as_millis()),
+        })),
+        Ok(Err(e)) => Err(classify(e)),
+        Ok(Ok(bytes)) => decode(&String::from_utf8_lossy(&bytes)),
+    };
+    (result, started.elapsed())
+}
+
+fn classify(err: clickhouse::error::Error) -> SqlFailure {
+    use clickhouse::error::Error as E;
+    match err {
+        E::BadResponse(msg) => SqlFailure::Server(msg.trim().to_string()),
+        E::TimedOut => SqlFailure::Transport(TransportError {
+            kind: TransportKind::Timeout,
+            message: "timeout expired".into(),
+        }),
+        E::Network(e) => {
+            let mut message = e.to_string();
+            let mut source = std::error::Error::source(&*e);
+            while let Some(inner) = source {
+                message.push_str(": ");
+                message.push_str(&inner.to_string());
+                source = inner.source();
+            }
+            SqlFailure::Transport(TransportError {
+                kind: TransportKind::Connect,
+                message,
+            })
+        }
+        other => SqlFailure::Transport(TransportError {
+            kind: TransportKind::Other,
+            message: other.to_string(),
+        }),
+    }
+}
+
+/// Decodes a `FORMAT JSON` answer: `{"meta":[{"name","type"}], "data":[{…}], …}`.
+pub fn decode(text: &str) -> Result<QueryResult, SqlFailure> {
+    let bad = |why: &str| {
+        SqlFailure::Server(format!(
+            "unexpected answer ({why}): {}",
+            text.chars().take(300).collect::<String>()
+        ))
+    };
+    // Statements without a result set (CREATE, INSERT) answer nothing.
+    if text.trim().is_empty() {
+        return Ok(QueryResult::default());
+    }
+    let v: Value = serde_json::from_str(text).map_err(|_| bad("not JSON"))?;
+    let columns = v["meta"]
+        .as_array()
+        .ok_or_else(|| bad("no meta"))?
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or_default().to_string(),
+                c["type"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let rows = v["data"]
+        .as_array()
+        .ok_or_else(|| bad("no data"))?
+        .iter()
+        .filter_map(|r| r.as_object().cloned())
+        .collect();
+    Ok(QueryResult {
+        columns,
+        rows,
+        raw: text.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_meta_and_rows_keeping_64_bit_integers_exact() {
+        let r = decode(r#"{"meta":[{"name":"c","type":"UInt64"}],"data":[{"c":"18446744073709551615"}],"rows":1}"#).unwrap();
+        assert_eq!(r.columns, vec![("c".to_string(), "UInt64".to_string())]);
+        assert_eq!(r.rows[0]["c"], "18446744073709551615");
+    }
+
+    #[test]
+    fn server_codes_and_retryability() {
+        let missing = SqlFailure::Server(
+            "Code: 60, e.displayText() = DB::Exception: Table zakaz.x doesn't exist.".into(),
+        );
+        assert_eq!(missing.code(), "Code: 60");
+        assert!(!missing.is_retryable(true, true));
+        let timeout = SqlFailure::Server("Code: 159. DB::Exception: Timeout exceeded".into());
+        assert!(timeout.is_retryable(true, true));
+        assert!(decode("garbage").is_err());
+    }
+}

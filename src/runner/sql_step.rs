@@ -1,0 +1,270 @@
+//! Run stage: one SQL step's queries — connection from the scenario or the loader's
+//! `CLICKHOUSE_*` env, params quoted by the engine, retries, every try recorded.
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::http_step::ActionOutcome;
+use super::{Event, EventSink, RunContext, backoff_delay};
+use crate::assert::Observation;
+use crate::exec::{QueryResult, SqlConn, SqlFailure, fill_params, run_query};
+use crate::plan::SqlPlan;
+use crate::record::{Attempt, RequestRecord, ResponseRecord};
+use crate::scenario::RetryPolicy;
+use crate::template::Templates;
+
+/// Resolves the connection: scenario templates first, then the loader's env keys.
+pub fn resolve_conn(plan: &SqlPlan, t: &Templates, rc: &RunContext) -> Result<SqlConn, String> {
+    let ctx = rc.value(&[]);
+    let render = |c: &Option<crate::template::Compiled>| -> Result<Option<String>, String> {
+        c.as_ref()
+            .map(|c| t.render_string(c, &ctx).map_err(|e| e.message))
+            .transpose()
+    };
+    let env = |k: &str| rc.env.get(k).filter(|v| !v.trim().is_empty()).cloned();
+    let url = match render(&plan.url)? {
+        Some(u) => u,
+        None => {
+            let host = env("CLICKHOUSE_HOST")
+                .ok_or("set `defaults.sql.url` or the env variable CLICKHOUSE_HOST")?;
+            let port = env("CLICKHOUSE_PORT").unwrap_or_else(|| "8123".into());
+            let secure = env("CLICKHOUSE_SECURE")
+                .is_some_and(|s| matches!(s.to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
+            format!("{}://{host}:{port}", if secure { "https" } else { "http" })
+        }
+    };
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(format!(
+            "ClickHouse URL `{url}` must start with http:// or https://"
+        ));
+    }
+    Ok(SqlConn {
+        url: url.trim_end_matches('/').to_string(),
+        database: render(&plan.database)?
+            .or_else(|| env("CLICKHOUSE_DB"))
+            .unwrap_or_default(),
+        user: render(&plan.user)?
+            .or_else(|| env("CLICKHOUSE_USER"))
+            .unwrap_or_else(|| "default".into()),
+        password: render(&plan.password)?
+            .or_else(|| env("CLICKHOUSE_PASSWORD"))
+            .unwrap_or_default(),
+        timeout: plan.timeout,
+    })
+}
+
+/// Runs every query of a step.
+pub async fn run_sql(
+    plan: &SqlPlan,
+    policy: &RetryPolicy,
+    t: &Templates,
+    rc: &RunContext,
+    events: &dyn EventSink,
+    step_id: &str,
+    attempts: &mut Vec<Attempt>,
+) -> ActionOutcome {
+    let mut out = ActionOutcome::default();
+    let conn = match resolve_conn(plan, t, rc) {
+        Ok(c) => c,
+        Err(e) => {
+            out.engine_error = Some(e);
+            return out;
+        }
+    };
+    let ctx = rc.value(&[]);
+    let mut results = serde_json::Map::new();
+    let mut texts = Vec::new();
+    let mut sent = serde_json::Map::new();
+    for q in &plan.queries {
+        let sql = t
+            .render_string(&q.sql, &ctx)
+            .map_err(|e| e.message)
+            .and_then(|sql| {
+                let mut params = serde_json::Map::new();
+                for (k, c) in &q.params {
+                    params.insert(
+                        k.clone(),
+                        c.render(t, &ctx)
+                            .map_err(|e| format!("param `{k}`: {}", e.message))?,
+                    );
+                }
+                fill_params(&sql, &params)
+            });
+        let sql = match sql {
+            Ok(s) => s,
+            Err(e) => {
+                out.engine_error = Some(format!("query `{}`: {e}", q.name));
+                return out;
+            }
+        };
+        sent.insert(q.name.clone(), Value::String(sql.clone()));
+        let result = if out.transport.is_some() {
+            Err(SqlFailure::Server(
+                "not run: the server could not be reached for an earlier query".into(),
+            ))
+        } else {
+            run_with_retry(&conn, &sql, &q.name, policy, rc, events, step_id, attempts).await
+        };
+        let (entry, text_result) = match result {
+            Ok(r) => (
+                json!({
+                    "columns": r.columns.iter().map(|(n, ty)| json!({"name": n, "type": ty})).collect::<Vec<_>>(),
+                    "rows": r.rows,
+                    "row_count": r.rows.len(),
+                    "error": null,
+                    "optional": q.optional,
+                }),
+                Ok(r),
+            ),
+            Err(f) => {
+                let message = match &f {
+                    SqlFailure::Transport(tr) => {
+                        out.transport = Some(tr.clone());
+                        tr.message.clone()
+                    }
+                    SqlFailure::Server(m) => m.clone(),
+                };
+                let message = rc.redactor.redact(&message);
+                out.query_errors
+                    .push((q.name.clone(), message.clone(), q.optional));
+                (
+                    json!({"columns": [], "rows": [], "row_count": 0, "error": message, "optional": q.optional}),
+                    Err(message),
+                )
+            }
+        };
+        results.insert(q.name.clone(), entry);
+        texts.push((q.name.clone(), sql, text_result));
+    }
+    let text = rc.redactor.redact(&crate::report::results_text(&texts));
+    out.request =
+        json!({"url": conn.url, "database": conn.database, "user": conn.user, "queries": sent});
+    out.observation = Observation {
+        status: None,
+        headers: BTreeMap::new(),
+        body: Arc::from(text.as_str()),
+        json: Some(Arc::new(Value::Object(results))),
+        items: None,
+    };
+    out.text = Some(text);
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_with_retry(
+    conn: &SqlConn,
+    sql: &str,
+    name: &str,
+    policy: &RetryPolicy,
+    rc: &RunContext,
+    events: &dyn EventSink,
+    step_id: &str,
+    attempts: &mut Vec<Attempt>,
+) -> Result<QueryResult, SqlFailure> {
+    let of = policy.attempts.max(1);
+    let first = std::time::Instant::now();
+    let mut n = 1;
+    loop {
+        let started = rc.clock.now();
+        let (result, took) = run_query(conn, sql).await;
+        let retryable = result
+            .as_ref()
+            .err()
+            .is_some_and(|f| f.is_retryable(policy.on_timeout, policy.on_connect_error));
+        let delay = (retryable && n < of)
+            .then(|| backoff_delay(&policy.backoff, n))
+            .filter(|d| policy.deadline.is_none_or(|dl| first.elapsed() + *d < dl.0));
+        let attempt = sql_attempt(
+            conn,
+            sql,
+            name,
+            &result,
+            n,
+            of,
+            rc.clock.format(started),
+            took,
+            delay,
+            rc,
+        );
+        events.emit(Event::AttemptFinished {
+            id: step_id,
+            attempt: &attempt,
+        });
+        attempts.push(attempt);
+        match delay {
+            Some(d) => {
+                tokio::time::sleep(d).await;
+                n += 1;
+            }
+            None => return result,
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sql_attempt(
+    conn: &SqlConn,
+    sql: &str,
+    name: &str,
+    result: &Result<QueryResult, SqlFailure>,
+    n: u32,
+    of: u32,
+    started_at: String,
+    took: Duration,
+    delay: Option<Duration>,
+    rc: &RunContext,
+) -> Attempt {
+    let r = &rc.redactor;
+    let url = if conn.database.is_empty() {
+        conn.url.clone()
+    } else {
+        format!("{}/?database={}", conn.url, conn.database)
+    };
+    let (response, transport_error, server_error, code) = match result {
+        Ok(res) => (
+            Some(ResponseRecord {
+                status: 200,
+                headers: BTreeMap::new(),
+                body: r.redact(&res.raw),
+            }),
+            None,
+            None,
+            "OK".to_string(),
+        ),
+        Err(f) => {
+            let code = f.code();
+            match f {
+                SqlFailure::Transport(t) => {
+                    let mut t = t.clone();
+                    t.message = r.redact(&t.message);
+                    (None, Some(t), None, code)
+                }
+                SqlFailure::Server(m) => (None, None, Some(r.redact(m)), code),
+            }
+        }
+    };
+    Attempt {
+        attempt: n,
+        of,
+        page: None,
+        fallback: false,
+        started_at,
+        duration_ms: took.as_millis() as u64,
+        request: RequestRecord {
+            method: "SQL".into(),
+            url_readable: r.redact(&url),
+            url: r.redact(&url),
+            query: Vec::new(),
+            headers: BTreeMap::from([("X-ClickHouse-User".to_string(), r.redact(&conn.user))]),
+            body: Some(r.redact(sql)),
+        },
+        response,
+        transport_error,
+        code,
+        retry_after_ms: delay.map(|d| d.as_millis() as u64),
+        label: Some(name.to_string()),
+        server_error,
+    }
+}
