@@ -17,5 +17,6 @@ pub mod source;
 pub mod template;
 pub mod validate;
 mod validate_http;
+mod validate_process;
 
 pub use app::run;

@@ -58,6 +58,8 @@ pub enum Action {
     Http(HttpPlan),
     /// Named SQL queries.
     Sql(SqlPlan),
+    /// A program (`exec`) or the docker CLI (`docker`).
+    Process(ProcessPlan),
 }
 
 impl Action {
@@ -66,8 +68,41 @@ impl Action {
         match self {
             Action::Http(_) => "http",
             Action::Sql(_) => "sql",
+            Action::Process(p) => p.kind,
         }
     }
+}
+
+/// A compiled program invocation.
+pub struct ProcessPlan {
+    /// `exec` or `docker`.
+    pub kind: &'static str,
+    /// Program.
+    pub program: String,
+    /// Arguments in order.
+    pub args: Vec<ArgPart>,
+    /// Working directory.
+    pub dir: Option<Compiled>,
+    /// Extra environment.
+    pub env: Vec<(String, Compiled)>,
+    /// Pass the run's env too.
+    pub pass_env: bool,
+    /// Kill after this long.
+    pub timeout: Duration,
+    /// Log file in the run folder.
+    pub log: Option<String>,
+    /// `docker run`: the container name (None: generated), removed after a timeout.
+    pub container: Option<Option<Compiled>>,
+}
+
+/// One argument, or a flag whose value may render empty (then both are left out).
+pub enum ArgPart {
+    /// A literal argument.
+    Lit(&'static str),
+    /// A templated argument.
+    Arg(Compiled),
+    /// `--flag value`, left out when the value renders empty.
+    Flag(&'static str, Compiled),
 }
 
 /// Compiled SQL queries and where they go.

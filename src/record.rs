@@ -141,6 +141,8 @@ pub enum FailureClass {
     Rejected,
     /// The database rejected the query (e.g. `Code: 60`, a missing table).
     QueryError,
+    /// A program (or container) exited with an error.
+    ProgramFailed,
     /// The server answered, but an assertion failed.
     Assertion,
     /// The scenario could not be rendered or executed (template error, bad URL).

@@ -8,6 +8,7 @@ use crate::plan::{Plan, StepPlan};
 use crate::scenario::{RetryPolicy, Scenario};
 use crate::template::{Compiled, CompiledJson, TemplateError, Templates};
 use crate::validate_http::{compile_http, compile_sql};
+use crate::validate_process::{compile_docker, compile_exec};
 
 /// A problem found in a scenario, located by its YAML path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -233,27 +234,32 @@ pub fn validate_scenario(
     for (i, step) in scenario.steps.iter().enumerate() {
         let p = format!("steps[{i}]");
         let earlier: HashSet<&str> = scenario.steps[..i].iter().map(|s| s.id.as_str()).collect();
-        let action = match (&step.http, &step.sql) {
-            (Some(h), None) => {
-                compile_http(&mut cx, &format!("{p}.http"), h, &scenario.defaults.http)
-                    .map(Action::Http)
-            }
-            (None, Some(q)) => compile_sql(&mut cx, &format!("{p}.sql"), q, &scenario.defaults.sql)
-                .map(Action::Sql),
-            (None, None) => {
-                cx.problem(
-                    &p,
-                    format!("step `{}` has no action: add `http:` or `sql:`", step.id),
-                );
-                continue;
-            }
-            (Some(_), Some(_)) => {
-                cx.key_problem(
-                    format!("{p}.sql"),
-                    "a step has one action: `http` or `sql`, not both",
-                );
-                continue;
-            }
+        let kinds = step.kinds();
+        if kinds.len() > 1 {
+            cx.key_problem(
+                format!("{p}.{}", kinds[1]),
+                format!("a step has one action, found {}", kinds.join(" and ")),
+            );
+            continue;
+        }
+        let action = if let Some(h) = &step.http {
+            compile_http(&mut cx, &format!("{p}.http"), h, &scenario.defaults.http)
+                .map(Action::Http)
+        } else if let Some(q) = &step.sql {
+            compile_sql(&mut cx, &format!("{p}.sql"), q, &scenario.defaults.sql).map(Action::Sql)
+        } else if let Some(e) = &step.exec {
+            compile_exec(&mut cx, &format!("{p}.exec"), e).map(Action::Process)
+        } else if let Some(d) = &step.docker {
+            compile_docker(&mut cx, &format!("{p}.docker"), d).map(Action::Process)
+        } else {
+            cx.problem(
+                &p,
+                format!(
+                    "step `{}` has no action: add `http:`, `sql:`, `exec:` or `docker:`",
+                    step.id
+                ),
+            );
+            continue;
         };
         if step.fallback.is_some() && step.sql.is_some() {
             cx.key_problem(

@@ -26,6 +26,8 @@ pub struct Observation {
     pub json: Option<Arc<Value>>,
     /// Items collected over pages.
     pub items: Option<Arc<Value>>,
+    /// Files of the run folder that `file` checks read, by name.
+    pub files: BTreeMap<String, Arc<str>>,
 }
 
 /// Values a JSONPath selects.
@@ -99,6 +101,24 @@ fn eval_inner(check: &Check, obs: &Observation, t: &Templates, ctx: &minijinja::
         ),
         Subject::JsonPath(q, src) => (src.clone(), selected(q, obs.json.as_deref())),
         Subject::Items(q, src) => (format!("items {src}"), selected(q, obs.items.as_deref())),
+        Subject::ExitCode => (
+            "exit code".into(),
+            obs.json
+                .as_deref()
+                .and_then(|j| j.get("exit_code"))
+                .filter(|c| !c.is_null())
+                .map(|c| Cow::Owned(c.clone()))
+                .into_iter()
+                .collect(),
+        ),
+        Subject::File(name) => (
+            format!("file {name}"),
+            obs.files
+                .get(name)
+                .map(|t| Cow::Owned(Value::String(t.to_string())))
+                .into_iter()
+                .collect(),
+        ),
         Subject::Body => (
             "body".into(),
             vec![Cow::Owned(Value::String(obs.body.to_string()))],
@@ -222,6 +242,7 @@ fn eval_inner(check: &Check, obs: &Observation, t: &Templates, ctx: &minijinja::
 struct Expected {
     ops: Vec<(&'static str, Value)>,
     length: Option<Box<Expected>>,
+    lines: Option<Box<Expected>>,
 }
 
 fn render_expected(
@@ -238,7 +259,11 @@ fn render_expected(
         Some(inner) => Some(Box::new(render_expected(inner, t, ctx)?)),
         None => None,
     };
-    Ok(Expected { ops, length })
+    let lines = match &p.lines {
+        Some(inner) => Some(Box::new(render_expected(inner, t, ctx)?)),
+        None => None,
+    };
+    Ok(Expected { ops, length, lines })
 }
 
 fn describe(p: &PredicatePlan, e: &Expected) -> String {
@@ -272,6 +297,9 @@ fn describe(p: &PredicatePlan, e: &Expected) -> String {
     }
     if let (Some(lp), Some(le)) = (&p.length, &e.length) {
         parts.push(format!("length {}", describe(lp, le)));
+    }
+    if let (Some(lp), Some(le)) = (&p.lines, &e.lines) {
+        parts.push(format!("lines {}", describe(lp, le)));
     }
     if let Some(ty) = &p.type_name {
         parts.push(format!("is {ty}"));
@@ -362,6 +390,13 @@ fn test(p: &PredicatePlan, e: &Expected, actual: Option<&Value>) -> Result<(), S
             _ => return Err(format!("{} has no length", type_of(actual))),
         };
         test(lp, le, Some(&Value::from(len))).map_err(|why| format!("length {len}: {why}"))?;
+    }
+    if let (Some(lp), Some(le)) = (&p.lines, &e.lines) {
+        let Value::String(text) = actual else {
+            return Err(format!("{} is not text", type_of(actual)));
+        };
+        let n = text.lines().count();
+        test(lp, le, Some(&Value::from(n))).map_err(|why| format!("{n} lines: {why}"))?;
     }
     if let Some(ty) = &p.type_name {
         if !has_type(actual, ty) {

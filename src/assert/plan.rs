@@ -34,8 +34,12 @@ pub enum Subject {
     JsonPath(JpQuery, String),
     /// JSONPath over collected items.
     Items(JpQuery, String),
-    /// The body text.
+    /// The body text or a program's combined output.
     Body,
+    /// A program's exit code.
+    ExitCode,
+    /// A file in the run folder.
+    File(String),
     /// A boolean template expression.
     Expr(Compiled, String),
     /// Every nested check.
@@ -55,6 +59,8 @@ pub struct PredicatePlan {
     pub exists: Option<bool>,
     /// Length predicate.
     pub length: Option<Box<PredicatePlan>>,
+    /// Line-count predicate.
+    pub lines: Option<Box<PredicatePlan>>,
     /// JSON type name.
     pub type_name: Option<String>,
 }
@@ -110,6 +116,14 @@ impl PredicatePlan {
             )?)),
             None => None,
         };
+        let lines = match &p.lines {
+            Some(inner) => Some(Box::new(Self::compile(
+                inner,
+                t,
+                &format!("{field}lines."),
+            )?)),
+            None => None,
+        };
         if let Some(ty) = &p.r#type {
             if !TYPES.contains(&ty.as_str()) {
                 return Err((
@@ -123,6 +137,7 @@ impl PredicatePlan {
             matches,
             exists: p.exists,
             length,
+            lines,
             type_name: p.r#type.clone(),
         })
     }
@@ -133,6 +148,7 @@ impl PredicatePlan {
             && self.matches.is_none()
             && self.exists.is_none()
             && self.length.is_none()
+            && self.lines.is_none()
             && self.type_name.is_none()
     }
 }
@@ -189,6 +205,15 @@ impl Check {
             body_pred = Some(p);
             subject = Some(Subject::Body);
         }
+        if let Some(p) = &spec.exit_code {
+            subjects.push("exit_code");
+            body_pred = Some(p);
+            subject = Some(Subject::ExitCode);
+        }
+        if let Some(f) = &spec.file {
+            subjects.push("file");
+            subject = Some(Subject::File(f.clone()));
+        }
         if let Some(e) = &spec.expr {
             subjects.push("expr");
             let c = t
@@ -209,7 +234,7 @@ impl Check {
             (0, _) => {
                 return Err((
                     String::new(),
-                    "an assertion needs one subject: status, header, jsonpath, items, body, expr, all_of or any_of".into(),
+                    "an assertion needs one subject: status, header, jsonpath, items, body, exit_code, file, expr, all_of or any_of".into(),
                 ));
             }
             _ => {
@@ -312,6 +337,8 @@ pub enum CaptureKind {
     Header(String),
     /// A template expression.
     Expr(Compiled),
+    /// A regex over the body/output, and the group to keep.
+    Regex(Regex, Option<String>),
 }
 
 /// A compiled capture.
@@ -353,11 +380,30 @@ impl CapturePlan {
                 ),
             ));
         }
+        if let Some(r) = &spec.regex {
+            let re = Regex::new(r).map_err(|e| {
+                (
+                    "regex".to_string(),
+                    format!("invalid regex: {}", first_line(&e.to_string())),
+                )
+            })?;
+            if let Some(g) = &spec.group {
+                if !re.capture_names().flatten().any(|n| n == g) {
+                    return Err((
+                        "group".into(),
+                        format!("the regex has no group named `{g}`"),
+                    ));
+                }
+            }
+            kinds.push(("regex", CaptureKind::Regex(re, spec.group.clone())));
+        } else if spec.group.is_some() {
+            return Err(("group".into(), "`group` goes with `regex`".into()));
+        }
         if kinds.len() != 1 {
             let field = kinds.get(1).map(|k| k.0).unwrap_or("").to_string();
             return Err((
                 field,
-                "a capture takes exactly one of jsonpath, items, header, expr".into(),
+                "a capture takes exactly one of jsonpath, items, header, expr, regex".into(),
             ));
         }
         let (_, kind) = kinds.remove(0);

@@ -1,8 +1,10 @@
 //! Execute stage: one file per step kind; executors return data and never print.
 mod http;
+mod process;
 mod sql;
 mod sql_params;
 
 pub use http::{Exchange, HttpClient, ResolvedRequest, parse_retry_after};
+pub use process::{ProcessOutput, ResolvedCommand, Stream, run_process, shell_quote};
 pub use sql::{QueryResult, SqlConn, SqlFailure, run_query};
 pub use sql_params::{fill_params, placeholders};

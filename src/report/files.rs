@@ -25,6 +25,9 @@ pub fn errors_json(record: &RunRecord) -> serde_json::Value {
     let mut errors = Vec::new();
     for step in &record.steps {
         for a in &step.attempts {
+            if matches!(a.request.method.as_str(), "EXEC" | "DOCKER") {
+                continue;
+            }
             let bad = match &a.response {
                 Some(r) => !(200..300).contains(&r.status),
                 None => true,

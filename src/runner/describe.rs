@@ -28,6 +28,17 @@ pub fn describe_plan(plan: &Plan, rc: &RunContext, opts: &RunOptions) -> String 
                 describe_sql(&mut out, sql, plan, rc);
                 continue;
             }
+            Action::Process(p) => {
+                match super::process_step::describe(p, &plan.templates, rc, &step.id) {
+                    Ok(line) => {
+                        let _ = writeln!(out, "{line}");
+                    }
+                    Err(e) => {
+                        let _ = writeln!(out, "(rendered at run time: {e})");
+                    }
+                }
+                continue;
+            }
         };
         match render(http, &plan.templates, &ctx) {
             Ok(r) => {

@@ -208,6 +208,7 @@ impl HttpRun<'_> {
                         body: Arc::from(body),
                         json,
                         items: None,
+                        files: Default::default(),
                     };
                     let (Some(pg), Some(n)) = (&plan.paginate, page) else {
                         break;

@@ -7,6 +7,7 @@ mod describe;
 mod events;
 mod finish;
 mod http_step;
+mod process_step;
 mod run;
 mod sql_step;
 

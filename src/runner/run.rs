@@ -7,6 +7,7 @@ use std::time::Instant;
 use minijinja::Value;
 
 use super::http_step::{ActionOutcome, HttpRun};
+use super::process_step::{ProcessFacts, run_program};
 use super::sql_step::run_sql;
 use super::{Event, EventSink, RunContext};
 use crate::assert::{CaptureKind, Observation, eval_check, select_all};
@@ -224,7 +225,8 @@ async fn run_step(
         }
     }
     let mut attempts = Vec::new();
-    let outcome = match &step.action {
+    let mut facts: Option<ProcessFacts> = None;
+    let mut outcome = match &step.action {
         Action::Http(http) => {
             let runner = HttpRun {
                 client,
@@ -251,6 +253,15 @@ async fn run_step(
             outcome
         }
         Action::Sql(sql) => run_sql(sql, &step.retry, t, rc, events, &step.id, &mut attempts).await,
+        Action::Process(proc_plan) => {
+            let (o, f) =
+                run_program(proc_plan, t, rc, events, &step.id, out_dir, &mut attempts).await;
+            facts = f;
+            if let Some(log) = &proc_plan.log {
+                record.artifacts.push(log.clone());
+            }
+            o
+        }
     };
     record.attempts = attempts;
     record.output = outcome.text.clone();
@@ -278,6 +289,9 @@ async fn run_step(
         ("response", response),
         ("request", crate::template::to_value(&outcome.request)),
     ]);
+    for check in &step.checks {
+        collect_files(check, out_dir, &mut outcome.observation.files);
+    }
     let obs = &outcome.observation;
     let mut assertions: Vec<AssertionRecord> = step
         .checks
@@ -294,7 +308,15 @@ async fn run_step(
             assertions.insert(0, implicit_status(obs));
         }
         Action::Sql(_) => assertions.insert(0, implicit_queries(&outcome)),
-        Action::Http(_) => {}
+        Action::Process(_)
+            if !step
+                .checks
+                .iter()
+                .any(|c| matches!(c.subject, crate::assert::Subject::ExitCode)) =>
+        {
+            assertions.insert(0, implicit_exit(facts.as_ref()));
+        }
+        Action::Http(_) | Action::Process(_) => {}
     }
     for a in &mut assertions {
         a.expected = rc.redactor.redact(&a.expected);
@@ -314,6 +336,46 @@ async fn run_step(
                 "the server {what} ({} requests): {}",
                 record.attempts.len(),
                 rc.redactor.redact(&tr.message)
+            ),
+        })
+    } else if let Some(reason) = facts.as_ref().and_then(|f| f.not_run.clone()) {
+        Some(Failure {
+            class: FailureClass::Engine,
+            message: rc.redactor.redact(&reason),
+        })
+    } else if facts.as_ref().is_some_and(|f| f.timed_out) {
+        let (secs, what) = match &step.action {
+            Action::Process(p) if p.container.is_some() => {
+                (p.timeout.as_secs_f64(), "; its container was removed")
+            }
+            Action::Process(p) => (p.timeout.as_secs_f64(), "; its process group was killed"),
+            _ => (0.0, ""),
+        };
+        Some(Failure {
+            class: FailureClass::NoResponse,
+            message: format!("the program did not finish within {secs}s{what}"),
+        })
+    } else if let (true, Some(f)) = (
+        hard_failure,
+        facts.as_ref().filter(|f| f.exit_code != Some(0)),
+    ) {
+        let first = assertions
+            .iter()
+            .find(|a| !a.passed && !a.soft)
+            .map(|a| {
+                format!(
+                    "{}: expected {}, got {}",
+                    a.description, a.expected, a.actual
+                )
+            })
+            .unwrap_or_default();
+        Some(Failure {
+            class: FailureClass::ProgramFailed,
+            message: format!(
+                "the program exited with {}; {first}",
+                f.exit_code
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "a signal".into())
             ),
         })
     } else if let Some((name, message, _)) = outcome.query_errors.iter().find(|e| !e.2) {
@@ -419,6 +481,42 @@ async fn run_step(
     record
 }
 
+/// Reads the files `file` checks look at (nested ones included).
+fn collect_files(
+    check: &crate::assert::Check,
+    dir: &Path,
+    files: &mut BTreeMap<String, std::sync::Arc<str>>,
+) {
+    use crate::assert::Subject;
+    match &check.subject {
+        Subject::File(name) if !files.contains_key(name) => {
+            if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
+                files.insert(name.clone(), std::sync::Arc::from(text.as_str()));
+            }
+        }
+        Subject::AllOf(list) | Subject::AnyOf(list) => {
+            list.iter().for_each(|c| collect_files(c, dir, files))
+        }
+        _ => {}
+    }
+}
+
+fn implicit_exit(facts: Option<&ProcessFacts>) -> AssertionRecord {
+    let code = facts.and_then(|f| f.exit_code);
+    AssertionRecord {
+        description: "exit code".into(),
+        passed: code == Some(0),
+        soft: false,
+        expected: "0".into(),
+        actual: match (code, facts.is_some_and(|f| f.timed_out)) {
+            (_, true) => "killed on timeout".into(),
+            (Some(c), _) => c.to_string(),
+            (None, _) => "no exit code".into(),
+        },
+        message: None,
+    }
+}
+
 fn implicit_queries(outcome: &ActionOutcome) -> AssertionRecord {
     let hard: Vec<String> = outcome
         .query_errors
@@ -491,5 +589,20 @@ fn capture(
             .map(|v| serde_json::Value::String(v.clone()))
             .unwrap_or_default(),
         CaptureKind::Expr(c) => t.eval_json(c, ctx).map_err(|e| e.message)?,
+        CaptureKind::Regex(re, group) => {
+            let value_of = |caps: regex::Captures| -> serde_json::Value {
+                let m = match group {
+                    Some(g) => caps.name(g),
+                    None => caps.iter().skip(1).flatten().next().or_else(|| caps.get(0)),
+                };
+                m.map(|m| serde_json::Value::String(m.as_str().to_string()))
+                    .unwrap_or_default()
+            };
+            if cap.all {
+                serde_json::Value::Array(re.captures_iter(&obs.body).map(value_of).collect())
+            } else {
+                re.captures(&obs.body).map(value_of).unwrap_or_default()
+            }
+        }
     })
 }

@@ -147,6 +147,7 @@ pub async fn run_sql(
         body: Arc::from(text.as_str()),
         json: Some(Arc::new(Value::Object(results))),
         items: None,
+        files: Default::default(),
     };
     out.text = Some(text);
     out

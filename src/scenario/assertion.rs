@@ -28,9 +28,16 @@ pub struct AssertionSpec {
     /// A JSONPath over the items a paginated step collected (`$[*].payed_at`).
     #[serde(default)]
     pub items: Option<String>,
-    /// The response body as text (`body: {contains: "ok"}`).
+    /// The response body, or a program's combined output, as text
+    /// (`body: {contains: "ok"}`).
     #[serde(default)]
     pub body: Option<Predicate>,
+    /// A program's exit code (`exit_code: 0`).
+    #[serde(default)]
+    pub exit_code: Option<Predicate>,
+    /// A file in the run folder (an artifact or log), as text; the predicate goes inline.
+    #[serde(default)]
+    pub file: Option<String>,
     /// A template expression that must be true, over `steps`, `vars`, `env`, `response`.
     #[serde(default)]
     pub expr: Option<String>,
@@ -88,6 +95,9 @@ pub struct AssertionSpec {
     /// A predicate on the length of a string, list or object.
     #[serde(default)]
     pub length: Option<Box<Predicate>>,
+    /// A predicate on the number of lines of a text.
+    #[serde(default)]
+    pub lines: Option<Box<Predicate>>,
     /// `string`, `number`, `integer`, `boolean`, `array`, `object`, `null` or `datetime`.
     #[serde(default)]
     pub r#type: Option<String>,
@@ -146,6 +156,9 @@ pub struct Predicate {
     /// A predicate on the length.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub length: Option<Box<Predicate>>,
+    /// A predicate on the number of lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Box<Predicate>>,
     /// The JSON type (or `datetime`, `integer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
@@ -182,6 +195,8 @@ struct PredicateFields {
     #[serde(default)]
     length: Option<Box<Predicate>>,
     #[serde(default)]
+    lines: Option<Box<Predicate>>,
+    #[serde(default)]
     r#type: Option<String>,
     #[serde(default)]
     one_of: Option<Vec<Value>>,
@@ -201,6 +216,7 @@ impl From<PredicateFields> for Predicate {
             matches: f.matches,
             exists: f.exists,
             length: f.length,
+            lines: f.lines,
             r#type: f.r#type,
             one_of: f.one_of,
         }
@@ -296,6 +312,7 @@ impl AssertionSpec {
             matches: self.matches.clone(),
             exists: self.exists,
             length: self.length.clone(),
+            lines: self.lines.clone(),
             r#type: self.r#type.clone(),
             one_of: self.one_of.clone(),
         }
@@ -318,6 +335,13 @@ pub struct CaptureSpec {
     /// A template expression.
     #[serde(default)]
     pub expr: Option<String>,
+    /// A regular expression over the body or a program's output; the value is its named
+    /// group `group` (default: the first group, or the whole match).
+    #[serde(default)]
+    pub regex: Option<String>,
+    /// Which group of `regex` to keep.
+    #[serde(default)]
+    pub group: Option<String>,
     /// Keep every selected value as a list (default: the first, or null).
     #[serde(default)]
     pub all: bool,

@@ -2,6 +2,7 @@
 mod assertion;
 mod duration;
 mod http;
+mod process;
 mod report;
 mod retry;
 mod root;
@@ -11,6 +12,7 @@ mod step;
 pub use assertion::{AssertionSpec, CaptureSpec, Predicate, Quantifier};
 pub use duration::DurationSpec;
 pub use http::{FallbackSpec, HttpDefaults, HttpSpec, PageIn, PaginateSpec};
+pub use process::{DockerBuildSpec, DockerRunSpec, DockerSpec, ExecSpec};
 pub use report::{ReportOutput, ReportSpec};
 pub use retry::{BackoffKind, BackoffSpec, RetryPolicy};
 pub use root::{Defaults, EnvSpec, Scenario};

@@ -3,7 +3,9 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{AssertionSpec, CaptureSpec, FallbackSpec, HttpSpec, RetryPolicy, SqlSpec};
+use super::{
+    AssertionSpec, CaptureSpec, DockerSpec, ExecSpec, FallbackSpec, HttpSpec, RetryPolicy, SqlSpec,
+};
 
 /// One step of a scenario.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
@@ -36,6 +38,12 @@ pub struct Step {
     /// Named SQL queries against ClickHouse.
     #[serde(default)]
     pub sql: Option<SqlSpec>,
+    /// A program to run.
+    #[serde(default)]
+    pub exec: Option<ExecSpec>,
+    /// A docker build or run.
+    #[serde(default)]
+    pub docker: Option<DockerSpec>,
     /// Retry policy; default `defaults.retry`.
     #[serde(default)]
     pub retry: Option<RetryPolicy>,
@@ -59,10 +67,29 @@ pub struct Step {
 impl Step {
     /// The kind of action the step performs, if exactly one is set.
     pub fn kind(&self) -> Option<&'static str> {
-        match (&self.http, &self.sql) {
-            (Some(_), None) => Some("http"),
-            (None, Some(_)) => Some("sql"),
-            _ => None,
+        let kinds = self.kinds();
+        if kinds.len() == 1 {
+            Some(kinds[0])
+        } else {
+            None
         }
+    }
+
+    /// Every action field that is set.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let mut kinds = Vec::new();
+        if self.http.is_some() {
+            kinds.push("http");
+        }
+        if self.sql.is_some() {
+            kinds.push("sql");
+        }
+        if self.exec.is_some() {
+            kinds.push("exec");
+        }
+        if self.docker.is_some() {
+            kinds.push("docker");
+        }
+        kinds
     }
 }

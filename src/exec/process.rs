@@ -1,0 +1,280 @@
+//! Execute stage: a program run in its own process group, stdout and stderr read line by
+//! line as they come (each line timestamped and handed to a sink, e.g. the log file),
+//! killed with its whole group on timeout or when the run is interrupted, with an
+//! optional clean-up command (e.g. `docker rm -f NAME`).
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+
+/// A program with everything rendered.
+#[derive(Clone, Debug, Default)]
+pub struct ResolvedCommand {
+    /// Program.
+    pub program: String,
+    /// Arguments.
+    pub args: Vec<String>,
+    /// Working directory.
+    pub dir: Option<String>,
+    /// Extra environment.
+    pub env: Vec<(String, String)>,
+    /// Kill after this long.
+    pub timeout: Duration,
+    /// Run (best effort) after a timeout or an interruption.
+    pub cleanup: Option<Vec<String>>,
+}
+
+impl ResolvedCommand {
+    /// The command as a shell line a person could paste (arguments quoted as needed).
+    pub fn display(&self) -> String {
+        std::iter::once(&self.program)
+            .chain(&self.args)
+            .map(|a| shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Quotes an argument for a POSIX shell when it needs it.
+pub fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
+/// Which stream a line came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// What a process did.
+#[derive(Clone, Debug, Default)]
+pub struct ProcessOutput {
+    /// Exit code (None when killed by a signal or never started).
+    pub exit_code: Option<i32>,
+    /// Killed because the timeout passed.
+    pub timed_out: bool,
+    /// Could not be started.
+    pub spawn_error: Option<String>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// Both, in arrival order.
+    pub combined: String,
+    /// Wall time.
+    pub duration: Duration,
+}
+
+/// Kills the process group (and runs the clean-up) unless disarmed.
+struct Guard {
+    pgid: Option<i32>,
+    cleanup: Option<Vec<String>>,
+    armed: bool,
+}
+
+impl Guard {
+    fn fire(&mut self) {
+        if !self.armed {
+            return;
+        }
+        self.armed = false;
+        if let Some(pgid) = self.pgid.filter(|p| *p > 0) {
+            // SAFETY: killpg only sends a signal to the group we created for this child.
+            unsafe {
+                libc::killpg(pgid, libc::SIGKILL);
+            }
+        }
+        if let Some(argv) = &self.cleanup {
+            if let Some((program, args)) = argv.split_first() {
+                let _ = std::process::Command::new(program)
+                    .args(args)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.fire();
+    }
+}
+
+type Sink<'a> = &'a (dyn Fn(Stream, &str) + Send + Sync);
+
+async fn pump<R: AsyncRead + Unpin>(
+    reader: R,
+    stream: Stream,
+    out: Arc<Mutex<ProcessOutput>>,
+    sink: Sink<'_>,
+) {
+    let mut reader = BufReader::new(reader);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                let line = String::from_utf8_lossy(&buf);
+                let line = line.trim_end_matches(['\n', '\r']);
+                sink(stream, line);
+                if let Ok(mut o) = out.lock() {
+                    let target = match stream {
+                        Stream::Stdout => &mut o.stdout,
+                        Stream::Stderr => &mut o.stderr,
+                    };
+                    target.push_str(line);
+                    target.push('\n');
+                    o.combined.push_str(line);
+                    o.combined.push('\n');
+                }
+            }
+        }
+    }
+}
+
+/// Runs the command to its end (or its timeout); every line goes to `sink` as it comes.
+pub async fn run_process(cmd: &ResolvedCommand, sink: Sink<'_>) -> ProcessOutput {
+    let started = Instant::now();
+    let mut command = tokio::process::Command::new(&cmd.program);
+    command
+        .args(&cmd.args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .process_group(0);
+    if let Some(dir) = &cmd.dir {
+        command.current_dir(dir);
+    }
+    for (k, v) in &cmd.env {
+        command.env(k, v);
+    }
+    let mut child = match command.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            let where_ = cmd
+                .dir
+                .as_ref()
+                .map(|d| format!(" in `{d}`"))
+                .unwrap_or_default();
+            return ProcessOutput {
+                spawn_error: Some(format!("cannot start `{}`{where_}: {e}", cmd.program)),
+                duration: started.elapsed(),
+                ..ProcessOutput::default()
+            };
+        }
+    };
+    let mut guard = Guard {
+        pgid: child.id().and_then(|p| i32::try_from(p).ok()),
+        cleanup: cmd.cleanup.clone(),
+        armed: true,
+    };
+    let out = Arc::new(Mutex::new(ProcessOutput::default()));
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let readers = async {
+        let a = async {
+            if let Some(s) = stdout {
+                pump(s, Stream::Stdout, out.clone(), sink).await;
+            }
+        };
+        let b = async {
+            if let Some(s) = stderr {
+                pump(s, Stream::Stderr, out.clone(), sink).await;
+            }
+        };
+        tokio::join!(a, b);
+    };
+    let finished = async {
+        readers.await;
+        child.wait().await
+    };
+    let (exit_code, timed_out) = match tokio::time::timeout(cmd.timeout, finished).await {
+        Ok(Ok(status)) => (status.code(), false),
+        Ok(Err(_)) => (None, false),
+        Err(_) => {
+            guard.fire();
+            let _ = child.wait().await;
+            (None, true)
+        }
+    };
+    guard.armed = false;
+    let mut result = out.lock().map(|o| o.clone()).unwrap_or_default();
+    result.exit_code = exit_code;
+    result.timed_out = timed_out;
+    result.duration = started.elapsed();
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(program: &str, args: &[&str], timeout_ms: u64) -> ResolvedCommand {
+        ResolvedCommand {
+            program: program.into(),
+            args: args.iter().map(|s| s.to_string()).collect(),
+            timeout: Duration::from_millis(timeout_ms),
+            ..ResolvedCommand::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn captures_stdout_stderr_and_exit_code() {
+        let out = run_process(
+            &cmd("sh", &["-c", "echo out; echo err >&2; exit 3"], 5000),
+            &|_, _| {},
+        )
+        .await;
+        assert_eq!(out.exit_code, Some(3));
+        assert_eq!(out.stdout, "out\n");
+        assert_eq!(out.stderr, "err\n");
+        assert!(out.combined.contains("out\n") && out.combined.contains("err\n"));
+    }
+
+    #[tokio::test]
+    async fn timeout_kills_the_whole_group() {
+        let started = Instant::now();
+        let out = run_process(
+            &cmd("sh", &["-c", "sleep 30 & sleep 30; echo never"], 300),
+            &|_, _| {},
+        )
+        .await;
+        assert!(out.timed_out);
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(!out.stdout.contains("never"));
+    }
+
+    #[tokio::test]
+    async fn a_missing_program_is_reported() {
+        let out = run_process(&cmd("/nonexistent/tool", &[], 1000), &|_, _| {}).await;
+        assert!(
+            out.spawn_error
+                .unwrap()
+                .contains("cannot start `/nonexistent/tool`")
+        );
+    }
+
+    #[test]
+    fn quoting_for_a_shell() {
+        assert_eq!(shell_quote("qtickets_api:latest"), "qtickets_api:latest");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+    }
+}

@@ -1,0 +1,240 @@
+//! Run stage: `exec` and `docker` steps — render the command, run it with its output
+//! streamed to the log file (timestamped, secrets masked), record it as one attempt.
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+
+use super::http_step::ActionOutcome;
+use super::{Event, EventSink, RunContext};
+use crate::assert::Observation;
+use crate::exec::{ProcessOutput, ResolvedCommand, Stream, run_process};
+use crate::plan::{ArgPart, ProcessPlan};
+use crate::record::{Attempt, RequestRecord, ResponseRecord};
+use crate::template::Templates;
+
+/// How a program ended, for classification.
+#[derive(Clone, Debug)]
+pub struct ProcessFacts {
+    /// Exit code.
+    pub exit_code: Option<i32>,
+    /// Killed on timeout.
+    pub timed_out: bool,
+    /// Why it could not run at all (not started, Docker engine unreachable).
+    pub not_run: Option<String>,
+}
+
+fn render(
+    plan: &ProcessPlan,
+    t: &Templates,
+    rc: &RunContext,
+    step_id: &str,
+) -> Result<ResolvedCommand, String> {
+    let ctx = rc.value(&[]);
+    let r = |c: &crate::template::Compiled| t.render_string(c, &ctx).map_err(|e| e.message);
+    let mut args = Vec::new();
+    let mut cleanup = None;
+    for part in &plan.args {
+        match part {
+            ArgPart::Lit(s) => {
+                args.push(s.to_string());
+                if *s == "run" && args.len() == 1 {
+                    if let Some(name) = &plan.container {
+                        let name = match name {
+                            Some(c) => r(c)?,
+                            None => format!(
+                                "qtscen-{}-{}-{}",
+                                step_id.replace('_', "-"),
+                                std::process::id(),
+                                fastrand::u32(..)
+                            ),
+                        };
+                        args.push("--name".into());
+                        args.push(name.clone());
+                        cleanup = Some(vec!["docker".into(), "rm".into(), "-f".into(), name]);
+                    }
+                }
+            }
+            ArgPart::Arg(c) => args.push(r(c)?),
+            ArgPart::Flag(flag, c) => {
+                let v = r(c)?;
+                if !v.trim().is_empty() {
+                    args.push(flag.to_string());
+                    args.push(v);
+                }
+            }
+        }
+    }
+    let mut env: Vec<(String, String)> = Vec::new();
+    if plan.pass_env {
+        env.extend(rc.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    for (k, c) in &plan.env {
+        env.push((k.clone(), r(c)?));
+    }
+    Ok(ResolvedCommand {
+        program: plan.program.clone(),
+        args,
+        dir: plan.dir.as_ref().map(r).transpose()?,
+        env,
+        timeout: plan.timeout,
+        cleanup,
+    })
+}
+
+fn docker_unreachable(out: &ProcessOutput) -> Option<String> {
+    let text = &out.stderr;
+    let markers = [
+        "Cannot connect to the Docker daemon",
+        "Is the docker daemon running",
+        "permission denied while trying to connect to the Docker daemon",
+        "error during connect",
+    ];
+    markers
+        .iter()
+        .any(|m| text.contains(m))
+        .then(|| format!("the Docker engine is unreachable: {}", text.trim()))
+}
+
+/// Runs an `exec` or `docker` step.
+pub async fn run_program(
+    plan: &ProcessPlan,
+    t: &Templates,
+    rc: &RunContext,
+    events: &dyn EventSink,
+    step_id: &str,
+    out_dir: &Path,
+    attempts: &mut Vec<Attempt>,
+) -> (ActionOutcome, Option<ProcessFacts>) {
+    let mut outcome = ActionOutcome::default();
+    let cmd = match render(plan, t, rc, step_id) {
+        Ok(c) => c,
+        Err(e) => {
+            outcome.engine_error = Some(e);
+            return (outcome, None);
+        }
+    };
+    let log = plan
+        .log
+        .as_ref()
+        .and_then(|name| std::fs::File::create(out_dir.join(name)).ok())
+        .map(Mutex::new);
+    let log = Arc::new(log);
+    let sink_log = log.clone();
+    let clock = rc.clock.clone();
+    let redactor = rc.redactor.clone();
+    let sink = move |stream: Stream, line: &str| {
+        if let Some(file) = sink_log.as_ref() {
+            if let Ok(mut f) = file.lock() {
+                let tag = match stream {
+                    Stream::Stdout => "stdout",
+                    Stream::Stderr => "stderr",
+                };
+                let _ = writeln!(f, "{} {tag} {}", clock.now_text(), redactor.redact(line));
+                let _ = f.flush();
+            }
+        }
+    };
+    let started = rc.clock.now();
+    let result = run_process(&cmd, &sink).await;
+    let red = &rc.redactor;
+    let not_run = result.spawn_error.clone().or_else(|| {
+        if plan.kind == "docker" {
+            docker_unreachable(&result)
+        } else {
+            None
+        }
+    });
+    let code = match (&not_run, result.timed_out, result.exit_code) {
+        (Some(_), _, _) => "000".to_string(),
+        (None, true, _) => "timeout".to_string(),
+        (None, false, Some(c)) => format!("exit {c}"),
+        (None, false, None) => "killed".to_string(),
+    };
+    if let (Some(file), Some(reason)) = (log.as_ref(), &not_run) {
+        if let Ok(mut f) = file.lock() {
+            let _ = writeln!(f, "{} qtscen {}", rc.clock.now_text(), red.redact(reason));
+        }
+    }
+    let command_line = red.redact(&cmd.display());
+    let attempt = Attempt {
+        attempt: 1,
+        of: 1,
+        page: None,
+        fallback: false,
+        started_at: rc.clock.format(started),
+        duration_ms: result.duration.as_millis() as u64,
+        request: RequestRecord {
+            method: plan.kind.to_ascii_uppercase(),
+            url: command_line.clone(),
+            url_readable: command_line.clone(),
+            query: Vec::new(),
+            headers: cmd
+                .dir
+                .iter()
+                .map(|d| ("dir".to_string(), red.redact(d)))
+                .collect::<BTreeMap<_, _>>(),
+            body: None,
+        },
+        response: result.exit_code.map(|c| ResponseRecord {
+            status: u16::try_from(c).unwrap_or(u16::MAX),
+            headers: BTreeMap::new(),
+            body: red.redact(&result.combined),
+        }),
+        transport_error: None,
+        code,
+        retry_after_ms: None,
+        label: None,
+        server_error: not_run.as_ref().map(|s| red.redact(s)),
+    };
+    events.emit(Event::AttemptFinished {
+        id: step_id,
+        attempt: &attempt,
+    });
+    attempts.push(attempt);
+    let combined = red.redact(&result.combined);
+    outcome.request = json!({"command": command_line, "dir": cmd.dir});
+    outcome.observation = Observation {
+        status: None,
+        headers: BTreeMap::new(),
+        body: Arc::from(combined.as_str()),
+        json: Some(Arc::new(json!({
+            "exit_code": result.exit_code,
+            "timed_out": result.timed_out,
+            "stdout": red.redact(&result.stdout),
+            "stderr": red.redact(&result.stderr),
+            "command": command_line,
+        }))),
+        items: None,
+        files: Default::default(),
+    };
+    outcome.text = Some(combined);
+    let facts = ProcessFacts {
+        exit_code: result.exit_code,
+        timed_out: result.timed_out,
+        not_run,
+    };
+    (outcome, Some(facts))
+}
+
+/// The command line `run` would execute, with the working directory and timeout.
+pub fn describe(
+    plan: &ProcessPlan,
+    t: &Templates,
+    rc: &RunContext,
+    step_id: &str,
+) -> Result<String, String> {
+    let cmd = render(plan, t, rc, step_id)?;
+    let dir = cmd
+        .dir
+        .as_ref()
+        .map(|d| format!("  (in {d})"))
+        .unwrap_or_default();
+    Ok(format!(
+        "$ {}{dir}\n  timeout: {} s",
+        cmd.display(),
+        cmd.timeout.as_secs()
+    ))
+}

@@ -1,0 +1,123 @@
+//! `exec` steps: real processes — output captured per stream and with timestamps, exit
+//! codes, timeouts that kill the process group, text assertions and regex captures.
+mod common;
+
+use common::qtscen;
+
+fn run_yaml(
+    yaml: &str,
+) -> (
+    i32,
+    String,
+    serde_json::Value,
+    std::path::PathBuf,
+    tempfile::TempDir,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.yaml"), yaml).unwrap();
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = qtscen(
+        &["run", "s.yaml", "--out", out.to_str().unwrap()],
+        dir.path(),
+    );
+    let results = std::fs::read_to_string(out.join("results.json"))
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap_or_default();
+    (code, format!("{stdout}{stderr}"), results, out, dir)
+}
+
+#[test]
+fn output_is_captured_per_stream_and_logged_with_timestamps_as_it_comes() {
+    let (code, console, r, out, _dir) = run_yaml(
+        r#"
+name: exec
+env:
+  defaults: { GREETING: привет }
+steps:
+  - id: loader
+    exec:
+      shell: "echo 'Fetching orders via GET…'; sleep 0.4; echo 'Inserted 42 rows into zakaz.fact_qtickets_sales_daily'; echo oops >&2"
+      env: { EXTRA: "{{ env.GREETING }}" }
+      log: loader.log
+    assert:
+      - body: { contains: "Fetching orders via GET" }
+      - body: { not_contains: "Traceback" }
+      - body: { lines: 3 }
+      - jsonpath: $.stderr
+        equals: "oops\n"
+      - file: loader.log
+        matches: "stderr oops"
+      - any_of:
+          - body: { contains: "switched to the POST fallback" }
+          - body: { matches: "Inserted \\d+ rows" }
+    capture:
+      rows: { regex: "Inserted (?P<rows>\\d+) rows into zakaz.fact_qtickets_sales_daily", group: rows }
+  - id: env_seen
+    needs: [loader.rows]
+    exec: { program: sh, args: ["-c", "echo \"$EXTRA rows={{ steps.loader.captures.rows }}\""], env: { EXTRA: "{{ env.GREETING }}" } }
+    assert:
+      - body: { equals: "привет rows=42\n" }
+"#,
+    );
+    assert_eq!(code, 0, "{console}");
+    assert_eq!(r["steps"][0]["captures"]["rows"], "42");
+    let log = std::fs::read_to_string(out.join("loader.log")).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 3, "{log}");
+    assert!(lines[0].ends_with("stdout Fetching orders via GET…"));
+    assert!(lines[2].ends_with("stderr oops"));
+    // Timestamps show the output arrived over time, not at the end.
+    let t = |l: &str| -> jiff::Timestamp { l.split(' ').next().unwrap().parse().unwrap() };
+    assert!(
+        t(lines[1]).duration_since(t(lines[0])) >= jiff::SignedDuration::from_millis(350),
+        "{log}"
+    );
+    assert!(
+        r["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "loader.log")
+    );
+}
+
+#[test]
+fn non_zero_exit_timeout_and_missing_program_are_recorded() {
+    let marker = format!("qtscen-sleep-{}", std::process::id());
+    let (code, console, r, _out, _dir) = run_yaml(&format!(
+        r#"
+name: failures
+steps:
+  - id: exits
+    exec: {{ program: sh, args: ["-c", "echo boom; exit 3"] }}
+  - id: hangs
+    exec: {{ shell: "sleep 30 & exec -a {marker} sleep 31", timeout: 300ms }}
+  - id: missing
+    exec: {{ program: /no/such/program }}
+  - id: expected_failure
+    exec: {{ program: sh, args: ["-c", "exit 2"] }}
+    assert:
+      - exit_code: 2
+"#
+    ));
+    assert_eq!(code, 1, "{console}");
+    let s = |i: usize| &r["steps"][i];
+    assert_eq!(s(0)["failure"]["class"], "program_failed");
+    assert_eq!(s(0)["attempts"][0]["code"], "exit 3");
+    assert_eq!(s(1)["failure"]["class"], "no_response");
+    assert_eq!(s(1)["attempts"][0]["code"], "timeout");
+    assert_eq!(s(2)["failure"]["class"], "engine");
+    assert!(
+        s(2)["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot start `/no/such/program`")
+    );
+    assert_eq!(s(3)["outcome"], "passed");
+    // The whole process group is gone, background children included.
+    let ps = std::process::Command::new("ps")
+        .args(["-eo", "args"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&ps.stdout).contains(&marker));
+}
