@@ -181,13 +181,32 @@ fn prepare(
         }
     }
     // A password written into the scenario is a secret whatever its source.
+    // So is an environment value given to a program under a secret-looking name.
+    let ctx = rc.value(&[]);
+    let render = |c: &crate::template::Compiled| plan.templates.render_string(c, &ctx).ok();
     for step in &plan.steps {
-        if let crate::plan::Action::Sql(sql) = &step.action {
-            if let Some(pw) = &sql.password {
-                if let Ok(v) = plan.templates.render_string(pw, &rc.value(&[])) {
-                    secret_values.push(v);
+        match &step.action {
+            crate::plan::Action::Sql(sql) => {
+                secret_values.extend(sql.password.as_ref().and_then(render))
+            }
+            crate::plan::Action::Process(p) => {
+                for (k, c) in &p.env {
+                    if is_secret_name(k) {
+                        secret_values.extend(render(c));
+                    }
+                }
+                for part in &p.args {
+                    if let crate::plan::ArgPart::Flag("-e", c) = part {
+                        if let Some((k, v)) = render(c).as_deref().and_then(|kv| kv.split_once('='))
+                        {
+                            if is_secret_name(k) {
+                                secret_values.push(v.to_string());
+                            }
+                        }
+                    }
                 }
             }
+            crate::plan::Action::Http(_) => {}
         }
     }
     rc.redactor = Redactor::new(secret_values);

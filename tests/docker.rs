@@ -1,0 +1,223 @@
+//! `docker` steps against the real Docker engine: images are built `FROM scratch` with
+//! Debian's busybox-static (no registry is needed). Without a Docker engine these tests
+//! print why they are skipped and end early.
+mod common;
+
+use common::qtscen;
+
+fn docker_ready(test: &str) -> bool {
+    let ok = std::process::Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let busybox = std::path::Path::new("/bin/busybox").exists();
+    if !ok || !busybox {
+        eprintln!("SKIPPED {test}: docker engine reachable: {ok}, /bin/busybox present: {busybox}");
+    }
+    ok && busybox
+}
+
+struct Image(String);
+
+impl Drop for Image {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker")
+            .args(["rmi", "-f", &self.0])
+            .output();
+    }
+}
+
+/// A folder with a scenario, a busybox build context and an env file with a secret.
+fn setup(yaml: &str, tag: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = dir.path().join("ctx");
+    std::fs::create_dir(&ctx).unwrap();
+    std::fs::copy("/bin/busybox", ctx.join("busybox")).unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\nENTRYPOINT [\"/bin/busybox\", \"sh\", \"-c\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "LOADER_TOKEN=tok-DOCKER-SECRET-77\nORG_NAME=irs-prod\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("s.yaml"), yaml.replace("TAG", tag)).unwrap();
+    dir
+}
+
+fn run(dir: &tempfile::TempDir) -> (i32, String, serde_json::Value) {
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = qtscen(
+        &[
+            "run",
+            "s.yaml",
+            "--env-file",
+            ".env",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let r = serde_json::from_str(
+        &std::fs::read_to_string(out.join("results.json")).unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    (code, format!("{stdout}{stderr}"), r)
+}
+
+fn containers_named(prefix: &str) -> String {
+    let out = std::process::Command::new("docker")
+        .args([
+            "ps",
+            "-a",
+            "--filter",
+            &format!("name={prefix}"),
+            "--format",
+            "{{.Names}}",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn docker_build_run_slow_log_exit_code_and_env_file() {
+    if !docker_ready("docker_build_run_slow_log_exit_code_and_env_file") {
+        return;
+    }
+    let tag = format!("qtscen-test-{}:latest", std::process::id());
+    let _image = Image(tag.clone());
+    let dir = setup(
+        r#"
+name: docker
+steps:
+  - id: build
+    docker:
+      build: { context: ctx, tag: "TAG" }
+      log: build.log
+  - id: loader
+    needs: [build]
+    docker:
+      run:
+        image: "TAG"
+        network: host
+        env_file: .env
+        command: ["echo 'Fetching orders via GET…'; sleep 1; echo \"token=$LOADER_TOKEN org=$ORG_NAME\"; echo 'Inserted 7 rows into zakaz.fact_qtickets_sales_daily'"]
+      log: qtickets_loader_prod.log
+    assert:
+      - body: { not_contains: Traceback }
+      - body: { contains: "org=irs-prod" }
+    capture:
+      rows: { regex: "Inserted (?P<rows>\\d+) rows", group: rows }
+  - id: fails
+    needs: [build]
+    docker:
+      run: { image: "TAG", command: ["echo 'Traceback (most recent call last):' >&2; exit 1"] }
+"#,
+        &tag,
+    );
+    let (code, console, r) = run(&dir);
+    assert_eq!(code, 1, "{console}");
+    assert_eq!(r["steps"][0]["outcome"], "passed", "{console}");
+    assert_eq!(r["steps"][1]["outcome"], "passed", "{console}");
+    assert_eq!(r["steps"][1]["captures"]["rows"], "7");
+    assert_eq!(r["steps"][2]["failure"]["class"], "program_failed");
+    assert_eq!(r["steps"][2]["attempts"][0]["code"], "exit 1");
+    let cmd = r["steps"][1]["attempts"][0]["request"]["url"]
+        .as_str()
+        .unwrap();
+    assert!(
+        cmd.starts_with("docker run --name qtscen-loader-")
+            && cmd.contains("--rm --network host --env-file .env"),
+        "{cmd}"
+    );
+    // The log arrived slowly: its lines carry the times they came.
+    let log = std::fs::read_to_string(dir.path().join("out/qtickets_loader_prod.log")).unwrap();
+    let t: Vec<jiff::Timestamp> = log
+        .lines()
+        .map(|l| l.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(t.len(), 3, "{log}");
+    assert!(
+        t[1].duration_since(t[0]) >= jiff::SignedDuration::from_millis(900),
+        "{log}"
+    );
+    assert!(
+        std::fs::read_to_string(dir.path().join("out/build.log"))
+            .unwrap()
+            .contains("Successfully tagged")
+    );
+    // The secret from the env file reached the container but no file and no console line.
+    assert!(log.contains("token=***"), "{log}");
+    assert!(!console.contains("tok-DOCKER-SECRET-77"));
+    for entry in std::fs::read_dir(dir.path().join("out")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(!text.contains("tok-DOCKER-SECRET-77"), "{text}");
+    }
+}
+
+#[test]
+fn docker_timeout_kills_and_removes_the_container() {
+    if !docker_ready("docker_timeout_kills_and_removes_the_container") {
+        return;
+    }
+    let tag = format!("qtscen-test-timeout-{}:latest", std::process::id());
+    let _image = Image(tag.clone());
+    let name = format!("qtscen-timeout-{}", std::process::id());
+    let dir = setup(
+        &format!(
+            r#"
+name: timeout
+steps:
+  - id: build
+    docker: {{ build: {{ context: ctx, tag: "TAG" }} }}
+  - id: hang
+    docker:
+      run: {{ image: "TAG", name: {name}, rm: false, command: ["echo started; sleep 60"] }}
+      timeout: 2s
+"#
+        ),
+        &tag,
+    );
+    let (code, console, r) = run(&dir);
+    assert_eq!(code, 1, "{console}");
+    assert_eq!(r["steps"][1]["failure"]["class"], "no_response");
+    assert_eq!(r["steps"][1]["attempts"][0]["code"], "timeout");
+    assert!(r["steps"][1]["attempts"][0]["response"].is_null());
+    assert_eq!(
+        containers_named(&name),
+        "",
+        "nothing is left behind, even without --rm"
+    );
+}
+
+#[test]
+fn docker_unreachable_engine_is_named() {
+    if !docker_ready("docker_unreachable_engine_is_named") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        "name: noengine\nsteps:\n  - id: run\n    docker: { run: { image: nothing } }\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qtscen"))
+        .args(["run", "s.yaml", "--out", "out"])
+        .current_dir(dir.path())
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/results.json")).unwrap(),
+    )
+    .unwrap();
+    let message = r["steps"][0]["failure"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("the Docker engine is unreachable"),
+        "{message}"
+    );
+}
