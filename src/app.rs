@@ -39,7 +39,11 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         Command::Validate { scenarios } => validate_command(&scenarios),
         Command::Plan(args) => plan_command(&args),
         Command::Run(args) => block_on_run(&args),
-        Command::Demo { out, tags } => crate::demo::demo_command(out, tags),
+        Command::Demo {
+            out,
+            tags,
+            loader_fail,
+        } => crate::demo::demo_command(out, tags, loader_fail),
     }
 }
 
@@ -151,6 +155,15 @@ fn prepare(
         clock,
         plan.scenario.name.clone(),
     );
+    rc.env_files = args
+        .env_files
+        .iter()
+        .map(|f| {
+            std::path::absolute(f)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| f.clone())
+        })
+        .collect();
     let overrides: BTreeMap<String, String> = args.vars.iter().cloned().collect();
     for (name, compiled) in &plan.vars {
         let value = match overrides.get(name) {
@@ -206,7 +219,7 @@ fn prepare(
                     }
                 }
             }
-            crate::plan::Action::Http(_) => {}
+            crate::plan::Action::Http(_) | crate::plan::Action::Check => {}
         }
     }
     rc.redactor = Redactor::new(secret_values);

@@ -63,8 +63,75 @@ impl Drop for LocalClickHouse {
     }
 }
 
+const LOADER_DIR: &str = "examples/loader";
+
+fn docker_available() -> bool {
+    Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<(), String> {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=qtscen demo",
+            "-c",
+            "user.email=demo@localhost",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "git {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// A miniature dashboard checkout: a git repository (with an `origin` to pull from)
+/// holding the example loader as `integrations/qtickets_api/Dockerfile`.
+fn make_dashboard(work: &Path) -> Result<PathBuf, String> {
+    let dash = work.join("dashboard");
+    let loader = dash.join("integrations/qtickets_api");
+    std::fs::create_dir_all(&loader).map_err(|e| e.to_string())?;
+    let dockerfile = std::fs::read_to_string(Path::new(LOADER_DIR).join("Dockerfile"))
+        .map_err(|e| e.to_string())?;
+    let dockerfile = dockerfile
+        .replace("COPY busybox ", "COPY integrations/qtickets_api/busybox ")
+        .replace(
+            "COPY loader.sh ",
+            "COPY integrations/qtickets_api/loader.sh ",
+        );
+    std::fs::write(loader.join("Dockerfile"), dockerfile).map_err(|e| e.to_string())?;
+    std::fs::copy(
+        Path::new(LOADER_DIR).join("loader.sh"),
+        loader.join("loader.sh"),
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::copy("/bin/busybox", loader.join("busybox"))
+        .map_err(|e| format!("/bin/busybox (Debian's busybox-static): {e}"))?;
+    git(&dash, &["init", "-q", "-b", "main"])?;
+    git(&dash, &["add", "."])?;
+    git(&dash, &["commit", "-q", "-m", "loader"])?;
+    git(work, &["clone", "-q", "--bare", "dashboard", "origin.git"])?;
+    git(&dash, &["remote", "add", "origin", "../origin.git"])?;
+    git(&dash, &["fetch", "-q", "origin"])?;
+    git(&dash, &["branch", "-q", "-u", "origin/main"])?;
+    Ok(dash)
+}
+
 /// Runs the demo; returns the run's exit code.
-pub fn demo_command(out: Option<String>, tags: Vec<String>) -> i32 {
+pub fn demo_command(out: Option<String>, tags: Vec<String>, loader_fail: Option<String>) -> i32 {
+    let image = format!("qtscen-demo-loader-{}:latest", std::process::id());
     let config = crate::sandbox::SandboxConfig::default();
     let token = config.token.clone();
     let sandbox = match crate::sandbox::spawn(config) {
@@ -84,8 +151,18 @@ pub fn demo_command(out: Option<String>, tags: Vec<String>) -> i32 {
         "QTICKETS_BASE_URL={}\nQTICKETS_TOKEN={token}\nORG_NAME=irs-prod\n",
         sandbox.base_url()
     );
-    let mut tags = tags;
-    let clickhouse = if tags.iter().any(|t| t == "snapshot" || t == "prep") {
+    let all = tags.is_empty();
+    let mut tags = if all {
+        vec![
+            "api".to_string(),
+            "snapshot".to_string(),
+            "prep".to_string(),
+            "loader".to_string(),
+        ]
+    } else {
+        tags
+    };
+    let clickhouse = if tags.iter().any(|t| t != "api") {
         match LocalClickHouse::start(&work.join("clickhouse")) {
             Ok(ch) => {
                 println!("ClickHouse listening on http://127.0.0.1:{}", ch.port);
@@ -105,6 +182,33 @@ pub fn demo_command(out: Option<String>, tags: Vec<String>) -> i32 {
         None
     };
     let env_file = work.join(".env.qtickets_api");
+    if tags.iter().any(|t| t == "prep" || t == "loader") {
+        let ready = if !docker_available() {
+            Err("the Docker engine is not reachable".to_string())
+        } else if !Path::new(LOADER_DIR).exists() {
+            Err(format!(
+                "{LOADER_DIR} not found (run the demo from the repository root)"
+            ))
+        } else {
+            make_dashboard(&work)
+        };
+        match ready {
+            Ok(dash) => {
+                env_text.push_str(&format!(
+                    "DRY_RUN=false\nDASHBOARD_DIR={}\nDOCKER_NETWORK=host\nLOADER_IMAGE={image}\nLOADER_ENV_FILE={}\n",
+                    dash.display(),
+                    env_file.display()
+                ));
+                if let Some(mode) = &loader_fail {
+                    env_text.push_str(&format!("LOADER_FAIL={mode}\n"));
+                }
+            }
+            Err(e) => {
+                eprintln!("warning: no loader run ({e}); skipping the prep and loader steps");
+                tags.retain(|t| t == "api" || t == "snapshot");
+            }
+        }
+    }
     let mut scenario = "scenarios/prod_smoke.yaml".to_string();
     if !Path::new(&scenario).exists() {
         let path = work.join("prod_smoke.yaml");
@@ -128,6 +232,7 @@ pub fn demo_command(out: Option<String>, tags: Vec<String>) -> i32 {
         now: None,
     };
     let code = block_on_run(&args);
+    let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
     drop(clickhouse);
     drop(sandbox);
     let _ = std::fs::remove_dir_all(&work);

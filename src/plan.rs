@@ -60,6 +60,9 @@ pub enum Action {
     Sql(SqlPlan),
     /// A program (`exec`) or the docker CLI (`docker`).
     Process(ProcessPlan),
+    /// No action: the step's assertions judge earlier steps, vars and env
+    /// (preconditions, comparisons).
+    Check,
 }
 
 impl Action {
@@ -69,6 +72,7 @@ impl Action {
             Action::Http(_) => "http",
             Action::Sql(_) => "sql",
             Action::Process(p) => p.kind,
+            Action::Check => "check",
         }
     }
 }

@@ -251,11 +251,13 @@ pub fn validate_scenario(
             compile_exec(&mut cx, &format!("{p}.exec"), e).map(Action::Process)
         } else if let Some(d) = &step.docker {
             compile_docker(&mut cx, &format!("{p}.docker"), d).map(Action::Process)
+        } else if !step.assert.is_empty() {
+            Some(Action::Check)
         } else {
             cx.problem(
                 &p,
                 format!(
-                    "step `{}` has no action: add `http:`, `sql:`, `exec:` or `docker:`",
+                    "step `{}` does nothing: add `http:`, `sql:`, `exec:` or `docker:`, or `assert:` for a check",
                     step.id
                 ),
             );

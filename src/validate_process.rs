@@ -84,6 +84,7 @@ pub(crate) fn compile_docker(cx: &mut Ctx, p: &str, d: &DockerSpec) -> Option<Pr
     check_log(cx, p, &d.log);
     let mut args = Vec::new();
     let mut container = None;
+    let mut dir = None;
     match (&d.build, &d.run) {
         (Some(b), None) => {
             let b_path = format!("{p}.build");
@@ -105,14 +106,26 @@ pub(crate) fn compile_docker(cx: &mut Ctx, p: &str, d: &DockerSpec) -> Option<Pr
                         .map(|c| ArgPart::Flag("--build-arg", c)),
                 );
             }
-            args.extend(
-                cx.text(&format!("{b_path}.context"), &b.context)
-                    .map(ArgPart::Arg),
-            );
+            // Run from the context, as the runbook does (`docker build -f … .` from the
+            // dashboard root), so `dockerfile` is relative to it.
+            dir = cx.text(&format!("{b_path}.context"), &b.context);
+            args.push(ArgPart::Lit("."));
         }
         (None, Some(r)) => {
             let r_path = format!("{p}.run");
             args.push(ArgPart::Lit("run"));
+            if !["never", "missing", "always"].contains(&r.pull.as_str()) {
+                cx.problem(
+                    format!("{r_path}.pull"),
+                    "pull is one of never, missing, always",
+                );
+            }
+            args.push(ArgPart::Lit("--pull"));
+            args.push(ArgPart::Lit(match r.pull.as_str() {
+                "always" => "always",
+                "missing" => "missing",
+                _ => "never",
+            }));
             if r.rm {
                 args.push(ArgPart::Lit("--rm"));
             }
@@ -173,7 +186,7 @@ pub(crate) fn compile_docker(cx: &mut Ctx, p: &str, d: &DockerSpec) -> Option<Pr
         kind: "docker",
         program: "docker".into(),
         args,
-        dir: None,
+        dir,
         env: Vec::new(),
         pass_env: false,
         timeout: d.timeout.map(|t| t.0).unwrap_or(DEFAULT_TIMEOUT),

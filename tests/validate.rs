@@ -57,7 +57,7 @@ fn missing_action() {
     expect_error(
         "  - id: a\n    title: nothing to do\n",
         "6:5",
-        "has no action",
+        "does nothing",
     );
 }
 

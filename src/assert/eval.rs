@@ -288,6 +288,9 @@ fn describe(p: &PredicatePlan, e: &Expected) -> String {
     if let Some((_, src)) = &p.matches {
         parts.push(format!("matches /{src}/"));
     }
+    if let Some((_, src)) = &p.not_matches {
+        parts.push(format!("does not match /{src}/"));
+    }
     if let Some(ex) = p.exists {
         parts.push(if ex {
             "exists".into()
@@ -373,13 +376,20 @@ fn test(p: &PredicatePlan, e: &Expected, actual: Option<&Value>) -> Result<(), S
             return Err(format!("{op} {} failed", short(expected)));
         }
     }
-    if let Some((re, src)) = &p.matches {
+    if p.matches.is_some() || p.not_matches.is_some() {
         let text = match actual {
             Value::String(s) => Cow::Borrowed(s.as_str()),
             other => Cow::Owned(other.to_string()),
         };
-        if !re.is_match(&text) {
-            return Err(format!("does not match /{src}/"));
+        if let Some((re, src)) = &p.matches {
+            if !re.is_match(&text) {
+                return Err(format!("does not match /{src}/"));
+            }
+        }
+        if let Some((re, src)) = &p.not_matches {
+            if let Some(m) = re.find(&text) {
+                return Err(format!("matches /{src}/ at `{}`", m.as_str()));
+            }
         }
     }
     if let (Some(lp), Some(le)) = (&p.length, &e.length) {

@@ -55,6 +55,8 @@ pub struct PredicatePlan {
     pub ops: Vec<(&'static str, CompiledJson)>,
     /// Regex with its source.
     pub matches: Option<(Regex, String)>,
+    /// Regex that must not match, with its source.
+    pub not_matches: Option<(Regex, String)>,
     /// Existence.
     pub exists: Option<bool>,
     /// Length predicate.
@@ -96,18 +98,21 @@ impl PredicatePlan {
                 .map_err(|(sub, e)| (format!("{field}one_of{sub}"), e.message))?;
             ops.push(("one_of", c));
         }
-        let matches = match &p.matches {
-            Some(src) => Some((
-                Regex::new(src).map_err(|e| {
-                    (
-                        format!("{field}matches"),
-                        format!("invalid regex: {}", first_line(&e.to_string())),
-                    )
-                })?,
-                src.clone(),
-            )),
-            None => None,
-        };
+        let regex =
+            |src: &Option<String>, op: &str| -> Result<Option<(Regex, String)>, PlanError> {
+                src.as_ref()
+                    .map(|src| {
+                        Regex::new(src).map(|re| (re, src.clone())).map_err(|e| {
+                            (
+                                format!("{field}{op}"),
+                                format!("invalid regex: {}", first_line(&e.to_string())),
+                            )
+                        })
+                    })
+                    .transpose()
+            };
+        let matches = regex(&p.matches, "matches")?;
+        let not_matches = regex(&p.not_matches, "not_matches")?;
         let length = match &p.length {
             Some(inner) => Some(Box::new(Self::compile(
                 inner,
@@ -135,6 +140,7 @@ impl PredicatePlan {
         Ok(PredicatePlan {
             ops,
             matches,
+            not_matches,
             exists: p.exists,
             length,
             lines,
@@ -146,6 +152,7 @@ impl PredicatePlan {
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
             && self.matches.is_none()
+            && self.not_matches.is_none()
             && self.exists.is_none()
             && self.length.is_none()
             && self.lines.is_none()

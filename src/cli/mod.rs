@@ -31,9 +31,12 @@ pub enum Command {
         /// Output folder (default runs/<scenario name>/<UTC timestamp>/).
         #[arg(long, value_name = "DIR")]
         out: Option<String>,
-        /// Tags to run.
-        #[arg(long, value_delimiter = ',', default_value = "api,snapshot")]
+        /// Tags to run (default: every section whose services are available here).
+        #[arg(long, value_delimiter = ',')]
         tags: Vec<String>,
+        /// Make the example loader fail: `traceback` (an unhandled exception).
+        #[arg(long, value_name = "MODE")]
+        loader_fail: Option<String>,
     },
 }
 

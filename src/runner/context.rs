@@ -20,6 +20,8 @@ pub struct RunContext {
     pub clock: Clock,
     /// Scenario name.
     pub scenario: String,
+    /// The `--env-file` files, as absolute paths (for `docker run --env-file`).
+    pub env_files: Vec<String>,
     env_value: Value,
     vars_value: Value,
 }
@@ -40,6 +42,7 @@ impl RunContext {
             redactor,
             clock,
             scenario,
+            env_files: Vec::new(),
             env_value,
             vars_value: Value::from(BTreeMap::<String, Value>::new()),
         }
@@ -70,6 +73,7 @@ impl RunContext {
             crate::template::to_value(serde_json::json!({
                 "scenario": self.scenario,
                 "started_at": self.clock.format(self.clock.start()),
+                "env_files": self.env_files,
             })),
         );
         for (k, v) in extra {

@@ -28,6 +28,14 @@ pub fn describe_plan(plan: &Plan, rc: &RunContext, opts: &RunOptions) -> String 
                 describe_sql(&mut out, sql, plan, rc);
                 continue;
             }
+            Action::Check => {
+                let _ = writeln!(
+                    out,
+                    "(a check of earlier results: {} assertions)",
+                    step.checks.len()
+                );
+                continue;
+            }
             Action::Process(p) => {
                 match super::process_step::describe(p, &plan.templates, rc, &step.id) {
                     Ok(line) => {

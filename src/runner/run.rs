@@ -174,6 +174,7 @@ fn step_view(record: &StepRecord, http: Option<&ActionOutcome>) -> Value {
         "passed": record.outcome == StepOutcome::Passed,
         "failed": record.outcome == StepOutcome::Failed,
         "skipped": record.outcome == StepOutcome::Skipped,
+        "failure_class": record.failure.as_ref().map(|f| f.class),
         "status": http.and_then(|h| h.observation.status),
         "code": record.attempts.last().map(|a| a.code.clone()),
         "captures": record.captures,
@@ -262,6 +263,7 @@ async fn run_step(
             }
             o
         }
+        Action::Check => ActionOutcome::default(),
     };
     record.attempts = attempts;
     record.output = outcome.text.clone();
@@ -316,7 +318,7 @@ async fn run_step(
         {
             assertions.insert(0, implicit_exit(facts.as_ref()));
         }
-        Action::Http(_) | Action::Process(_) => {}
+        Action::Http(_) | Action::Process(_) | Action::Check => {}
     }
     for a in &mut assertions {
         a.expected = rc.redactor.redact(&a.expected);

@@ -89,6 +89,9 @@ pub struct AssertionSpec {
     /// A regular expression that the string matches.
     #[serde(default)]
     pub matches: Option<String>,
+    /// A regular expression that the string does not match.
+    #[serde(default)]
+    pub not_matches: Option<String>,
     /// Whether the subject selects anything.
     #[serde(default)]
     pub exists: Option<bool>,
@@ -150,6 +153,9 @@ pub struct Predicate {
     /// A regular expression the string matches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matches: Option<String>,
+    /// A regular expression the string does not match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_matches: Option<String>,
     /// Whether there is a value at all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exists: Option<bool>,
@@ -191,6 +197,8 @@ struct PredicateFields {
     #[serde(default)]
     matches: Option<String>,
     #[serde(default)]
+    not_matches: Option<String>,
+    #[serde(default)]
     exists: Option<bool>,
     #[serde(default)]
     length: Option<Box<Predicate>>,
@@ -214,6 +222,7 @@ impl From<PredicateFields> for Predicate {
             contains: f.contains,
             not_contains: f.not_contains,
             matches: f.matches,
+            not_matches: f.not_matches,
             exists: f.exists,
             length: f.length,
             lines: f.lines,
@@ -310,6 +319,7 @@ impl AssertionSpec {
             contains: self.contains.clone(),
             not_contains: self.not_contains.clone(),
             matches: self.matches.clone(),
+            not_matches: self.not_matches.clone(),
             exists: self.exists,
             length: self.length.clone(),
             lines: self.lines.clone(),

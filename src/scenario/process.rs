@@ -58,7 +58,7 @@ pub struct DockerSpec {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DockerBuildSpec {
-    /// Build context folder.
+    /// Build context folder; the build runs there, as `docker build … .`.
     pub context: String,
     /// Dockerfile, relative to the context (default `Dockerfile`).
     #[serde(default)]
@@ -97,6 +97,14 @@ pub struct DockerRunSpec {
     /// Command and arguments after the image.
     #[serde(default)]
     pub command: Vec<String>,
+    /// `--pull`: `never` (default: the image is the one built in the run, and a smoke
+    /// run never reaches out to a registry), `missing` or `always`.
+    #[serde(default = "never")]
+    pub pull: String,
+}
+
+fn never() -> String {
+    "never".to_string()
 }
 
 fn yes() -> bool {
