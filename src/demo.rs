@@ -97,9 +97,26 @@ fn git(dir: &Path, args: &[&str]) -> Result<(), String> {
     }
 }
 
+/// Debian's static busybox, installed with apt when missing (as root).
+fn ensure_busybox() -> Result<(), String> {
+    if Path::new("/bin/busybox").exists() {
+        return Ok(());
+    }
+    let installed = Command::new("sh")
+        .args(["-c", "apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if installed && Path::new("/bin/busybox").exists() {
+        Ok(())
+    } else {
+        Err("/bin/busybox is missing: install Debian's busybox-static".into())
+    }
+}
+
 /// A miniature dashboard checkout: a git repository (with an `origin` to pull from)
 /// holding the example loader as `integrations/qtickets_api/Dockerfile`.
 fn make_dashboard(work: &Path) -> Result<PathBuf, String> {
+    ensure_busybox()?;
     let dash = work.join("dashboard");
     let loader = dash.join("integrations/qtickets_api");
     std::fs::create_dir_all(&loader).map_err(|e| e.to_string())?;
