@@ -37,6 +37,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
             0
         }
         Command::Validate { scenarios } => validate_command(&scenarios),
+        Command::Render { run_dir, scenario } => render_command(&run_dir, scenario.as_deref()),
         Command::Plan(args) => plan_command(&args),
         Command::Run(args) => block_on_run(&args),
         Command::Demo {
@@ -371,4 +372,40 @@ fn plan_command(args: &RunArgs) -> i32 {
             .redact(&crate::runner::describe_plan(&plan, &rc, &opts))
     );
     0
+}
+
+fn render_command(run_dir: &str, scenario: Option<&str>) -> i32 {
+    let dir = std::path::Path::new(run_dir);
+    let results = dir.join("results.json");
+    let record: crate::record::RunRecord = match std::fs::read_to_string(&results)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", results.display());
+            return EXIT_INVALID;
+        }
+    };
+    let scenario = scenario.unwrap_or(&record.scenario_file).to_string();
+    let now = record
+        .started_at
+        .parse()
+        .unwrap_or_else(|_| jiff::Timestamp::now());
+    let (_, plan) = match compile(&scenario, now) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match crate::report::render_reports(&plan, &record, &Redactor::default(), dir) {
+        Ok(written) => {
+            for w in written {
+                println!("wrote {}", dir.join(w).display());
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
 }

@@ -1,11 +1,11 @@
 //! Record stage: what happened — the single source of truth for every file a run writes.
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The whole run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunRecord {
     /// Version of this record's shape.
     pub record_version: u32,
@@ -48,7 +48,7 @@ pub struct RunRecord {
 }
 
 /// How the run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunOutcome {
     /// Every selected step passed (or was skipped by a condition).
@@ -60,7 +60,7 @@ pub enum RunOutcome {
 }
 
 /// Counts of step outcomes.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Summary {
     /// Steps that passed.
     pub passed: usize,
@@ -75,7 +75,7 @@ pub struct Summary {
 }
 
 /// One step.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StepRecord {
     /// Step id.
     pub id: String,
@@ -118,7 +118,7 @@ pub struct StepRecord {
 }
 
 /// A step's outcome.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepOutcome {
     /// All assertions held.
@@ -130,7 +130,7 @@ pub enum StepOutcome {
 }
 
 /// Whose problem a failure is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureClass {
     /// The server answered 5xx.
@@ -150,7 +150,7 @@ pub enum FailureClass {
 }
 
 /// A classified failure.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Failure {
     /// Class.
     pub class: FailureClass,
@@ -159,7 +159,7 @@ pub struct Failure {
 }
 
 /// One request on the wire.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Attempt {
     /// 1-based attempt number for this page/request.
     pub attempt: u32,
@@ -190,7 +190,7 @@ pub struct Attempt {
 }
 
 /// A request.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RequestRecord {
     /// Method.
     pub method: String,
@@ -207,7 +207,7 @@ pub struct RequestRecord {
 }
 
 /// A response.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ResponseRecord {
     /// Status code.
     pub status: u16,
@@ -218,7 +218,7 @@ pub struct ResponseRecord {
 }
 
 /// A failure below HTTP.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TransportError {
     /// `timeout`, `connect` or `other`.
     pub kind: TransportKind,
@@ -227,7 +227,7 @@ pub struct TransportError {
 }
 
 /// Kinds of transport failure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransportKind {
     /// No answer in time.
@@ -239,7 +239,7 @@ pub enum TransportKind {
 }
 
 /// One assertion's outcome.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AssertionRecord {
     /// What was checked, in words.
     pub description: String,

@@ -43,3 +43,18 @@ fn prod_smoke_report_with_a_retry_and_a_failing_post() {
         serde_json::from_str(&out.file("qtickets_api_errors.json")).unwrap();
     assert_eq!(errors["count"], 4, "one GET 503 and three POST 503s");
 }
+
+#[test]
+fn render_rebuilds_the_same_report_from_results_json() {
+    let sb = sandbox();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let yaml = std::fs::read_to_string(format!("{root}/scenarios/prod_smoke.yaml")).unwrap();
+    let c = case(&sb, &yaml);
+    let out = run(&c, &["--tags", "api"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let first = out.file("qtickets_api_live.md");
+    std::fs::remove_file(out.out_dir.join("qtickets_api_live.md")).unwrap();
+    let (code, stdout, stderr) = qtscen(&["render", out.out_dir.to_str().unwrap()], c.dir.path());
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(out.file("qtickets_api_live.md"), first);
+}

@@ -25,6 +25,15 @@ pub enum Command {
     Plan(RunArgs),
     /// Print the JSON Schema of the scenario format.
     Schema,
+    /// Render the reports of a finished run again from its results.json (e.g. after
+    /// editing a report template); nothing is sent.
+    Render {
+        /// The run's output folder (with results.json).
+        run_dir: String,
+        /// The scenario (default: the one recorded in results.json).
+        #[arg(long)]
+        scenario: Option<String>,
+    },
     /// Start the built-in QTickets sandbox on 127.0.0.1 and run
     /// `scenarios/prod_smoke.yaml --tags api` against it.
     Demo {

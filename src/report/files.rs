@@ -82,11 +82,32 @@ pub fn write_run_files(
     put("results.json", json + "\n")?;
     let errors = serde_json::to_string_pretty(&errors_json(record)).map_err(|e| e.to_string())?;
     put(&plan.scenario.report.errors_file, errors + "\n")?;
-    let ctx = crate::template::to_value(serde_json::json!({
-        "run": record,
-        "excerpt_chars": plan.scenario.report.excerpt_chars,
-        "errors_file": plan.scenario.report.errors_file,
-    }));
+    written.extend(render_reports(plan, record, redactor, dir)?);
+    Ok(written)
+}
+
+/// What report templates see.
+#[derive(serde::Serialize)]
+struct ReportContext<'a> {
+    run: &'a RunRecord,
+    excerpt_chars: usize,
+    errors_file: &'a str,
+}
+
+/// Renders the scenario's reports from a finished record into `dir`; a report that fails
+/// to render is replaced by a file saying why.
+pub fn render_reports(
+    plan: &Plan,
+    record: &RunRecord,
+    redactor: &Redactor,
+    dir: &Path,
+) -> Result<Vec<String>, String> {
+    let ctx = crate::template::to_value(ReportContext {
+        run: record,
+        excerpt_chars: plan.scenario.report.excerpt_chars,
+        errors_file: &plan.scenario.report.errors_file,
+    });
+    let mut written = Vec::new();
     for (template, path) in &plan.reports {
         let text = match plan.templates.render_named(template, &ctx) {
             Ok(t) => t,
@@ -95,7 +116,9 @@ pub fn write_run_files(
                 e.message
             ),
         };
-        put(path, text)?;
+        write_atomic(&dir.join(path), redactor.redact(&text).as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", dir.join(path).display()))?;
+        written.push(path.clone());
     }
     Ok(written)
 }
