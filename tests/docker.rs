@@ -221,3 +221,60 @@ fn docker_unreachable_engine_is_named() {
         "{message}"
     );
 }
+
+#[test]
+fn docker_ctrl_c_removes_the_running_container_and_writes_the_report() {
+    if !docker_ready("docker_ctrl_c_removes_the_running_container_and_writes_the_report") {
+        return;
+    }
+    let tag = format!("qtscen-test-int-{}:latest", std::process::id());
+    let _image = Image(tag.clone());
+    let name = format!("qtscen-int-{}", std::process::id());
+    let dir = setup(
+        &format!(
+            r#"
+name: interrupt
+steps:
+  - id: build
+    docker: {{ build: {{ context: ctx, tag: "TAG" }} }}
+  - id: hang
+    docker:
+      run: {{ image: "TAG", name: {name}, command: ["echo started; sleep 60"] }}
+      log: hang.log
+"#
+        ),
+        &tag,
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qtscen"))
+        .args(["run", "s.yaml", "--out", "out"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) for the container to be running.
+    for _ in 0..200 {
+        if containers_named(&name) == name {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(containers_named(&name), name, "the container started");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(containers_named(&name), "", "the container is removed");
+    let r: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/results.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(r["outcome"], "interrupted");
+    assert!(
+        std::fs::read_to_string(dir.path().join("out/hang.log"))
+            .unwrap()
+            .contains("stdout started")
+    );
+}

@@ -454,3 +454,28 @@ fn retry_after_from_the_server_sets_the_pause() {
     let seen = sb.requests();
     assert!(seen[1].time.duration_since(seen[0].time) >= jiff::SignedDuration::from_millis(1000));
 }
+
+#[test]
+fn a_health_check_retries_until_its_deadline() {
+    // A port nobody listens on: every attempt is refused.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        "name: health\nsteps:\n  - id: ping\n    http: {{ url: \"http://127.0.0.1:{port}/ping\", use_defaults: false, timeout: 1s }}\n    retry: {{ attempts: 100, backoff: {{ kind: fixed, initial: 100ms }}, deadline: 700ms }}\n    assert:\n      - body: {{ contains: \"Ok.\" }}\n"
+    );
+    std::fs::write(dir.path().join("s.yaml"), yaml).unwrap();
+    let (code, stdout, _) = qtscen(&["run", "s.yaml", "--out", "out"], dir.path());
+    assert_eq!(code, 1, "{stdout}");
+    let r: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/results.json")).unwrap(),
+    )
+    .unwrap();
+    let n = r["steps"][0]["attempts"].as_array().unwrap().len();
+    assert!(
+        (5..=9).contains(&n),
+        "about 7 attempts fit in 700 ms, got {n}"
+    );
+    assert_eq!(r["steps"][0]["failure"]["class"], "no_response");
+}
