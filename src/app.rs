@@ -330,7 +330,7 @@ async fn run_command(args: &RunArgs) -> i32 {
     println!("{}", console.summary(&record));
     let s = &record.summary;
     console.line(&format!(
-        "{}: {} passed, {} failed, {} skipped, {} warnings, {} requests in {} ms",
+        "{}: {} passed, {} failed, {} skipped, {} not selected, {} warnings, {} requests in {} ms",
         match record.outcome {
             crate::record::RunOutcome::Passed => "PASSED",
             crate::record::RunOutcome::Failed => "FAILED",
@@ -339,6 +339,7 @@ async fn run_command(args: &RunArgs) -> i32 {
         s.passed,
         s.failed,
         s.skipped,
+        s.not_selected,
         s.warnings,
         s.requests,
         record.duration_ms

@@ -66,8 +66,11 @@ pub struct Summary {
     pub passed: usize,
     /// Steps that failed.
     pub failed: usize,
-    /// Steps skipped (tags, `when`, `needs`, an earlier critical failure).
+    /// Selected steps skipped (`when`, `needs`, an earlier critical failure).
     pub skipped: usize,
+    /// Steps left out by `--tags` / `--skip-tags`.
+    #[serde(default)]
+    pub not_selected: usize,
     /// Assertion failures marked `soft`.
     pub warnings: usize,
     /// Requests sent (every attempt and page).

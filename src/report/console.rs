@@ -67,7 +67,7 @@ impl Console {
             .load_style(presets::UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Disabled)
             .set_header(vec!["step", "title", "result", "code", "requests", "time"]);
-        for s in &record.steps {
+        for s in record.steps.iter().filter(|s| s.selected) {
             let result = match s.outcome {
                 StepOutcome::Passed => "passed".to_string(),
                 StepOutcome::Failed => format!(

@@ -22,6 +22,7 @@ pub fn finish_record(
         match s.outcome {
             StepOutcome::Passed => summary.passed += 1,
             StepOutcome::Failed => summary.failed += 1,
+            StepOutcome::Skipped if !s.selected => summary.not_selected += 1,
             StepOutcome::Skipped => summary.skipped += 1,
         }
         summary.warnings += s.assertions.iter().filter(|a| a.soft && !a.passed).count();
