@@ -251,15 +251,15 @@ steps:
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Wait (bounded) for the container to be running.
-    for _ in 0..200 {
-        if containers_named(&name) == name {
+    // Wait (bounded) until the container runs and its first line reached the log.
+    let log = dir.path().join("out/hang.log");
+    for _ in 0..300 {
+        if std::fs::read_to_string(&log).is_ok_and(|t| t.contains("stdout started")) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert_eq!(containers_named(&name), name, "the container started");
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(containers_named(&name), name, "the container runs");
     let sent = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
