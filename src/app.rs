@@ -1,6 +1,5 @@
 //! The commands: `run`, `validate`, `plan`, `schema`, and their exit codes
 //! (0 passed · 1 a step failed · 2 invalid scenario or command line · 130 interrupted).
-use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -10,11 +9,12 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command, RunArgs};
 use crate::exec::HttpClient;
-use crate::load::{Loaded, load_env, load_report_sources, load_scenario, problems_to_diagnostics};
+use crate::load::{Loaded, load_report_sources, load_scenario, problems_to_diagnostics};
 use crate::plan::Plan;
+use crate::prepare::prepare;
 use crate::report::{Console, write_run_files};
-use crate::runner::{Clock, RunContext, RunOptions, finish_record, run_plan};
-use crate::secrets::{Redactor, is_secret_name};
+use crate::runner::{Clock, RunOptions, finish_record, run_plan};
+use crate::secrets::Redactor;
 use crate::source::{Diagnostic, render};
 use crate::template::Templates;
 use crate::validate::validate_scenario;
@@ -63,7 +63,7 @@ pub(crate) fn block_on_run(args: &RunArgs) -> i32 {
     }
 }
 
-fn print_diagnostics(diags: &[Diagnostic], loaded: Option<&Loaded>) {
+pub(crate) fn print_diagnostics(diags: &[Diagnostic], loaded: Option<&Loaded>) {
     let colored = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     for d in diags {
@@ -130,103 +130,6 @@ fn validate_command(paths: &[String]) -> i32 {
     code
 }
 
-/// Env, secrets and vars: everything needed before the first step.
-fn prepare(
-    args: &RunArgs,
-    loaded: &Loaded,
-    plan: &mut Plan,
-    clock: Clock,
-) -> Result<RunContext, i32> {
-    let env = match load_env(loaded, &args.env_files) {
-        Ok(e) => e,
-        Err(d) => {
-            print_diagnostics(&d, Some(loaded));
-            return Err(EXIT_INVALID);
-        }
-    };
-    let secret_names = &plan.scenario.secrets;
-    let mut secret_values: Vec<String> = env
-        .iter()
-        .filter(|(k, _)| is_secret_name(k) || secret_names.contains(k))
-        .map(|(_, v)| v.clone())
-        .collect();
-    let mut rc = RunContext::new(
-        env,
-        Redactor::new(secret_values.clone()),
-        clock,
-        plan.scenario.name.clone(),
-    );
-    rc.env_files = args
-        .env_files
-        .iter()
-        .map(|f| {
-            std::path::absolute(f)
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| f.clone())
-        })
-        .collect();
-    let overrides: BTreeMap<String, String> = args.vars.iter().cloned().collect();
-    for (name, compiled) in &plan.vars {
-        let value = match overrides.get(name) {
-            Some(v) => serde_json::Value::String(v.clone()),
-            None => match compiled.render(&plan.templates, &rc.value(&[])) {
-                Ok(v) => v,
-                Err(e) => {
-                    let d = Diagnostic::error(format!(
-                        "vars.{name}: {}",
-                        rc.redactor.redact(&e.message)
-                    ))
-                    .with_file(loaded.file.name.clone());
-                    print_diagnostics(&[d], Some(loaded));
-                    return Err(EXIT_INVALID);
-                }
-            },
-        };
-        if secret_names.contains(name) || is_secret_name(name) {
-            if let Some(s) = value.as_str() {
-                secret_values.push(s.to_string());
-            }
-        }
-        rc.set_var(name, value);
-    }
-    for (name, v) in &overrides {
-        if !rc.vars.contains_key(name) {
-            rc.set_var(name, serde_json::Value::String(v.clone()));
-        }
-    }
-    // A password written into the scenario is a secret whatever its source.
-    // So is an environment value given to a program under a secret-looking name.
-    let ctx = rc.value(&[]);
-    let render = |c: &crate::template::Compiled| plan.templates.render_string(c, &ctx).ok();
-    for step in &plan.steps {
-        match &step.action {
-            crate::plan::Action::Sql(sql) => {
-                secret_values.extend(sql.password.as_ref().and_then(render))
-            }
-            crate::plan::Action::Process(p) => {
-                for (k, c) in &p.env {
-                    if is_secret_name(k) {
-                        secret_values.extend(render(c));
-                    }
-                }
-                for part in &p.args {
-                    if let crate::plan::ArgPart::Flag("-e", c) = part {
-                        if let Some((k, v)) = render(c).as_deref().and_then(|kv| kv.split_once('='))
-                        {
-                            if is_secret_name(k) {
-                                secret_values.push(v.to_string());
-                            }
-                        }
-                    }
-                }
-            }
-            crate::plan::Action::Http(_) | crate::plan::Action::Check => {}
-        }
-    }
-    rc.redactor = Redactor::new(secret_values);
-    Ok(rc)
-}
-
 fn out_dir(args: &RunArgs, name: &str, clock: &Clock) -> Result<PathBuf, String> {
     let dir = match &args.out {
         Some(d) => PathBuf::from(d),
@@ -257,6 +160,53 @@ fn out_dir(args: &RunArgs, name: &str, clock: &Clock) -> Result<PathBuf, String>
     Ok(dir)
 }
 
+/// Ctrl-C, SIGTERM and SIGHUP (a closed SSH session, a stopped cron job) end the run the
+/// same way: the running step is stopped (its process group killed, its container
+/// removed) and the partial report is written. A second signal exits at once.
+async fn watch_signals(tx: tokio::sync::watch::Sender<bool>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = tx.send(true);
+        return;
+    };
+    for round in 0..2 {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+        if round == 0 {
+            let _ = tx.send(true);
+        } else {
+            eprintln!("interrupted again: exiting without waiting for clean-up");
+            std::process::exit(130);
+        }
+    }
+}
+
+/// Every `--tags`/`--skip-tags` name must be a tag of some step: a typo would otherwise
+/// run nothing and pass.
+fn check_tags(plan: &Plan, args: &RunArgs) -> Result<(), String> {
+    let known: std::collections::BTreeSet<&str> = plan
+        .steps
+        .iter()
+        .flat_map(|s| s.tags.iter().map(String::as_str))
+        .collect();
+    for tag in args.tags.iter().chain(&args.skip_tags) {
+        if !known.contains(tag.as_str()) {
+            let list = known.iter().copied().collect::<Vec<_>>().join(", ");
+            return Err(format!(
+                "no step has the tag `{tag}`; the scenario's tags are: {list}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 async fn run_command(args: &RunArgs) -> i32 {
     let started = Instant::now();
     let clock = match args.now {
@@ -267,6 +217,10 @@ async fn run_command(args: &RunArgs) -> i32 {
         Ok(x) => x,
         Err(code) => return code,
     };
+    if let Err(e) = check_tags(&plan, args) {
+        eprintln!("error: {e}");
+        return EXIT_INVALID;
+    }
     let mut rc = match prepare(args, &loaded, &mut plan, clock.clone()) {
         Ok(rc) => rc,
         Err(code) => return code,
@@ -293,11 +247,7 @@ async fn run_command(args: &RunArgs) -> i32 {
         args.scenario
     ));
     let (tx, rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = tx.send(true);
-        }
-    });
+    tokio::spawn(watch_signals(tx));
     let opts = RunOptions {
         tags: args.tags.clone(),
         skip_tags: args.skip_tags.clone(),
@@ -359,6 +309,10 @@ fn plan_command(args: &RunArgs) -> i32 {
         Ok(x) => x,
         Err(code) => return code,
     };
+    if let Err(e) = check_tags(&plan, args) {
+        eprintln!("error: {e}");
+        return EXIT_INVALID;
+    }
     let rc = match prepare(args, &loaded, &mut plan, clock) {
         Ok(rc) => rc,
         Err(code) => return code,

@@ -6,6 +6,7 @@ mod demo;
 pub mod exec;
 pub mod load;
 pub mod plan;
+mod prepare;
 pub mod record;
 pub mod report;
 pub mod runner;

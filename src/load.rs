@@ -218,6 +218,21 @@ pub fn load_env(
 fn read_dotenv(path: &Path) -> Result<Vec<(String, String)>, String> {
     let iter = dotenvy::from_path_iter(path)
         .map_err(|e| format!("cannot read env file `{}`: {e}", path.display()))?;
-    iter.map(|item| item.map_err(|e| format!("env file `{}`: {e}", path.display())))
-        .collect()
+    let mut vars = Vec::new();
+    for (n, item) in iter.enumerate() {
+        match item {
+            Ok(kv) => vars.push(kv),
+            // dotenvy quotes the whole offending line, which may hold a secret: name the
+            // place only.
+            Err(dotenvy::Error::LineParse(_, at)) => {
+                return Err(format!(
+                    "env file `{}`: cannot parse entry {} (character {at} of its line); check its quoting",
+                    path.display(),
+                    n + 1
+                ));
+            }
+            Err(e) => return Err(format!("env file `{}`: {e}", path.display())),
+        }
+    }
+    Ok(vars)
 }

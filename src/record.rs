@@ -239,6 +239,9 @@ pub enum TransportKind {
     Connect,
     /// Anything else (TLS, bad answer).
     Other,
+    /// The request could not be built (e.g. a header value with a newline): the
+    /// scenario's fault, nothing was sent.
+    Request,
 }
 
 /// One assertion's outcome.

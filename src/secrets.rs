@@ -1,7 +1,25 @@
 //! Record stage: the Redactor every outgoing byte passes through — console, logs,
 //! artifacts, results.json and reports.
 use base64::Engine;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// What `application/x-www-form-urlencoded` (query strings) leaves as it is.
+const FORM: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'*')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_');
+/// What URL paths leave as they are (the `url` crate's path set).
+const PATH: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'?')
+    .add(b'{')
+    .add(b'}');
 
 /// The mask written in place of a secret.
 pub const MASK: &str = "***";
@@ -33,15 +51,23 @@ impl Redactor {
             }
             let url = utf8_percent_encode(&secret, NON_ALPHANUMERIC).to_string();
             let url_plus = url.replace("%20", "+");
+            let form = utf8_percent_encode(&secret, FORM)
+                .to_string()
+                .replace("%20", "+");
+            let path = utf8_percent_encode(&secret, PATH).to_string();
+            let lower = url.chars().fold(String::new(), |mut acc, c| {
+                acc.push(c.to_ascii_lowercase());
+                acc
+            });
             let b64 = base64::engine::general_purpose::STANDARD.encode(secret.as_bytes());
             let b64_url =
                 base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret.as_bytes());
             let json = serde_json::to_string(&secret)
                 .map(|s| s.trim_matches('"').to_string())
                 .unwrap_or_default();
-            for form in [secret, url, url_plus, b64, b64_url, json] {
-                if form.len() >= 4 && !needles.contains(&form) {
-                    needles.push(form);
+            for variant in [secret, url, url_plus, form, path, lower, b64, b64_url, json] {
+                if variant.len() >= 4 && !needles.contains(&variant) {
+                    needles.push(variant);
                 }
             }
         }
@@ -89,6 +115,20 @@ mod tests {
         let text = format!("Bearer s3cr3t/t0ken+x ?t=s3cr3t%2Ft0ken%2Bx basic {b64}");
         let out = r.redact(&text);
         assert_eq!(out, "Bearer *** ?t=*** basic ***");
+    }
+
+    #[test]
+    fn masks_the_query_string_and_path_encodings_of_the_url_crate() {
+        let r = Redactor::new(["Pa55-word!/x y".to_string()]);
+        let mut url = reqwest::Url::parse("http://h/p/").unwrap();
+        url.query_pairs_mut()
+            .append_pair("password", "Pa55-word!/x y");
+        assert!(!r.redact(url.as_str()).contains("Pa55"), "{url}");
+        let url = reqwest::Url::parse("http://h/")
+            .unwrap()
+            .join("Pa55-word!/x y")
+            .unwrap();
+        assert!(!r.redact(url.as_str()).contains("Pa55"), "{url}");
     }
 
     #[test]

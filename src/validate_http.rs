@@ -17,6 +17,10 @@ pub(crate) fn compile_http(
     h: &HttpSpec,
     d: &HttpDefaults,
 ) -> Option<HttpPlan> {
+    // `use_defaults: false`: nothing from defaults.http (the API's token must not reach
+    // another server).
+    let none = HttpDefaults::default();
+    let d = if h.use_defaults { d } else { &none };
     let method = h.method.to_ascii_uppercase();
     if !METHODS.contains(&method.as_str()) {
         cx.problem(

@@ -479,3 +479,78 @@ fn a_health_check_retries_until_its_deadline() {
     );
     assert_eq!(r["steps"][0]["failure"]["class"], "no_response");
 }
+
+#[test]
+fn use_defaults_false_sends_nothing_from_the_defaults() {
+    let sb = sandbox();
+    let yaml = format!(
+        "{HEAD}\nsteps:\n  - id: other_server\n    http: {{ url: \"{}/events\", use_defaults: false }}\n    assert:\n      - status: 401\n",
+        sb.base_url()
+    );
+    let c = case(&sb, &yaml);
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        sb.requests()[0].header("authorization"),
+        None,
+        "the token stays home"
+    );
+}
+
+#[test]
+fn an_unknown_tag_is_an_error_not_an_empty_pass() {
+    let sb = sandbox();
+    let c = case(
+        &sb,
+        &format!("{HEAD}\nsteps:\n  - id: a\n    tags: [api]\n    http: {{ path: /events }}\n"),
+    );
+    let out = run(&c, &["--tags", "apii"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("no step has the tag `apii`; the scenario's tags are: api"),
+        "{}",
+        out.stderr
+    );
+    assert!(sb.requests().is_empty());
+}
+
+#[test]
+fn secret_looking_vars_and_process_env_are_masked() {
+    let sb = sandbox();
+    let yaml = format!(
+        "{HEAD}\nsteps:\n  - id: echo\n    exec: {{ shell: \"echo key=$DEPLOY_TOKEN\", pass_env: false }}\n  - id: q\n    http: {{ path: /events, query: {{ k: \"{{{{ vars.API_KEY }}}}\" }} }}\n"
+    );
+    let c = case(&sb, &yaml);
+    let out_dir = c.dir.path().join("out");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_qtscen"))
+        .args([
+            "run",
+            c.scenario.to_str().unwrap(),
+            "--env-file",
+            c.env_file.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ])
+        .args(["--var", "API_KEY=k3y-VALUE-99"])
+        .env("DEPLOY_TOKEN", "dep-TOKEN-1234")
+        .output()
+        .unwrap();
+    let console = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(0), "{console}");
+    assert!(
+        sb.requests()[0].query_param("k") == Some("k3y-VALUE-99"),
+        "the value was sent"
+    );
+    for secret in ["k3y-VALUE-99", "dep-TOKEN-1234"] {
+        assert!(!console.contains(secret), "{console}");
+        for entry in std::fs::read_dir(&out_dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+    }
+}

@@ -83,7 +83,9 @@ steps:
 
 #[test]
 fn non_zero_exit_timeout_and_missing_program_are_recorded() {
-    let marker = format!("qtscen-sleep-{}", std::process::id());
+    // A sleep of an unusual length marks the processes this test starts.
+    let secs = 3000 + std::process::id() % 1000;
+    let marker = format!("sleep {secs}");
     let (code, console, r, _out, _dir) = run_yaml(&format!(
         r#"
 name: failures
@@ -91,7 +93,7 @@ steps:
   - id: exits
     exec: {{ program: sh, args: ["-c", "echo boom; exit 3"] }}
   - id: hangs
-    exec: {{ shell: "sleep 30 & exec -a {marker} sleep 31", timeout: 300ms }}
+    exec: {{ shell: "{marker} & {marker}", timeout: 300ms }}
   - id: missing
     exec: {{ program: /no/such/program }}
   - id: expected_failure
@@ -115,6 +117,62 @@ steps:
     );
     assert_eq!(s(3)["outcome"], "passed");
     // The whole process group is gone, background children included.
+    let ps = std::process::Command::new("ps")
+        .args(["-eo", "args"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&ps.stdout).contains(&marker));
+}
+
+#[test]
+fn nothing_a_step_started_outlives_it() {
+    let marker = format!("sleep {}", 4000 + std::process::id() % 1000);
+    let (code, console, _r, _out, _dir) = run_yaml(&format!(
+        "name: bg\nsteps:\n  - id: bg\n    exec: {{ shell: \"{marker} >/dev/null 2>&1 & echo started\", timeout: 5s }}\n"
+    ));
+    assert_eq!(code, 0, "{console}");
+    let ps = std::process::Command::new("ps")
+        .args(["-eo", "args"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&ps.stdout).contains(&marker));
+}
+
+#[test]
+fn sigterm_stops_the_step_and_writes_the_partial_report() {
+    let marker = format!("sleep {}", 5000 + std::process::id() % 1000);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        format!("name: term\nsteps:\n  - id: long\n    exec: {{ shell: \"echo begun; {marker}\", log: long.log }}\n"),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qtscen"))
+        .args(["run", "s.yaml", "--out", "out"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = dir.path().join("out/long.log");
+    for _ in 0..200 {
+        if std::fs::read_to_string(&log).is_ok_and(|t| t.contains("begun")) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let r: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/results.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(r["outcome"], "interrupted");
     let ps = std::process::Command::new("ps")
         .args(["-eo", "args"])
         .output()

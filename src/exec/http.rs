@@ -5,6 +5,9 @@ use std::time::{Duration, Instant};
 
 use crate::record::{TransportError, TransportKind};
 
+/// Bodies beyond this are cut (and say so): the evidence stays usable and memory bounded.
+const MAX_BODY: usize = 64 << 20;
+
 /// A request with every template rendered.
 #[derive(Clone, Debug)]
 pub struct ResolvedRequest {
@@ -113,8 +116,24 @@ impl HttpClient {
                 })
                 .or_insert(v);
         }
-        let bytes = response.bytes().await.map_err(classify)?;
-        let body = String::from_utf8_lossy(&bytes).into_owned();
+        let mut response = response;
+        let mut bytes = Vec::new();
+        let mut truncated = false;
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if bytes.len() + chunk.len() > MAX_BODY {
+                bytes.extend_from_slice(&chunk[..MAX_BODY - bytes.len()]);
+                truncated = true;
+                break;
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let mut body = String::from_utf8_lossy(&bytes).into_owned();
+        if truncated {
+            body.push_str(&format!(
+                "\n[qtscen: the body was cut at {} MiB]",
+                MAX_BODY >> 20
+            ));
+        }
         Ok((status, headers, body))
     }
 }
@@ -127,7 +146,9 @@ fn classify(err: reqwest::Error) -> TransportError {
         message.push_str(&inner.to_string());
         source = inner.source();
     }
-    let kind = if err.is_timeout() {
+    let kind = if err.is_builder() {
+        TransportKind::Request
+    } else if err.is_timeout() {
         TransportKind::Timeout
     } else if err.is_connect() || err.is_request() || err.is_body() {
         TransportKind::Connect

@@ -86,26 +86,46 @@ struct Guard {
 }
 
 impl Guard {
-    fn fire(&mut self) {
-        if !self.armed {
-            return;
-        }
-        self.armed = false;
+    /// Kills whatever is left of the process group.
+    fn kill_group(&self) {
         if let Some(pgid) = self.pgid.filter(|p| *p > 0) {
             // SAFETY: killpg only sends a signal to the group we created for this child.
             unsafe {
                 libc::killpg(pgid, libc::SIGKILL);
             }
         }
-        if let Some(argv) = &self.cleanup {
-            if let Some((program, args)) = argv.split_first() {
-                let _ = std::process::Command::new(program)
-                    .args(args)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
-            }
+    }
+
+    /// Kills the group and runs the clean-up command (bounded: a hung Docker daemon must
+    /// not hang the run).
+    fn fire(&mut self) {
+        if !self.armed {
+            return;
         }
+        self.armed = false;
+        self.kill_group();
+        let Some((program, args)) = self.cleanup.as_ref().and_then(|argv| argv.split_first())
+        else {
+            return;
+        };
+        let Ok(mut child) = std::process::Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        else {
+            return;
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
@@ -201,16 +221,25 @@ pub async fn run_process(cmd: &ResolvedCommand, sink: Sink<'_>) -> ProcessOutput
         };
         tokio::join!(a, b);
     };
-    let finished = async {
-        readers.await;
-        child.wait().await
+    let pgid = guard.pgid;
+    let leader = async {
+        let status = child.wait().await;
+        // Background children left in the group would hold the pipes open: the step ends
+        // with its leader, and nothing it started outlives it.
+        if let Some(pgid) = pgid.filter(|p| *p > 0) {
+            // SAFETY: signals only the process group created for this child.
+            unsafe {
+                libc::killpg(pgid, libc::SIGKILL);
+            }
+        }
+        status
     };
+    let finished = async { tokio::join!(readers, leader).1 };
     let (exit_code, timed_out) = match tokio::time::timeout(cmd.timeout, finished).await {
         Ok(Ok(status)) => (status.code(), false),
         Ok(Err(_)) => (None, false),
         Err(_) => {
             guard.fire();
-            let _ = child.wait().await;
             (None, true)
         }
     };

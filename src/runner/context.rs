@@ -22,6 +22,8 @@ pub struct RunContext {
     pub scenario: String,
     /// The `--env-file` files, as absolute paths (for `docker run --env-file`).
     pub env_files: Vec<String>,
+    /// Env and var names whose values are secrets (masked whole in the record).
+    pub secret_names: Vec<String>,
     env_value: Value,
     vars_value: Value,
 }
@@ -43,6 +45,7 @@ impl RunContext {
             clock,
             scenario,
             env_files: Vec::new(),
+            secret_names: Vec::new(),
             env_value,
             vars_value: Value::from(BTreeMap::<String, Value>::new()),
         }

@@ -41,8 +41,9 @@ pub fn finish_record(
         RunOutcome::Interrupted => 130,
     };
     let mut vars = rc.vars.clone();
+    // Secrets by name are masked whole, however short their values.
     for (name, v) in vars.iter_mut() {
-        if plan.scenario.secrets.contains(name) {
+        if rc.secret_names.contains(name) {
             *v = serde_json::Value::String(crate::secrets::MASK.into());
         }
         rc.redactor.redact_json(v);
@@ -50,7 +51,14 @@ pub fn finish_record(
     let env = rc
         .env
         .iter()
-        .map(|(k, v)| (k.clone(), rc.redactor.redact(v)))
+        .map(|(k, v)| {
+            let shown = if rc.secret_names.contains(k) {
+                crate::secrets::MASK.to_string()
+            } else {
+                rc.redactor.redact(v)
+            };
+            (k.clone(), shown)
+        })
         .collect();
     RunRecord {
         record_version: 1,

@@ -26,6 +26,8 @@ pub struct ActionOutcome {
     pub engine_error: Option<String>,
     /// Pages fetched.
     pub pages: u64,
+    /// A page walk stopped at `max_pages` although `until` was still false.
+    pub pages_left: bool,
     /// SQL queries that failed: (name, server message, optional).
     pub query_errors: Vec<(String, String, bool)>,
     /// SQL results rendered as aligned tables.
@@ -233,10 +235,14 @@ impl HttpRun<'_> {
                             break;
                         }
                     }
-                    if n + 1 - pg.start >= pg.max_pages {
-                        break;
+                    // `until` is still false: more pages were announced.
+                    match n.checked_add(1) {
+                        Some(next) if out.pages < pg.max_pages => page = Some(next),
+                        _ => {
+                            out.pages_left = true;
+                            break;
+                        }
                     }
-                    page = Some(n + 1);
                 }
             }
         }
@@ -265,7 +271,7 @@ impl HttpRun<'_> {
                 Err(t) => match t.kind {
                     TransportKind::Timeout => policy.on_timeout,
                     TransportKind::Connect => policy.on_connect_error,
-                    TransportKind::Other => false,
+                    TransportKind::Other | TransportKind::Request => false,
                 },
                 Ok((status, _, _)) => policy.on_status.contains(status),
             };

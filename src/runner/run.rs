@@ -320,17 +320,39 @@ async fn run_step(
         }
         Action::Http(_) | Action::Process(_) | Action::Check => {}
     }
+    if outcome.pages_left {
+        assertions.push(AssertionRecord {
+            description: "every page was read".into(),
+            passed: false,
+            soft: false,
+            expected: "`paginate.until` true before `max_pages`".into(),
+            actual: format!("stopped after {} pages with more announced", outcome.pages),
+            message: Some("raise paginate.max_pages, or check the stop condition".into()),
+        });
+    }
     for a in &mut assertions {
         a.expected = rc.redactor.redact(&a.expected);
         a.actual = rc.redactor.redact(&a.actual);
         a.message = a.message.as_deref().map(|m| rc.redactor.redact(m));
     }
     let hard_failure = assertions.iter().any(|a| !a.passed && !a.soft);
-    record.failure = if let Some(tr) = &outcome.transport {
+    record.failure = if let Some(tr) = outcome
+        .transport
+        .as_ref()
+        .filter(|t| t.kind == TransportKind::Request)
+    {
+        Some(Failure {
+            class: FailureClass::Engine,
+            message: format!(
+                "the request could not be built, nothing was sent: {}",
+                rc.redactor.redact(&tr.message)
+            ),
+        })
+    } else if let Some(tr) = &outcome.transport {
         let what = match tr.kind {
             TransportKind::Timeout => "did not answer in time",
             TransportKind::Connect => "could not be reached or dropped the connection",
-            TransportKind::Other => "failed at the transport level",
+            TransportKind::Other | TransportKind::Request => "failed at the transport level",
         };
         Some(Failure {
             class: FailureClass::NoResponse,

@@ -1,0 +1,141 @@
+//! Run stage, before the first step: the environment, the secrets and the vars.
+use std::collections::BTreeMap;
+
+use crate::app::{EXIT_INVALID, print_diagnostics};
+use crate::cli::RunArgs;
+use crate::load::{Loaded, load_env};
+use crate::plan::{Action, ArgPart, Plan};
+use crate::runner::{Clock, RunContext};
+use crate::secrets::{Redactor, is_secret_name};
+use crate::source::Diagnostic;
+
+/// Env, secrets and vars: everything needed before the first step.
+pub(crate) fn prepare(
+    args: &RunArgs,
+    loaded: &Loaded,
+    plan: &mut Plan,
+    clock: Clock,
+) -> Result<RunContext, i32> {
+    let env = match load_env(loaded, &args.env_files) {
+        Ok(e) => e,
+        Err(d) => {
+            print_diagnostics(&d, Some(loaded));
+            return Err(EXIT_INVALID);
+        }
+    };
+    let declared = &plan.scenario.secrets;
+    let is_secret = |name: &str| is_secret_name(name) || declared.iter().any(|d| d == name);
+    let mut secrets: Vec<String> = env
+        .iter()
+        .filter(|(k, _)| is_secret(k))
+        .map(|(_, v)| v.clone())
+        .collect();
+    // Programs inherit the process environment: its secrets are masked in their output.
+    secrets.extend(
+        std::env::vars()
+            .filter(|(k, _)| is_secret_name(k))
+            .map(|(_, v)| v),
+    );
+    let mut rc = RunContext::new(
+        env,
+        Redactor::new(secrets.clone()),
+        clock,
+        plan.scenario.name.clone(),
+    );
+    rc.secret_names = rc.env.keys().filter(|k| is_secret(k)).cloned().collect();
+    rc.env_files = args
+        .env_files
+        .iter()
+        .map(|f| {
+            std::path::absolute(f)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| f.clone())
+        })
+        .collect();
+    let overrides: BTreeMap<String, String> = args.vars.iter().cloned().collect();
+    let mut names: Vec<String> = plan.vars.iter().map(|(n, _)| n.clone()).collect();
+    names.extend(
+        overrides
+            .keys()
+            .filter(|k| !plan.vars.iter().any(|(n, _)| n == *k))
+            .cloned(),
+    );
+    for name in names {
+        let compiled = plan.vars.iter().find(|(n, _)| *n == name).map(|(_, c)| c);
+        let value = match (overrides.get(&name), compiled) {
+            (Some(v), _) => serde_json::Value::String(v.clone()),
+            (None, Some(c)) => match c.render(&plan.templates, &rc.value(&[])) {
+                Ok(v) => v,
+                Err(e) => {
+                    let d = Diagnostic::error(format!(
+                        "vars.{name}: {}",
+                        rc.redactor.redact(&e.message)
+                    ))
+                    .with_file(loaded.file.name.clone());
+                    print_diagnostics(&[d], Some(loaded));
+                    return Err(EXIT_INVALID);
+                }
+            },
+            (None, None) => continue,
+        };
+        if is_secret(&name) {
+            if let Some(s) = value.as_str() {
+                secrets.push(s.to_string());
+                // Mask it at once: a later var's error message may quote it.
+                rc.redactor = Redactor::new(secrets.clone());
+            }
+            rc.secret_names.push(name.clone());
+        }
+        rc.set_var(&name, value);
+    }
+    secrets.extend(program_secrets(plan, &rc));
+    rc.redactor = Redactor::new(secrets);
+    Ok(rc)
+}
+
+/// Secrets a scenario hands to others: a ClickHouse password, program environment
+/// under secret-looking names, and the secret values of a container's `--env-file`.
+fn program_secrets(plan: &Plan, rc: &RunContext) -> Vec<String> {
+    let ctx = rc.value(&[]);
+    let render = |c: &crate::template::Compiled| plan.templates.render_string(c, &ctx).ok();
+    let mut out = Vec::new();
+    for step in &plan.steps {
+        match &step.action {
+            Action::Sql(sql) => out.extend(sql.password.as_ref().and_then(render)),
+            Action::Process(p) => {
+                for (k, c) in &p.env {
+                    if is_secret_name(k) {
+                        out.extend(render(c));
+                    }
+                }
+                for part in &p.args {
+                    let ArgPart::Flag(flag, c) = part else {
+                        continue;
+                    };
+                    let Some(value) = render(c) else { continue };
+                    match *flag {
+                        "-e" | "--build-arg" => {
+                            if let Some((k, v)) = value.split_once('=') {
+                                if is_secret_name(k) {
+                                    out.push(v.to_string());
+                                }
+                            }
+                        }
+                        "--env-file" => {
+                            if let Ok(iter) = dotenvy::from_path_iter(&value) {
+                                out.extend(
+                                    iter.flatten()
+                                        .filter(|(k, _)| is_secret_name(k))
+                                        .map(|(_, v)| v),
+                                );
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Action::Http(_) | Action::Check => {}
+        }
+    }
+    out
+}
