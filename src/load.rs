@@ -16,12 +16,19 @@ use crate::validate::Problem;
 pub struct Loaded {
     /// The text.
     pub file: SourceFile,
-    /// Positions of every value.
-    pub map: SourceMap,
+    /// Positions of every value, built only when a problem must be located.
+    map: std::sync::OnceLock<SourceMap>,
     /// The scenario.
     pub scenario: Scenario,
     /// Folder of the scenario file (relative paths start here).
     pub dir: PathBuf,
+}
+
+impl Loaded {
+    /// The source map (built on first use: a valid scenario never needs it).
+    pub fn map(&self) -> &SourceMap {
+        self.map.get_or_init(|| SourceMap::build(&self.file.text).unwrap_or_default())
+    }
 }
 
 /// Reads and parses a scenario; errors are diagnostics with file, line and column.
@@ -41,16 +48,20 @@ pub fn load_scenario(path: &str) -> Result<Loaded, Vec<Diagnostic>> {
         ]
     })?;
     let file = SourceFile::new(path, text);
-    let map = SourceMap::build(&file.text).map_err(|e| vec![e.to_diagnostic(Some(path))])?;
-    let scenario: Scenario =
-        serde_yaml::from_str(&file.text).map_err(|e| vec![serde_diagnostic(&e, &file)])?;
+    let scenario: Scenario = serde_yaml::from_str(&file.text).map_err(|e| {
+        // A syntax error is described best by the span-aware parser.
+        match SourceMap::build(&file.text) {
+            Err(syntax) => vec![syntax.to_diagnostic(Some(path))],
+            Ok(_) => vec![serde_diagnostic(&e, &file)],
+        }
+    })?;
     let dir = Path::new(path)
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
     Ok(Loaded {
         file,
-        map,
+        map: std::sync::OnceLock::new(),
         scenario,
         dir,
     })
@@ -89,11 +100,11 @@ pub fn problems_to_diagnostics(problems: &[Problem], loaded: &Loaded) -> Vec<Dia
             let path = YamlPath::parse(&p.path).ok();
             let span = path.as_ref().and_then(|yp| {
                 let exact = if p.at_key {
-                    loaded.map.key(yp).or_else(|| loaded.map.value(yp))
+                    loaded.map().key(yp).or_else(|| loaded.map().value(yp))
                 } else {
-                    loaded.map.value(yp)
+                    loaded.map().value(yp)
                 };
-                exact.or_else(|| loaded.map.nearest(yp))
+                exact.or_else(|| loaded.map().nearest(yp))
             });
             Diagnostic::error(format!("{}: {}", p.path, p.message))
                 .with_file(loaded.file.name.clone())
@@ -127,7 +138,7 @@ pub fn load_report_sources(loaded: &Loaded) -> Result<HashMap<String, String>, V
                         path.display()
                     ))
                     .with_file(loaded.file.name.clone())
-                    .with_span(yp.and_then(|p| loaded.map.value(&p))),
+                    .with_span(yp.and_then(|p| loaded.map().value(&p))),
                 );
             }
         }
@@ -167,7 +178,7 @@ pub fn load_env(
                 errors.push(
                     Diagnostic::error(e)
                         .with_file(loaded.file.name.clone())
-                        .with_span(yp.and_then(|p| loaded.map.value(&p))),
+                        .with_span(yp.and_then(|p| loaded.map().value(&p))),
                 );
             }
         }
@@ -201,7 +212,7 @@ pub fn load_env(
             errors.push(
                 Diagnostic::error(format!("required env variable `{name}` is not set"))
                     .with_file(loaded.file.name.clone())
-                    .with_span(yp.and_then(|p| loaded.map.value(&p)))
+                    .with_span(yp.and_then(|p| loaded.map().value(&p)))
                     .with_help(
                         "set it in the environment or in a dotenv file given with --env-file",
                     ),

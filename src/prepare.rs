@@ -43,15 +43,12 @@ pub(crate) fn prepare(
         plan.scenario.name.clone(),
     );
     rc.secret_names = rc.env.keys().filter(|k| is_secret(k)).cloned().collect();
-    rc.env_files = args
+    let files = args
         .env_files
         .iter()
-        .map(|f| {
-            std::path::absolute(f)
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| f.clone())
-        })
+        .map(|f| std::path::absolute(f).map(|p| p.display().to_string()).unwrap_or_else(|_| f.clone()))
         .collect();
+    rc = rc.set_env_files(files);
     let overrides: BTreeMap<String, String> = args.vars.iter().cloned().collect();
     let mut names: Vec<String> = plan.vars.iter().map(|(n, _)| n.clone()).collect();
     names.extend(

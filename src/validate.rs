@@ -88,13 +88,8 @@ impl Ctx<'_> {
 /// Every string below `value` that names `steps.<id>`: (YAML path, id).
 fn step_refs(value: &serde_json::Value, path: String, out: &mut Vec<(String, String)>) {
     match value {
-        serde_json::Value::String(text) if text.contains("steps") => {
-            let re = step_ref_regex();
-            for c in re.captures_iter(text) {
-                if let Some(m) = c.get(1).or_else(|| c.get(2)) {
-                    out.push((path.clone(), m.as_str().to_string()));
-                }
-            }
+        serde_json::Value::String(text) => {
+            out.extend(crate::template::step_refs_in(text).into_iter().map(|id| (path.clone(), id)));
         }
         serde_json::Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
@@ -118,47 +113,41 @@ fn step_refs(value: &serde_json::Value, path: String, out: &mut Vec<(String, Str
     }
 }
 
-fn step_ref_regex() -> &'static regex::Regex {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| {
-        regex::Regex::new(
-            r#"\bsteps\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])"#,
-        )
-        .expect("the step-reference pattern is a valid regex")
-    })
-}
-
-/// Templates may only read steps that run before them.
-fn check_step_refs(cx: &mut Ctx, scenario: &Scenario) {
+/// Vars are rendered before any step: they cannot read `steps`.
+fn check_var_refs(cx: &mut Ctx, scenario: &Scenario) {
     let mut refs = Vec::new();
     if let Ok(vars) = serde_json::to_value(&scenario.vars) {
         step_refs(&vars, "vars".into(), &mut refs);
     }
-    for (path, id) in refs.drain(..) {
-        cx.problem(
-            path,
-            format!("vars are rendered before any step runs, so they cannot read `steps.{id}`"),
-        );
+    for (path, id) in refs {
+        cx.problem(path, format!("vars are rendered before any step runs, so they cannot read `steps.{id}`"));
     }
-    for (i, step) in scenario.steps.iter().enumerate() {
-        let Ok(value) = serde_json::to_value(step) else {
+}
+
+/// Templates of step `i` may only read steps that run before it. `refs` are the ids its
+/// templates name (collected while compiling); only when one is wrong is the step
+/// walked again to point at the exact field.
+fn check_step_refs(cx: &mut Ctx, scenario: &Scenario, index: &HashMap<&str, usize>, i: usize, refs: &[String]) {
+    if refs.iter().all(|id| index.get(id.as_str()).is_some_and(|j| *j < i)) {
+        return;
+    }
+    let step = &scenario.steps[i];
+    let mut found = Vec::new();
+    if let Ok(value) = serde_json::to_value(step) {
+        step_refs(&value, format!("steps[{i}]"), &mut found);
+    }
+    for (path, id) in found {
+        if index.get(id.as_str()).is_some_and(|j| *j < i) {
             continue;
-        };
-        step_refs(&value, format!("steps[{i}]"), &mut refs);
-        for (path, id) in refs.drain(..) {
-            let earlier = scenario.steps[..i].iter().any(|s| s.id == id);
-            if earlier {
-                continue;
-            }
-            let why = if id == step.id {
-                "itself (use `response`, `request` or, in notes and artifacts, `step`)".to_string()
-            } else if scenario.steps.iter().any(|s| s.id == id) {
-                format!("`{id}`, a step that runs later")
-            } else {
-                format!("`{id}`, a step that does not exist")
-            };
-            cx.problem(path, format!("refers to {why}"));
         }
+        let why = if id == step.id {
+            "itself (use `response`, `request` or, in notes and artifacts, `step`)".to_string()
+        } else if index.contains_key(id.as_str()) {
+            format!("`{id}`, a step that runs later")
+        } else {
+            format!("`{id}`, a step that does not exist")
+        };
+        cx.problem(path, format!("refers to {why}"));
     }
 }
 
@@ -227,13 +216,16 @@ pub fn validate_scenario(
             );
         }
     }
-    check_step_refs(&mut cx, &scenario);
+    if !cx.t.take_step_refs().is_empty() {
+        check_var_refs(&mut cx, &scenario);
+    }
+    let index: HashMap<&str, usize> = scenario.steps.iter().enumerate().rev().map(|(i, s)| (s.id.as_str(), i)).collect();
     let ids: HashSet<&str> = scenario.steps.iter().map(|s| s.id.as_str()).collect();
     let default_retry = scenario.defaults.retry.clone();
     let mut steps = Vec::new();
     for (i, step) in scenario.steps.iter().enumerate() {
         let p = format!("steps[{i}]");
-        let earlier: HashSet<&str> = scenario.steps[..i].iter().map(|s| s.id.as_str()).collect();
+        let _ = cx.t.take_step_refs();
         let kinds = step.kinds();
         if kinds.len() > 1 {
             cx.key_problem(
@@ -279,7 +271,7 @@ pub fn validate_scenario(
                 Some((s, c)) => (s, Some(c.to_string())),
                 None => (need.as_str(), None),
             };
-            if !earlier.contains(sid) {
+            if !index.get(sid).is_some_and(|j| *j < i) {
                 let why = if ids.contains(sid) {
                     "comes later"
                 } else {
@@ -407,6 +399,8 @@ pub fn validate_scenario(
                 "attempts counts the first one too: use 1 or more",
             );
         }
+        let refs = cx.t.take_step_refs();
+        check_step_refs(&mut cx, &scenario, &index, i, &refs);
         if let Some(action) = action {
             steps.push(StepPlan {
                 id: step.id.clone(),

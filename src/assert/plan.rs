@@ -9,10 +9,21 @@ use crate::template::{Compiled, CompiledJson, Templates};
 /// A compile error: the field (relative to the assertion) and the message.
 pub type PlanError = (String, String);
 
-/// Parses a JSONPath, with a message QA can act on.
+/// Parses a JSONPath, with a message QA can act on. The same path written in many steps
+/// is parsed once.
 pub fn compile_jsonpath(path: &str) -> Result<JpQuery, String> {
-    jsonpath_rust::parser::parse_json_path(path.trim())
-        .map_err(|e| format!("invalid JSONPath `{path}`: {}", first_line(&e.to_string())))
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, JpQuery>>> =
+        std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(q) = cache.lock().ok().and_then(|c| c.get(path).cloned()) {
+        return Ok(q);
+    }
+    let q = jsonpath_rust::parser::parse_json_path(path.trim())
+        .map_err(|e| format!("invalid JSONPath `{path}`: {}", first_line(&e.to_string())))?;
+    if let Ok(mut c) = cache.lock() {
+        c.insert(path.to_string(), q.clone());
+    }
+    Ok(q)
 }
 
 fn first_line(s: &str) -> String {

@@ -1,7 +1,9 @@
 //! Run stage: the values templates see — `env`, `vars`, `steps.<id>`, `run`.
 use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
 
 use minijinja::Value;
+use minijinja::value::{Enumerator, Object, ObjectRepr};
 
 use super::Clock;
 use crate::secrets::Redactor;
@@ -12,8 +14,9 @@ pub struct RunContext {
     pub env: BTreeMap<String, String>,
     /// Rendered vars.
     pub vars: BTreeMap<String, serde_json::Value>,
-    /// Finished steps' views, by id.
-    pub steps: BTreeMap<String, Value>,
+    /// Finished steps' views, by id, shared with every template context (a context costs
+    /// the same whatever the number of steps).
+    steps: Arc<StepsView>,
     /// Masks secrets.
     pub redactor: Redactor,
     /// The clock.
@@ -21,11 +24,31 @@ pub struct RunContext {
     /// Scenario name.
     pub scenario: String,
     /// The `--env-file` files, as absolute paths (for `docker run --env-file`).
-    pub env_files: Vec<String>,
+    env_files: Vec<String>,
     /// Env and var names whose values are secrets (masked whole in the record).
     pub secret_names: Vec<String>,
     env_value: Value,
     vars_value: Value,
+    run_value: Value,
+}
+
+/// `steps` in templates: finished steps by id, looked up on access.
+#[derive(Debug, Default)]
+pub struct StepsView(RwLock<BTreeMap<String, Value>>);
+
+impl Object for StepsView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.0.read().ok()?.get(key.as_str()?).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let keys: Vec<Value> = self.0.read().map(|m| m.keys().map(|k| Value::from(k.as_str())).collect()).unwrap_or_default();
+        Enumerator::Values(keys)
+    }
 }
 
 impl RunContext {
@@ -40,7 +63,7 @@ impl RunContext {
         RunContext {
             env,
             vars: BTreeMap::new(),
-            steps: BTreeMap::new(),
+            steps: Arc::new(StepsView::default()),
             redactor,
             clock,
             scenario,
@@ -48,6 +71,37 @@ impl RunContext {
             secret_names: Vec::new(),
             env_value,
             vars_value: Value::from(BTreeMap::<String, Value>::new()),
+            run_value: Value::UNDEFINED,
+        }
+        .with_run_value()
+    }
+
+    /// `run` in templates: the scenario, the start time and the `--env-file` paths.
+    fn with_run_value(mut self) -> Self {
+        self.run_value = crate::template::to_value(serde_json::json!({
+            "scenario": self.scenario,
+            "started_at": self.clock.format(self.clock.start()),
+            "env_files": self.env_files,
+        }));
+        self
+    }
+
+    /// Sets the `--env-file` paths templates see as `run.env_files`.
+    pub fn set_env_files(self, files: Vec<String>) -> Self {
+        RunContext { env_files: files, ..self }.with_run_value()
+    }
+
+    /// Records a finished step's view.
+    pub fn set_step(&self, id: &str, view: Value) {
+        if let Ok(mut m) = self.steps.0.write() {
+            m.insert(id.to_string(), view);
+        }
+    }
+
+    /// Records a step's view unless it has one.
+    pub fn set_step_if_absent(&self, id: &str, view: impl FnOnce() -> Value) {
+        if let Ok(mut m) = self.steps.0.write() {
+            m.entry(id.to_string()).or_insert_with(view);
         }
     }
 
@@ -62,23 +116,8 @@ impl RunContext {
         let mut map: BTreeMap<&str, Value> = BTreeMap::new();
         map.insert("env", self.env_value.clone());
         map.insert("vars", self.vars_value.clone());
-        map.insert(
-            "steps",
-            Value::from(
-                self.steps
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect::<BTreeMap<_, _>>(),
-            ),
-        );
-        map.insert(
-            "run",
-            crate::template::to_value(serde_json::json!({
-                "scenario": self.scenario,
-                "started_at": self.clock.format(self.clock.start()),
-                "env_files": self.env_files,
-            })),
-        );
+        map.insert("steps", Value::from_dyn_object(self.steps.clone()));
+        map.insert("run", self.run_value.clone());
         for (k, v) in extra {
             map.insert(k, v.clone());
         }

@@ -150,9 +150,7 @@ pub async fn run_plan(
         if record.outcome == StepOutcome::Failed && step.critical && stop_reason.is_none() {
             stop_reason = Some(format!("critical step `{}` failed", step.id));
         }
-        rc.steps
-            .entry(step.id.clone())
-            .or_insert_with(|| step_view(&record, None));
+        rc.set_step_if_absent(&step.id, || step_view(&record, None));
         done.insert(step.id.clone(), record.clone());
         records.push(record);
     }
@@ -500,8 +498,7 @@ async fn run_step(
         }
     }
     record.duration_ms = started.elapsed().as_millis() as u64;
-    rc.steps
-        .insert(step.id.clone(), step_view(&record, Some(&outcome)));
+    rc.set_step(&step.id, step_view(&record, Some(&outcome)));
     record
 }
 

@@ -158,6 +158,11 @@ pub struct Templates {
     count: usize,
     filters: HashSet<&'static str>,
     globals: HashSet<&'static str>,
+    /// Compiled template text → its name and the step ids it reads, so repeated texts
+    /// compile once.
+    compiled: std::collections::HashMap<String, (Arc<str>, Vec<String>)>,
+    /// Step ids read by the templates compiled since the last `take_step_refs`.
+    step_refs: Vec<String>,
 }
 
 impl Templates {
@@ -195,6 +200,8 @@ impl Templates {
             count: 0,
             filters,
             globals,
+            compiled: std::collections::HashMap::new(),
+            step_refs: Vec::new(),
         }
     }
 
@@ -206,8 +213,7 @@ impl Templates {
         if let Some(expr) = lone_expression(source) {
             return self.compile_expr(expr);
         }
-        self.check_names(source, false)?;
-        self.add(source.to_string()).map(Compiled::Text)
+        self.add(source, false, source.to_string(), &[]).map(Compiled::Text)
     }
 
     /// Compiles an expression (`when`, `until`, `expr`); `{{ }}` around it is allowed.
@@ -216,8 +222,7 @@ impl Templates {
         if expr.is_empty() {
             return Err(TemplateError::new("empty expression".into()));
         }
-        self.check_names(expr, true)?;
-        self.add(format!("{{% set __value = ({expr}) %}}"))
+        self.add(expr, true, format!("{{% set __value = ({expr}) %}}"), &[])
             .map(Compiled::Expr)
     }
 
@@ -228,10 +233,11 @@ impl Templates {
         source: String,
         roots: &[&str],
     ) -> Result<(), TemplateError> {
-        self.check_names_with(&source, false, roots)?;
+        self.check_tokens(&source, false)?;
         self.env
             .add_template_owned(name.to_string(), source)
-            .map_err(|e| TemplateError::from_mj(&e))
+            .map_err(|e| TemplateError::from_mj(&e))?;
+        self.check_free_names(name, roots)
     }
 
     /// Renders a named template added with [`Templates::add_named`].
@@ -243,13 +249,33 @@ impl Templates {
         tmpl.render(ctx).map_err(|e| TemplateError::from_mj(&e))
     }
 
-    fn add(&mut self, source: String) -> Result<Arc<str>, TemplateError> {
+    /// Checks `source` (filters, tests, free names) and compiles `stored` once; the same
+    /// template text written in many steps is compiled once and shared.
+    fn add(&mut self, source: &str, in_expr: bool, stored: String, roots: &[&str]) -> Result<Arc<str>, TemplateError> {
+        if let Some((name, refs)) = self.compiled.get(&stored) {
+            self.step_refs.extend(refs.iter().cloned());
+            return Ok(name.clone());
+        }
+        self.check_tokens(source, in_expr)?;
         self.count += 1;
         let name = format!("t{}", self.count);
         self.env
-            .add_template_owned(name.clone(), source)
+            .add_template_owned(name.clone(), stored.clone())
             .map_err(|e| TemplateError::from_mj(&e))?;
-        Ok(Arc::from(name))
+        if let Err(e) = self.check_free_names(&name, roots) {
+            self.env.remove_template(&name);
+            return Err(e);
+        }
+        let name: Arc<str> = Arc::from(name);
+        let refs = step_refs_in(source);
+        self.step_refs.extend(refs.iter().cloned());
+        self.compiled.insert(stored, (name.clone(), refs));
+        Ok(name)
+    }
+
+    /// The step ids (`steps.<id>`) read by the templates compiled since the last call.
+    pub fn take_step_refs(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.step_refs)
     }
 
     /// Evaluates to a native value.
@@ -301,16 +327,8 @@ impl Templates {
         to_json(&v)
     }
 
-    fn check_names(&self, source: &str, in_expr: bool) -> Result<(), TemplateError> {
-        self.check_names_with(source, in_expr, &[])
-    }
-
-    fn check_names_with(
-        &self,
-        source: &str,
-        in_expr: bool,
-        roots: &[&str],
-    ) -> Result<(), TemplateError> {
+    /// Unknown filters and tests, from the tokens (minijinja finds them only at render).
+    fn check_tokens(&self, source: &str, in_expr: bool) -> Result<(), TemplateError> {
         let mut prev: Option<Token> = None;
         let mut before_prev: Option<Token> = None;
         for token in tokenize(source, in_expr, SyntaxConfig::default()) {
@@ -336,16 +354,12 @@ impl Templates {
             before_prev = prev;
             prev = Some(token);
         }
-        // Parse for real and look at the free names.
-        let tmp_source = if in_expr {
-            format!("{{{{ {source} }}}}")
-        } else {
-            source.to_string()
-        };
-        let env = &self.env;
-        let tmpl = env
-            .template_from_str(&tmp_source)
-            .map_err(|e| TemplateError::from_mj(&e))?;
+        Ok(())
+    }
+
+    /// Free names of a compiled template must be context roots or functions.
+    fn check_free_names(&self, name: &str, roots: &[&str]) -> Result<(), TemplateError> {
+        let tmpl = self.env.get_template(name).map_err(|e| TemplateError::from_mj(&e))?;
         let mut unknown: Vec<String> = tmpl
             .undeclared_variables(false)
             .into_iter()
@@ -359,6 +373,21 @@ impl Templates {
         }
         Ok(())
     }
+}
+
+/// The ids a template reads as `steps.<id>` or `steps['<id>']`.
+pub fn step_refs_in(source: &str) -> Vec<String> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    if !source.contains("steps") {
+        return Vec::new();
+    }
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r#"\bsteps\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])"#)
+            .expect("the step-reference pattern is a valid regex")
+    });
+    re.captures_iter(source)
+        .filter_map(|c| c.get(1).or_else(|| c.get(2)).map(|m| m.as_str().to_string()))
+        .collect()
 }
 
 /// The expression inside `{{ … }}` when the string is that and nothing else.

@@ -4,7 +4,7 @@ mod json;
 mod paging;
 mod time;
 
-pub use engine::{Compiled, TemplateError, Templates};
+pub use engine::{Compiled, TemplateError, Templates, step_refs_in};
 pub use json::CompiledJson;
 pub use time::{format_iso, parse_datetime, parse_instant};
 
