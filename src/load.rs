@@ -27,7 +27,8 @@ pub struct Loaded {
 impl Loaded {
     /// The source map (built on first use: a valid scenario never needs it).
     pub fn map(&self) -> &SourceMap {
-        self.map.get_or_init(|| SourceMap::build(&self.file.text).unwrap_or_default())
+        self.map
+            .get_or_init(|| SourceMap::build(&self.file.text).unwrap_or_default())
     }
 }
 

@@ -46,7 +46,11 @@ pub(crate) fn prepare(
     let files = args
         .env_files
         .iter()
-        .map(|f| std::path::absolute(f).map(|p| p.display().to_string()).unwrap_or_else(|_| f.clone()))
+        .map(|f| {
+            std::path::absolute(f)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| f.clone())
+        })
         .collect();
     rc = rc.set_env_files(files);
     let overrides: BTreeMap<String, String> = args.vars.iter().cloned().collect();

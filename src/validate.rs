@@ -89,7 +89,11 @@ impl Ctx<'_> {
 fn step_refs(value: &serde_json::Value, path: String, out: &mut Vec<(String, String)>) {
     match value {
         serde_json::Value::String(text) => {
-            out.extend(crate::template::step_refs_in(text).into_iter().map(|id| (path.clone(), id)));
+            out.extend(
+                crate::template::step_refs_in(text)
+                    .into_iter()
+                    .map(|id| (path.clone(), id)),
+            );
         }
         serde_json::Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
@@ -120,15 +124,27 @@ fn check_var_refs(cx: &mut Ctx, scenario: &Scenario) {
         step_refs(&vars, "vars".into(), &mut refs);
     }
     for (path, id) in refs {
-        cx.problem(path, format!("vars are rendered before any step runs, so they cannot read `steps.{id}`"));
+        cx.problem(
+            path,
+            format!("vars are rendered before any step runs, so they cannot read `steps.{id}`"),
+        );
     }
 }
 
 /// Templates of step `i` may only read steps that run before it. `refs` are the ids its
 /// templates name (collected while compiling); only when one is wrong is the step
 /// walked again to point at the exact field.
-fn check_step_refs(cx: &mut Ctx, scenario: &Scenario, index: &HashMap<&str, usize>, i: usize, refs: &[String]) {
-    if refs.iter().all(|id| index.get(id.as_str()).is_some_and(|j| *j < i)) {
+fn check_step_refs(
+    cx: &mut Ctx,
+    scenario: &Scenario,
+    index: &HashMap<&str, usize>,
+    i: usize,
+    refs: &[String],
+) {
+    if refs
+        .iter()
+        .all(|id| index.get(id.as_str()).is_some_and(|j| *j < i))
+    {
         return;
     }
     let step = &scenario.steps[i];
@@ -219,7 +235,13 @@ pub fn validate_scenario(
     if !cx.t.take_step_refs().is_empty() {
         check_var_refs(&mut cx, &scenario);
     }
-    let index: HashMap<&str, usize> = scenario.steps.iter().enumerate().rev().map(|(i, s)| (s.id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = scenario
+        .steps
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
     let ids: HashSet<&str> = scenario.steps.iter().map(|s| s.id.as_str()).collect();
     let default_retry = scenario.defaults.retry.clone();
     let mut steps = Vec::new();
@@ -271,7 +293,7 @@ pub fn validate_scenario(
                 Some((s, c)) => (s, Some(c.to_string())),
                 None => (need.as_str(), None),
             };
-            if !index.get(sid).is_some_and(|j| *j < i) {
+            if index.get(sid).is_none_or(|j| *j >= i) {
                 let why = if ids.contains(sid) {
                     "comes later"
                 } else {

@@ -12,8 +12,9 @@ pub type PlanError = (String, String);
 /// Parses a JSONPath, with a message QA can act on. The same path written in many steps
 /// is parsed once.
 pub fn compile_jsonpath(path: &str) -> Result<JpQuery, String> {
-    static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, JpQuery>>> =
-        std::sync::OnceLock::new();
+    static CACHE: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, JpQuery>>,
+    > = std::sync::OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(q) = cache.lock().ok().and_then(|c| c.get(path).cloned()) {
         return Ok(q);

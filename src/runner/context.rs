@@ -46,7 +46,11 @@ impl Object for StepsView {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        let keys: Vec<Value> = self.0.read().map(|m| m.keys().map(|k| Value::from(k.as_str())).collect()).unwrap_or_default();
+        let keys: Vec<Value> = self
+            .0
+            .read()
+            .map(|m| m.keys().map(|k| Value::from(k.as_str())).collect())
+            .unwrap_or_default();
         Enumerator::Values(keys)
     }
 }
@@ -88,7 +92,11 @@ impl RunContext {
 
     /// Sets the `--env-file` paths templates see as `run.env_files`.
     pub fn set_env_files(self, files: Vec<String>) -> Self {
-        RunContext { env_files: files, ..self }.with_run_value()
+        RunContext {
+            env_files: files,
+            ..self
+        }
+        .with_run_value()
     }
 
     /// Records a finished step's view.

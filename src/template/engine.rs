@@ -213,7 +213,8 @@ impl Templates {
         if let Some(expr) = lone_expression(source) {
             return self.compile_expr(expr);
         }
-        self.add(source, false, source.to_string(), &[]).map(Compiled::Text)
+        self.add(source, false, source.to_string(), &[])
+            .map(Compiled::Text)
     }
 
     /// Compiles an expression (`when`, `until`, `expr`); `{{ }}` around it is allowed.
@@ -251,7 +252,13 @@ impl Templates {
 
     /// Checks `source` (filters, tests, free names) and compiles `stored` once; the same
     /// template text written in many steps is compiled once and shared.
-    fn add(&mut self, source: &str, in_expr: bool, stored: String, roots: &[&str]) -> Result<Arc<str>, TemplateError> {
+    fn add(
+        &mut self,
+        source: &str,
+        in_expr: bool,
+        stored: String,
+        roots: &[&str],
+    ) -> Result<Arc<str>, TemplateError> {
         if let Some((name, refs)) = self.compiled.get(&stored) {
             self.step_refs.extend(refs.iter().cloned());
             return Ok(name.clone());
@@ -359,7 +366,10 @@ impl Templates {
 
     /// Free names of a compiled template must be context roots or functions.
     fn check_free_names(&self, name: &str, roots: &[&str]) -> Result<(), TemplateError> {
-        let tmpl = self.env.get_template(name).map_err(|e| TemplateError::from_mj(&e))?;
+        let tmpl = self
+            .env
+            .get_template(name)
+            .map_err(|e| TemplateError::from_mj(&e))?;
         let mut unknown: Vec<String> = tmpl
             .undeclared_variables(false)
             .into_iter()
@@ -382,11 +392,17 @@ pub fn step_refs_in(source: &str) -> Vec<String> {
         return Vec::new();
     }
     let re = RE.get_or_init(|| {
-        regex::Regex::new(r#"\bsteps\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])"#)
-            .expect("the step-reference pattern is a valid regex")
+        regex::Regex::new(
+            r#"\bsteps\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])"#,
+        )
+        .expect("the step-reference pattern is a valid regex")
     });
     re.captures_iter(source)
-        .filter_map(|c| c.get(1).or_else(|| c.get(2)).map(|m| m.as_str().to_string()))
+        .filter_map(|c| {
+            c.get(1)
+                .or_else(|| c.get(2))
+                .map(|m| m.as_str().to_string())
+        })
         .collect()
 }
 
