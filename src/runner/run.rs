@@ -157,34 +157,71 @@ pub async fn run_plan(
     (records, was_interrupted)
 }
 
-fn step_view(record: &StepRecord, http: Option<&ActionOutcome>) -> Value {
-    let response = http.map(|h| {
-        serde_json::json!({
-            "status": h.observation.status,
-            "headers": h.observation.headers,
-            "json": h.observation.json.as_deref(),
-            "body": &*h.observation.body,
-        })
-    });
-    crate::template::to_value(serde_json::json!({
-        "id": record.id,
-        "outcome": record.outcome,
-        "passed": record.outcome == StepOutcome::Passed,
-        "failed": record.outcome == StepOutcome::Failed,
-        "skipped": record.outcome == StepOutcome::Skipped,
-        "failure_class": record.failure.as_ref().map(|f| f.class),
-        "status": http.and_then(|h| h.observation.status),
-        "code": record.attempts.last().map(|a| a.code.clone()),
-        "captures": record.captures,
-        "response": response,
-        "json": http.and_then(|h| h.observation.json.as_deref()),
-        "request": http.map(|h| &h.request),
-        "items": http.and_then(|h| h.observation.items.as_deref()),
-        "text": http.and_then(|h| h.text.as_deref()),
-        "queries": http.filter(|h| h.text.is_some()).and_then(|h| h.observation.json.as_deref()),
-        "attempts": record.attempts.len(),
-        "used_fallback": record.used_fallback,
-    }))
+fn json_value(doc: Option<&std::sync::Arc<serde_json::Value>>) -> Value {
+    doc.map(|d| crate::template::JsonView::value(d.clone()))
+        .unwrap_or(Value::from(()))
+}
+
+/// `response` in templates: status, headers, the JSON body (shared, not copied) and,
+/// with `body`, the text.
+pub(crate) fn response_value(obs: &Observation, body: bool) -> Value {
+    let mut map: BTreeMap<&str, Value> = BTreeMap::new();
+    map.insert("status", Value::from(obs.status));
+    map.insert("headers", crate::template::to_value(&obs.headers));
+    map.insert("json", json_value(obs.json.as_ref()));
+    if body {
+        map.insert("body", Value::from(&*obs.body));
+    }
+    Value::from(map)
+}
+
+fn step_view(record: &StepRecord, action: Option<&ActionOutcome>) -> Value {
+    let mut map: BTreeMap<&str, Value> = BTreeMap::new();
+    map.insert("id", Value::from(record.id.as_str()));
+    map.insert("outcome", crate::template::to_value(record.outcome));
+    map.insert("passed", Value::from(record.outcome == StepOutcome::Passed));
+    map.insert("failed", Value::from(record.outcome == StepOutcome::Failed));
+    map.insert(
+        "skipped",
+        Value::from(record.outcome == StepOutcome::Skipped),
+    );
+    map.insert(
+        "failure_class",
+        crate::template::to_value(record.failure.as_ref().map(|f| f.class)),
+    );
+    map.insert(
+        "code",
+        Value::from(record.attempts.last().map(|a| a.code.clone())),
+    );
+    map.insert("captures", crate::template::to_value(&record.captures));
+    map.insert("attempts", Value::from(record.attempts.len()));
+    map.insert("used_fallback", Value::from(record.used_fallback));
+    let o = action;
+    map.insert("status", Value::from(o.and_then(|h| h.observation.status)));
+    map.insert(
+        "response",
+        o.map(|h| response_value(&h.observation, true))
+            .unwrap_or(Value::from(())),
+    );
+    map.insert(
+        "json",
+        json_value(o.and_then(|h| h.observation.json.as_ref())),
+    );
+    map.insert(
+        "request",
+        o.map(|h| crate::template::to_value(&h.request))
+            .unwrap_or(Value::from(())),
+    );
+    map.insert(
+        "items",
+        json_value(o.and_then(|h| h.observation.items.as_ref())),
+    );
+    map.insert("text", Value::from(o.and_then(|h| h.text.clone())));
+    let queries = o
+        .filter(|h| h.text.is_some())
+        .and_then(|h| h.observation.json.as_ref());
+    map.insert("queries", json_value(queries));
+    Value::from(map)
 }
 
 async fn run_step(
@@ -280,11 +317,7 @@ async fn run_step(
         record.duration_ms = started.elapsed().as_millis() as u64;
         return record;
     }
-    let response = crate::template::to_value(serde_json::json!({
-        "status": outcome.observation.status,
-        "headers": outcome.observation.headers,
-        "json": outcome.observation.json.as_deref(),
-    }));
+    let response = response_value(&outcome.observation, false);
     let ctx = rc.value(&[
         ("response", response),
         ("request", crate::template::to_value(&outcome.request)),
@@ -470,31 +503,27 @@ async fn run_step(
         rc.redactor.redact_json(&mut value);
         record.captures.insert(cap.name.clone(), value);
     }
-    let view = step_view(&record, Some(&outcome));
-    let sctx = rc.value(&[
-        ("step", view),
-        (
-            "response",
-            crate::template::to_value(
-                serde_json::json!({"status": obs.status, "json": obs.json.as_deref()}),
-            ),
-        ),
-    ]);
-    if let Some(n) = &step.notes {
-        record.notes = Some(match t.render_string(n, &sctx) {
-            Ok(s) => rc.redactor.redact(&s),
-            Err(e) => format!("(notes could not be rendered: {})", e.message),
-        });
-    }
-    for (name, content) in &step.artifacts {
-        let text = match t.render_string(content, &sctx) {
-            Ok(s) => s,
-            Err(e) => format!("artifact could not be rendered: {}\n", e.message),
-        };
-        if crate::report::write_atomic(&out_dir.join(name), rc.redactor.redact(&text).as_bytes())
-            .is_ok()
-        {
-            record.artifacts.push(name.clone());
+    if step.notes.is_some() || !step.artifacts.is_empty() {
+        let view = step_view(&record, Some(&outcome));
+        let sctx = rc.value(&[("step", view), ("response", response_value(obs, false))]);
+        if let Some(n) = &step.notes {
+            record.notes = Some(match t.render_string(n, &sctx) {
+                Ok(s) => rc.redactor.redact(&s),
+                Err(e) => format!("(notes could not be rendered: {})", e.message),
+            });
+        }
+        for (name, content) in &step.artifacts {
+            let text = match t.render_string(content, &sctx) {
+                Ok(s) => s,
+                Err(e) => format!("artifact could not be rendered: {}\n", e.message),
+            };
+            let written = crate::report::write_atomic(
+                &out_dir.join(name),
+                rc.redactor.redact(&text).as_bytes(),
+            );
+            if written.is_ok() {
+                record.artifacts.push(name.clone());
+            }
         }
     }
     record.duration_ms = started.elapsed().as_millis() as u64;
