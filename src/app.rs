@@ -50,8 +50,9 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
 
 /// Runs `qtscen run` with these arguments on a fresh runtime.
 pub(crate) fn block_on_run(args: &RunArgs) -> i32 {
-    match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread, like the raw client: a smoke run sends one request at a time, and
+    // cross-thread wake-ups per request cost more than they give.
+    match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

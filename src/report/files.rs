@@ -70,19 +70,32 @@ pub fn write_run_files(
     redactor: &Redactor,
     dir: &Path,
 ) -> Result<Vec<String>, String> {
-    let mut written = Vec::new();
-    let mut put = |name: &str, text: String| -> Result<(), String> {
+    let put = |name: &str, text: String| -> Result<String, String> {
         let safe = redactor.redact(&text);
         write_atomic(&dir.join(name), safe.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))?;
-        written.push(name.to_string());
-        Ok(())
+        Ok(name.to_string())
     };
-    let json = serde_json::to_string_pretty(record).map_err(|e| e.to_string())?;
-    put("results.json", json + "\n")?;
-    let errors = serde_json::to_string_pretty(&errors_json(record)).map_err(|e| e.to_string())?;
-    put(&plan.scenario.report.errors_file, errors + "\n")?;
-    written.extend(render_reports(plan, record, redactor, dir)?);
+    let errors_file = &plan.scenario.report.errors_file;
+    // The record files and the reports are independent: write them side by side.
+    let (files, reports) = std::thread::scope(|scope| {
+        let files = scope.spawn(|| -> Result<Vec<String>, String> {
+            let json = serde_json::to_string_pretty(record).map_err(|e| e.to_string())?;
+            let errors =
+                serde_json::to_string_pretty(&errors_json(record)).map_err(|e| e.to_string())?;
+            Ok(vec![
+                put("results.json", json + "\n")?,
+                put(errors_file, errors + "\n")?,
+            ])
+        });
+        let reports = render_reports(plan, record, redactor, dir);
+        let files = files
+            .join()
+            .unwrap_or_else(|_| Err("writing results.json failed".into()));
+        (files, reports)
+    });
+    let mut written = files?;
+    written.extend(reports?);
     Ok(written)
 }
 
