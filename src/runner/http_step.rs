@@ -221,7 +221,7 @@ impl HttpRun<'_> {
                     if let (Some(q), Some(j)) = (&pg.collect, out.observation.json.as_deref()) {
                         items.extend(crate::assert::select_all(q, j).into_iter().cloned());
                     }
-                    let response = super::run::response_value(&out.observation, false);
+                    let response = super::view::response_value(&out.observation, false);
                     let pctx = rc.value(&[("response", response), ("page", Value::from(n))]);
                     match self.templates.eval_bool(&pg.until, &pctx) {
                         Ok(true) => break,

@@ -1,6 +1,7 @@
 //! Run stage: for each selected step — when/needs → render → execute → assert → capture,
 //! retried as its policy says, every attempt kept.
 mod backoff;
+mod checks;
 mod clock;
 mod context;
 mod describe;
@@ -10,6 +11,7 @@ mod http_step;
 mod process_step;
 mod run;
 mod sql_step;
+mod view;
 
 pub use backoff::backoff_delay;
 pub use clock::Clock;

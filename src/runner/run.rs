@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use minijinja::Value;
-
+use super::checks::{capture, collect_files, implicit_exit, implicit_queries, implicit_status};
 use super::http_step::{ActionOutcome, HttpRun};
 use super::process_step::{ProcessFacts, run_program};
 use super::sql_step::run_sql;
+use super::view::{response_value, step_view};
 use super::{Event, EventSink, RunContext};
-use crate::assert::{CaptureKind, Observation, eval_check, select_all};
+use crate::assert::eval_check;
 use crate::exec::HttpClient;
 use crate::plan::{Action, Plan, StepPlan};
 use crate::record::{
@@ -157,73 +157,6 @@ pub async fn run_plan(
     (records, was_interrupted)
 }
 
-fn json_value(doc: Option<&std::sync::Arc<serde_json::Value>>) -> Value {
-    doc.map(|d| crate::template::JsonView::value(d.clone()))
-        .unwrap_or(Value::from(()))
-}
-
-/// `response` in templates: status, headers, the JSON body (shared, not copied) and,
-/// with `body`, the text.
-pub(crate) fn response_value(obs: &Observation, body: bool) -> Value {
-    let mut map: BTreeMap<&str, Value> = BTreeMap::new();
-    map.insert("status", Value::from(obs.status));
-    map.insert("headers", crate::template::to_value(&obs.headers));
-    map.insert("json", json_value(obs.json.as_ref()));
-    if body {
-        map.insert("body", Value::from(&*obs.body));
-    }
-    Value::from(map)
-}
-
-fn step_view(record: &StepRecord, action: Option<&ActionOutcome>) -> Value {
-    let mut map: BTreeMap<&str, Value> = BTreeMap::new();
-    map.insert("id", Value::from(record.id.as_str()));
-    map.insert("outcome", crate::template::to_value(record.outcome));
-    map.insert("passed", Value::from(record.outcome == StepOutcome::Passed));
-    map.insert("failed", Value::from(record.outcome == StepOutcome::Failed));
-    map.insert(
-        "skipped",
-        Value::from(record.outcome == StepOutcome::Skipped),
-    );
-    map.insert(
-        "failure_class",
-        crate::template::to_value(record.failure.as_ref().map(|f| f.class)),
-    );
-    map.insert(
-        "code",
-        Value::from(record.attempts.last().map(|a| a.code.clone())),
-    );
-    map.insert("captures", crate::template::to_value(&record.captures));
-    map.insert("attempts", Value::from(record.attempts.len()));
-    map.insert("used_fallback", Value::from(record.used_fallback));
-    let o = action;
-    map.insert("status", Value::from(o.and_then(|h| h.observation.status)));
-    map.insert(
-        "response",
-        o.map(|h| response_value(&h.observation, true))
-            .unwrap_or(Value::from(())),
-    );
-    map.insert(
-        "json",
-        json_value(o.and_then(|h| h.observation.json.as_ref())),
-    );
-    map.insert(
-        "request",
-        o.map(|h| crate::template::to_value(&h.request))
-            .unwrap_or(Value::from(())),
-    );
-    map.insert(
-        "items",
-        json_value(o.and_then(|h| h.observation.items.as_ref())),
-    );
-    map.insert("text", Value::from(o.and_then(|h| h.text.clone())));
-    let queries = o
-        .filter(|h| h.text.is_some())
-        .and_then(|h| h.observation.json.as_ref());
-    map.insert("queries", json_value(queries));
-    Value::from(map)
-}
-
 async fn run_step(
     plan: &Plan,
     step: &StepPlan,
@@ -367,6 +300,17 @@ async fn run_step(
         a.message = a.message.as_deref().map(|m| rc.redactor.redact(m));
     }
     let hard_failure = assertions.iter().any(|a| !a.passed && !a.soft);
+    // The first failed check, in words, for the failure message.
+    let first = assertions
+        .iter()
+        .find(|a| !a.passed && !a.soft)
+        .map(|a| {
+            format!(
+                "{}: expected {}, got {}",
+                a.description, a.expected, a.actual
+            )
+        })
+        .unwrap_or_default();
     record.failure = if let Some(tr) = outcome
         .transport
         .as_ref()
@@ -414,16 +358,6 @@ async fn run_step(
         hard_failure,
         facts.as_ref().filter(|f| f.exit_code != Some(0)),
     ) {
-        let first = assertions
-            .iter()
-            .find(|a| !a.passed && !a.soft)
-            .map(|a| {
-                format!(
-                    "{}: expected {}, got {}",
-                    a.description, a.expected, a.actual
-                )
-            })
-            .unwrap_or_default();
         Some(Failure {
             class: FailureClass::ProgramFailed,
             message: format!(
@@ -440,16 +374,6 @@ async fn run_step(
         })
     } else if hard_failure {
         let status = obs.status.unwrap_or(0);
-        let first = assertions
-            .iter()
-            .find(|a| !a.passed && !a.soft)
-            .map(|a| {
-                format!(
-                    "{}: expected {}, got {}",
-                    a.description, a.expected, a.actual
-                )
-            })
-            .unwrap_or_default();
         Some(match status {
             500..=599 => Failure {
                 class: FailureClass::ServerError,
@@ -529,130 +453,4 @@ async fn run_step(
     record.duration_ms = started.elapsed().as_millis() as u64;
     rc.set_step(&step.id, step_view(&record, Some(&outcome)));
     record
-}
-
-/// Reads the files `file` checks look at (nested ones included).
-fn collect_files(
-    check: &crate::assert::Check,
-    dir: &Path,
-    files: &mut BTreeMap<String, std::sync::Arc<str>>,
-) {
-    use crate::assert::Subject;
-    match &check.subject {
-        Subject::File(name) if !files.contains_key(name) => {
-            if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
-                files.insert(name.clone(), std::sync::Arc::from(text.as_str()));
-            }
-        }
-        Subject::AllOf(list) | Subject::AnyOf(list) => {
-            list.iter().for_each(|c| collect_files(c, dir, files))
-        }
-        _ => {}
-    }
-}
-
-fn implicit_exit(facts: Option<&ProcessFacts>) -> AssertionRecord {
-    let code = facts.and_then(|f| f.exit_code);
-    AssertionRecord {
-        description: "exit code".into(),
-        passed: code == Some(0),
-        soft: false,
-        expected: "0".into(),
-        actual: match (code, facts.is_some_and(|f| f.timed_out)) {
-            (_, true) => "killed on timeout".into(),
-            (Some(c), _) => c.to_string(),
-            (None, _) => "no exit code".into(),
-        },
-        message: None,
-    }
-}
-
-fn implicit_queries(outcome: &ActionOutcome) -> AssertionRecord {
-    let hard: Vec<String> = outcome
-        .query_errors
-        .iter()
-        .filter(|e| !e.2)
-        .map(|e| format!("{}: {}", e.0, e.1))
-        .collect();
-    let soft = outcome.query_errors.iter().filter(|e| e.2).count();
-    AssertionRecord {
-        description: "every query ran".into(),
-        passed: hard.is_empty(),
-        soft: false,
-        expected: "no errors (optional queries may fail)".into(),
-        actual: if hard.is_empty() {
-            format!("ok ({soft} optional queries failed)")
-        } else {
-            hard.join("; ")
-        },
-        message: None,
-    }
-}
-
-fn implicit_status(obs: &Observation) -> AssertionRecord {
-    let actual = obs
-        .status
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| "no answer (000)".into());
-    AssertionRecord {
-        description: "status".into(),
-        passed: obs.status.is_some_and(|s| (200..300).contains(&s)),
-        soft: false,
-        expected: "2xx".into(),
-        actual,
-        message: None,
-    }
-}
-
-fn capture(
-    cap: &crate::assert::CapturePlan,
-    obs: &Observation,
-    t: &crate::template::Templates,
-    ctx: &Value,
-) -> Result<serde_json::Value, String> {
-    let pick = |vals: Vec<&serde_json::Value>| -> serde_json::Value {
-        if cap.all {
-            serde_json::Value::Array(vals.into_iter().cloned().collect())
-        } else {
-            vals.into_iter()
-                .next()
-                .cloned()
-                .unwrap_or(serde_json::Value::Null)
-        }
-    };
-    Ok(match &cap.kind {
-        CaptureKind::JsonPath(q) => pick(
-            obs.json
-                .as_deref()
-                .map(|j| select_all(q, j))
-                .unwrap_or_default(),
-        ),
-        CaptureKind::Items(q) => pick(
-            obs.items
-                .as_deref()
-                .map(|j| select_all(q, j))
-                .unwrap_or_default(),
-        ),
-        CaptureKind::Header(h) => obs
-            .headers
-            .get(h)
-            .map(|v| serde_json::Value::String(v.clone()))
-            .unwrap_or_default(),
-        CaptureKind::Expr(c) => t.eval_json(c, ctx).map_err(|e| e.message)?,
-        CaptureKind::Regex(re, group) => {
-            let value_of = |caps: regex::Captures| -> serde_json::Value {
-                let m = match group {
-                    Some(g) => caps.name(g),
-                    None => caps.iter().skip(1).flatten().next().or_else(|| caps.get(0)),
-                };
-                m.map(|m| serde_json::Value::String(m.as_str().to_string()))
-                    .unwrap_or_default()
-            };
-            if cap.all {
-                serde_json::Value::Array(re.captures_iter(&obs.body).map(value_of).collect())
-            } else {
-                re.captures(&obs.body).map(value_of).unwrap_or_default()
-            }
-        }
-    })
 }
