@@ -90,10 +90,8 @@ fn compile(path: &str, now: jiff::Timestamp) -> Result<(Loaded, Plan), i32> {
     };
     let scenario = std::mem::replace(&mut loaded.scenario, placeholder());
     match validate_scenario(scenario, Templates::new(now), &sources) {
-        Ok(plan) => {
-            loaded.scenario = plan.scenario.clone();
-            Ok((loaded, plan))
-        }
+        // The scenario lives on in the plan; `loaded` keeps the text and positions.
+        Ok(plan) => Ok((loaded, plan)),
         Err(problems) => {
             let diags = problems_to_diagnostics(&problems, &loaded);
             print_diagnostics(&diags, Some(&loaded));
@@ -124,7 +122,12 @@ fn validate_command(paths: &[String]) -> i32 {
     let mut code = 0;
     for path in paths {
         match compile(path, jiff::Timestamp::now()) {
-            Ok((_, plan)) => println!("ok: {path} ({} steps)", plan.steps.len()),
+            Ok(compiled) => {
+                println!("ok: {path} ({} steps)", compiled.1.steps.len());
+                // The process ends next: freeing a compiled scenario piece by piece is
+                // wasted time (a tenth of `validate` on 1,000 steps).
+                std::mem::forget(compiled);
+            }
             Err(c) => code = c,
         }
     }

@@ -155,9 +155,9 @@ pub fn load_report_sources(loaded: &Loaded) -> Result<HashMap<String, String>, V
 /// the process environment, `--env-file` files.
 pub fn load_env(
     loaded: &Loaded,
+    s: &Scenario,
     cli_env_files: &[String],
 ) -> Result<BTreeMap<String, String>, Vec<Diagnostic>> {
-    let s = &loaded.scenario;
     let mut env: BTreeMap<String, String> = s
         .env
         .defaults

@@ -16,7 +16,7 @@ pub(crate) fn prepare(
     plan: &mut Plan,
     clock: Clock,
 ) -> Result<RunContext, i32> {
-    let env = match load_env(loaded, &args.env_files) {
+    let env = match load_env(loaded, &plan.scenario, &args.env_files) {
         Ok(e) => e,
         Err(d) => {
             print_diagnostics(&d, Some(loaded));
