@@ -11,23 +11,11 @@ fn server() -> ClickHouse {
 
 /// A case whose env file points at `ch` as the password-protected user.
 fn sql_case(ch: &ClickHouse, yaml: &str) -> Case {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("scenario.yaml");
-    std::fs::write(&scenario, yaml).unwrap();
-    let env_file = dir.path().join(".env");
-    std::fs::write(
-        &env_file,
-        format!(
-            "CLICKHOUSE_HOST=127.0.0.1\nCLICKHOUSE_PORT={}\nCLICKHOUSE_DB=zakaz\nCLICKHOUSE_USER={USER}\nCLICKHOUSE_PASSWORD={PASSWORD}\n",
-            ch.http_port
-        ),
-    )
-    .unwrap();
-    Case {
-        dir,
-        scenario,
-        env_file,
-    }
+    let env = format!(
+        "CLICKHOUSE_HOST=127.0.0.1\nCLICKHOUSE_PORT={}\nCLICKHOUSE_DB=zakaz\nCLICKHOUSE_USER={USER}\nCLICKHOUSE_PASSWORD={PASSWORD}\n",
+        ch.http_port
+    );
+    case_with_env(yaml, &env)
 }
 
 fn query<'a>(r: &'a serde_json::Value, step: usize, name: &str) -> &'a serde_json::Value {

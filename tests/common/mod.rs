@@ -27,18 +27,20 @@ pub struct Case {
 }
 
 pub fn case(sb: &SandboxHandle, yaml: &str) -> Case {
+    let env = format!(
+        "QTICKETS_BASE_URL={}\nQTICKETS_TOKEN={TOKEN}\nORG_NAME=irs-prod\n",
+        sb.base_url()
+    );
+    case_with_env(yaml, &env)
+}
+
+/// A temporary folder with a scenario and an env file holding `env`.
+pub fn case_with_env(yaml: &str, env: &str) -> Case {
     let dir = tempfile::tempdir().unwrap();
     let scenario = dir.path().join("scenario.yaml");
     std::fs::write(&scenario, yaml).unwrap();
     let env_file = dir.path().join(".env");
-    std::fs::write(
-        &env_file,
-        format!(
-            "QTICKETS_BASE_URL={}\nQTICKETS_TOKEN={TOKEN}\nORG_NAME=irs-prod\n",
-            sb.base_url()
-        ),
-    )
-    .unwrap();
+    std::fs::write(&env_file, env).unwrap();
     Case {
         dir,
         scenario,
