@@ -205,6 +205,8 @@ steps:
     assert:
       - name: two more rows
         expr: "(response.json.stg.rows[0].rows | int) == (steps.before.queries.stg.rows[0].rows | int) + 2"
+      - name: the first query's rows are also steps.<id>.rows
+        expr: "steps.before.rows[0].rows == steps.before.queries.stg.rows[0].rows"
     capture:
       delta: { expr: "(response.json.stg.rows[0].rows | int) - (steps.before.queries.stg.rows[0].rows | int)" }
 "#;

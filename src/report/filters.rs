@@ -1,7 +1,7 @@
 //! Report stage: template filters for reports — Markdown cells, excerpts, codes.
 use minijinja::{Environment, Value};
 
-/// Registers `mdcell`, `excerpt` and `code`.
+/// Registers `mdcell`, `excerpt`, `lastlines` and `code`.
 pub fn register_filters(env: &mut Environment<'static>) {
     env.add_filter("mdcell", |v: Value| -> String {
         let s = if v.is_none() || v.is_undefined() {
@@ -20,6 +20,22 @@ pub fn register_filters(env: &mut Environment<'static>) {
             v.to_string()
         };
         excerpt(&s, n.unwrap_or(600))
+    });
+    env.add_filter("lastlines", |v: Value, n: Option<usize>| -> String {
+        let s = if v.is_none() || v.is_undefined() {
+            String::new()
+        } else {
+            v.to_string()
+        };
+        let lines: Vec<&str> = s.lines().collect();
+        let keep = n.unwrap_or(40);
+        let skipped = lines.len().saturating_sub(keep);
+        let tail = lines[skipped..].join("\n");
+        if skipped > 0 {
+            format!("… ({skipped} earlier lines)\n{tail}")
+        } else {
+            tail
+        }
     });
     env.add_filter("code", |v: Value| -> String {
         match v.as_i64() {
@@ -43,6 +59,17 @@ pub fn excerpt(s: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lastlines_keeps_the_end_of_a_log() {
+        let mut env = Environment::new();
+        register_filters(&mut env);
+        let out = env
+            .render_str("{{ 'a\nb\nc\nTraceback' | lastlines(2) }}", ())
+            .unwrap();
+        assert_eq!(out, "… (2 earlier lines)\nc\nTraceback");
+        assert_eq!(env.render_str("{{ 'x' | lastlines(5) }}", ()).unwrap(), "x");
+    }
 
     #[test]
     fn excerpt_counts_characters_not_bytes() {

@@ -72,5 +72,13 @@ pub(crate) fn step_view(record: &StepRecord, action: Option<&ActionOutcome>) -> 
         .filter(|h| h.text.is_some())
         .and_then(|h| h.observation.json.as_ref());
     map.insert("queries", json_value(queries));
+    // `steps.<id>.rows`: the first query's rows, for the common one-query snapshot.
+    let first_rows = queries.and_then(|q| q.as_object()?.values().next()?.get("rows").cloned());
+    map.insert(
+        "rows",
+        first_rows
+            .map(crate::template::to_value)
+            .unwrap_or(Value::from(())),
+    );
     Value::from(map)
 }

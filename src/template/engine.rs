@@ -150,7 +150,14 @@ const BUILTIN_TESTS: &[&str] = &[
     "filter",
     "test",
 ];
-const OWN_FILTERS: &[&str] = &["fromjson", "mdcell", "excerpt", "code", "has_more"];
+const OWN_FILTERS: &[&str] = &[
+    "fromjson",
+    "mdcell",
+    "excerpt",
+    "lastlines",
+    "code",
+    "has_more",
+];
 
 /// The run's template environment.
 pub struct Templates {
