@@ -34,8 +34,9 @@ pub enum Command {
         #[arg(long)]
         scenario: Option<String>,
     },
-    /// Start the built-in QTickets sandbox on 127.0.0.1 and run
-    /// `scenarios/prod_smoke.yaml --tags api` against it.
+    /// Run `scenarios/prod_smoke.yaml` on this machine: the built-in QTickets sandbox and
+    /// a throwaway ClickHouse on 127.0.0.1, and the example loader built and run with
+    /// Docker (sections whose services are missing are left out, with a warning).
     Demo {
         /// Output folder (default runs/<scenario name>/<UTC timestamp>/).
         #[arg(long, value_name = "DIR")]
