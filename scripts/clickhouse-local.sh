@@ -350,6 +350,9 @@ stop_dir() {
       done
     fi
   fi
+  # Whatever else still runs with this folder's config (a server from a retried start,
+  # or one whose pid file went astray) goes too: nothing outlives its folder.
+  pkill -KILL -f -- "--config-file=$dir/config.xml" 2>/dev/null || true
   rm -f "$dir/pid"
 }
 
