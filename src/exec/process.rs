@@ -85,17 +85,17 @@ struct Guard {
     armed: bool,
 }
 
-impl Guard {
-    /// Kills whatever is left of the process group.
-    fn kill_group(&self) {
-        if let Some(pgid) = self.pgid.filter(|p| *p > 0) {
-            // SAFETY: killpg only sends a signal to the group we created for this child.
-            unsafe {
-                libc::killpg(pgid, libc::SIGKILL);
-            }
+/// Kills whatever is left of the process group `pgid` (the one created for the child).
+fn kill_group(pgid: Option<i32>) {
+    if let Some(pgid) = pgid.filter(|p| *p > 0) {
+        // SAFETY: killpg only sends a signal to the group we created for this child.
+        unsafe {
+            libc::killpg(pgid, libc::SIGKILL);
         }
     }
+}
 
+impl Guard {
     /// Kills the group and runs the clean-up command (bounded: a hung Docker daemon must
     /// not hang the run).
     fn fire(&mut self) {
@@ -103,7 +103,7 @@ impl Guard {
             return;
         }
         self.armed = false;
-        self.kill_group();
+        kill_group(self.pgid);
         let Some((program, args)) = self.cleanup.as_ref().and_then(|argv| argv.split_first())
         else {
             return;
@@ -226,12 +226,7 @@ pub async fn run_process(cmd: &ResolvedCommand, sink: Sink<'_>) -> ProcessOutput
         let status = child.wait().await;
         // Background children left in the group would hold the pipes open: the step ends
         // with its leader, and nothing it started outlives it.
-        if let Some(pgid) = pgid.filter(|p| *p > 0) {
-            // SAFETY: signals only the process group created for this child.
-            unsafe {
-                libc::killpg(pgid, libc::SIGKILL);
-            }
-        }
+        kill_group(pgid);
         status
     };
     let finished = async { tokio::join!(readers, leader).1 };
