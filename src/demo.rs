@@ -65,11 +65,18 @@ impl Drop for LocalClickHouse {
 
 const LOADER_DIR: &str = "examples/loader";
 
+/// Whether the Docker engine answers; asked up to three times, since a busy engine (an
+/// image build running) can miss one `docker info`.
 fn docker_available() -> bool {
-    Command::new("docker")
-        .args(["info", "--format", "{{.ServerVersion}}"])
-        .output()
-        .is_ok_and(|o| o.status.success())
+    (0..3).any(|attempt| {
+        if attempt > 0 {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+        Command::new("docker")
+            .args(["info", "--format", "{{.ServerVersion}}"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<(), String> {

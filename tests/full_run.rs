@@ -25,6 +25,12 @@ fn demo(extra: &[&str]) -> (i32, String, std::path::PathBuf, tempfile::TempDir) 
     (code, format!("{stdout}{stderr}"), out, tmp)
 }
 
+/// A file the demo wrote; when it is missing, the failure shows what the demo said.
+fn read_out(out: &std::path::Path, name: &str, console: &str) -> String {
+    std::fs::read_to_string(out.join(name))
+        .unwrap_or_else(|e| panic!("{name}: {e}; the demo said:\n{console}"))
+}
+
 fn number_after(text: &str, pattern: &str) -> u64 {
     let re = regex::Regex::new(pattern).unwrap();
     re.captures(text)
@@ -39,8 +45,8 @@ fn demo_runs_every_section_and_the_report_states_rows_and_deltas() {
     }
     let (code, console, out, _tmp) = demo(&[]);
     assert_eq!(code, 0, "{console}");
-    let report = std::fs::read_to_string(out.join("qtickets_api_live.md")).unwrap();
-    let log = std::fs::read_to_string(out.join("qtickets_loader_prod.log")).unwrap();
+    let report = read_out(&out, "qtickets_api_live.md", &console);
+    let log = read_out(&out, "qtickets_loader_prod.log", &console);
     let stg = number_after(
         &log,
         r"Inserted (\d+) rows into zakaz\.stg_qtickets_api_orders_raw",
@@ -89,7 +95,7 @@ fn demo_with_a_crashing_loader_says_so_keeps_the_log_and_exits_1() {
     }
     let (code, console, out, _tmp) = demo(&["--loader-fail", "traceback"]);
     assert_eq!(code, 1, "{console}");
-    let report = std::fs::read_to_string(out.join("qtickets_api_live.md")).unwrap();
+    let report = read_out(&out, "qtickets_api_live.md", &console);
     assert!(
         report.contains("it crashed with an unhandled exception (Traceback)"),
         "{report}"
@@ -98,7 +104,7 @@ fn demo_with_a_crashing_loader_says_so_keeps_the_log_and_exits_1() {
         report.contains("a row for this run exists with status **error**"),
         "{report}"
     );
-    let log = std::fs::read_to_string(out.join("qtickets_loader_prod.log")).unwrap();
+    let log = read_out(&out, "qtickets_loader_prod.log", &console);
     assert!(log.contains("Traceback (most recent call last):"), "{log}");
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
