@@ -304,7 +304,11 @@ async fn run_command(args: &RunArgs) -> i32 {
     if let Some((_, report)) = plan.reports.first() {
         console.line(&format!("report: {}", dir.join(report).display()));
     }
-    record.exit_code
+    let code = record.exit_code;
+    // The process ends now: freeing every step's record, view and plan one by one would
+    // only delay the exit (it was ~8% of a 2,000-step run).
+    std::mem::forget((record, plan, loaded, rc, client));
+    code
 }
 
 fn plan_command(args: &RunArgs) -> i32 {

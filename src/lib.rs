@@ -19,5 +19,6 @@ pub mod template;
 pub mod validate;
 mod validate_http;
 mod validate_process;
+pub mod zones;
 
 pub use app::run;

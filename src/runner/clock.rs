@@ -16,7 +16,7 @@ pub struct Clock {
 impl Clock {
     /// A clock starting at `start` (`--now`) or at the real time.
     pub fn new(start: Option<Timestamp>) -> Self {
-        let zone = TimeZone::try_system().unwrap_or(TimeZone::UTC);
+        let zone = crate::zones::system();
         Clock {
             start: start.unwrap_or_else(Timestamp::now),
             started: Instant::now(),

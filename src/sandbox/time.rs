@@ -8,7 +8,7 @@ use jiff::tz::{self, TimeZone};
 
 /// Europe/Moscow (UTC+3 without DST since 2014); a fixed +03:00 if the tzdb lacks it.
 static MOSCOW: LazyLock<TimeZone> = LazyLock::new(|| {
-    TimeZone::get("Europe/Moscow").unwrap_or_else(|_| TimeZone::fixed(tz::offset(3)))
+    crate::zones::get("Europe/Moscow").unwrap_or_else(|| TimeZone::fixed(tz::offset(3)))
 });
 
 /// The time zone the sandbox renders timestamps in.

@@ -181,7 +181,7 @@ fn minus(value: &Value, duration: &str) -> Result<Value, Error> {
 fn zone(name: &str) -> Result<TimeZone, Error> {
     match name {
         "UTC" | "utc" | "Z" => Ok(TimeZone::UTC),
-        _ => TimeZone::get(name).map_err(|_| invalid(format!("unknown time zone `{name}`"))),
+        _ => crate::zones::get(name).ok_or_else(|| invalid(format!("unknown time zone `{name}`"))),
     }
 }
 
