@@ -28,6 +28,8 @@ pub struct StepPlan {
     pub id: String,
     /// Title (the id when none).
     pub title: String,
+    /// Description, for the report.
+    pub description: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
     /// Condition.

@@ -35,8 +35,8 @@ pub fn is_secret_name(name: &str) -> bool {
 /// Replaces secret values, and their URL-encoded and base64 forms, with `***`.
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
-    // Longest first, so a secret containing another is masked whole.
-    needles: Vec<String>,
+    // Every needle at once: one pass over a text whatever the number of secret forms.
+    matcher: Option<aho_corasick::AhoCorasick>,
 }
 
 impl Redactor {
@@ -71,30 +71,75 @@ impl Redactor {
                 }
             }
         }
-        needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
-        Redactor { needles }
+        let matcher = (!needles.is_empty())
+            .then(|| aho_corasick::AhoCorasick::new(&needles).ok())
+            .flatten();
+        Redactor { matcher }
+    }
+
+    /// The byte ranges to mask: every occurrence of every needle, overlapping ones
+    /// merged, so a secret that overlaps another is masked whole.
+    fn spans(&self, text: &str) -> Vec<(usize, usize)> {
+        let Some(matcher) = &self.matcher else {
+            return Vec::new();
+        };
+        let mut found: Vec<(usize, usize)> = matcher
+            .find_overlapping_iter(text)
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        found.sort_unstable();
+        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(found.len());
+        for (start, end) in found {
+            match spans.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => spans.push((start, end)),
+            }
+        }
+        spans
+    }
+
+    fn mask(text: &str, spans: &[(usize, usize)]) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for &(start, end) in spans {
+            out.push_str(&text[at..start]);
+            out.push_str(MASK);
+            at = end;
+        }
+        out.push_str(&text[at..]);
+        out
+    }
+
+    /// Like [`Redactor::redact`], but keeps the text itself when nothing is secret (a
+    /// 20 MB results.json is not copied).
+    pub fn redact_owned(&self, text: String) -> String {
+        let spans = self.spans(&text);
+        if spans.is_empty() {
+            text
+        } else {
+            Self::mask(&text, &spans)
+        }
     }
 
     /// Whether there is anything to mask.
     pub fn is_empty(&self) -> bool {
-        self.needles.is_empty()
+        self.matcher.is_none()
     }
 
     /// The text with every secret form masked.
     pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for needle in &self.needles {
-            if out.contains(needle.as_str()) {
-                out = out.replace(needle.as_str(), MASK);
-            }
-        }
-        out
+        Self::mask(text, &self.spans(text))
     }
 
     /// Masks every string inside a JSON value.
     pub fn redact_json(&self, value: &mut serde_json::Value) {
         match value {
-            serde_json::Value::String(s) if self.needles.iter().any(|n| s.contains(n.as_str())) => {
+            serde_json::Value::String(s)
+                if self
+                    .matcher
+                    .as_ref()
+                    .is_some_and(|m| m.is_match(s.as_str())) =>
+            {
                 *s = self.redact(s);
             }
             serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
@@ -129,6 +174,20 @@ mod tests {
             .join("Pa55-word!/x y")
             .unwrap();
         assert!(!r.redact(url.as_str()).contains("Pa55"), "{url}");
+    }
+
+    #[test]
+    fn overlapping_secrets_are_masked_whole_and_clean_text_is_kept() {
+        // `zzab` starts first, `abcd1234` reaches further: neither may leak a part.
+        let r = Redactor::new(["abcd1234".to_string(), "zzab".to_string()]);
+        assert_eq!(r.redact("x zzabcd1234 y abcd1234zzab"), "x *** y ***");
+        let clean = "nothing secret here".to_string();
+        let ptr = clean.as_ptr();
+        let kept = r.redact_owned(clean);
+        assert_eq!(kept.as_ptr(), ptr, "an unchanged text is not copied");
+        assert_eq!(r.redact_owned("a abcd1234".into()), "a ***");
+        assert!(Redactor::default().is_empty());
+        assert_eq!(Redactor::default().redact("abcd1234"), "abcd1234");
     }
 
     #[test]

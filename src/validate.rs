@@ -427,6 +427,7 @@ pub fn validate_scenario(
             steps.push(StepPlan {
                 id: step.id.clone(),
                 title: step.title.clone().unwrap_or_else(|| step.id.clone()),
+                description: step.description.clone(),
                 tags: step.tags.clone(),
                 when,
                 needs,

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jsonpath_rust::parser::model::JpQuery;
-use jsonpath_rust::query::js_path_process;
 use serde_json::Value;
 
 use super::compare::{compare, loose_equals};
+use super::jsonpath::select;
 use super::plan::{Check, PredicatePlan, Subject};
 use crate::record::AssertionRecord;
 use crate::scenario::Quantifier;
@@ -30,24 +30,12 @@ pub struct Observation {
     pub files: BTreeMap<String, Arc<str>>,
 }
 
-/// Values a JSONPath selects.
-pub fn select<'a>(query: &JpQuery, value: &'a Value) -> Vec<&'a Value> {
-    js_path_process(query, value)
-        .map(|refs| refs.into_iter().map(|r| r.val()).collect())
-        .unwrap_or_default()
-}
-
 fn selected<'a>(query: &JpQuery, doc: Option<&'a Value>) -> Vec<Cow<'a, Value>> {
     doc.map(|d| select(query, d))
         .unwrap_or_default()
         .into_iter()
         .map(Cow::Borrowed)
         .collect()
-}
-
-/// The first value a JSONPath selects.
-pub fn select_first<'a>(query: &JpQuery, value: &'a Value) -> Option<&'a Value> {
-    select(query, value).into_iter().next()
 }
 
 fn short(v: &Value) -> String {

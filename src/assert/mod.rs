@@ -2,8 +2,10 @@
 //! `Observation`, a predicate judges them.
 mod compare;
 mod eval;
+mod jsonpath;
 mod plan;
 
 pub use compare::{compare, loose_equals};
-pub use eval::{Observation, eval_check, select as select_all, select_first};
+pub use eval::{Observation, eval_check};
+pub use jsonpath::{select as select_all, select_first};
 pub use plan::{CaptureKind, CapturePlan, Check, PredicatePlan, Subject, compile_jsonpath};

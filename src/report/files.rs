@@ -71,7 +71,7 @@ pub fn write_run_files(
     dir: &Path,
 ) -> Result<Vec<String>, String> {
     let put = |name: &str, text: String| -> Result<String, String> {
-        let safe = redactor.redact(&text);
+        let safe = redactor.redact_owned(text);
         write_atomic(&dir.join(name), safe.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))?;
         Ok(name.to_string())
@@ -129,7 +129,7 @@ pub fn render_reports(
                 e.message
             ),
         };
-        write_atomic(&dir.join(path), redactor.redact(&text).as_bytes())
+        write_atomic(&dir.join(path), redactor.redact_owned(text).as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", dir.join(path).display()))?;
         written.push(path.clone());
     }

@@ -14,7 +14,7 @@ use crate::scenario::{PageIn, RetryPolicy};
 use crate::template::Templates;
 
 /// What a step's action produced (HTTP or SQL).
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct ActionOutcome {
     /// The final answer (last page, or the fallback's).
     pub observation: Observation,

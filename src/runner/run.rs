@@ -1,6 +1,6 @@
 //! Run stage: the step loop — selection by tags, `when`/`needs`, execution, assertions,
 //! captures, artifacts — producing the RunRecord.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Instant;
 
@@ -70,9 +70,10 @@ fn is_empty_value(v: &serde_json::Value) -> bool {
     }
 }
 
-fn needs_reason(step: &StepPlan, done: &BTreeMap<String, StepRecord>) -> Option<String> {
+/// Why a step cannot run for its `needs`; `done` maps a finished step's id to its record.
+fn needs_reason(step: &StepPlan, done: &HashMap<&str, &StepRecord>) -> Option<String> {
     for (sid, cap) in &step.needs {
-        let Some(rec) = done.get(sid) else {
+        let Some(rec) = done.get(sid.as_str()) else {
             return Some(format!("needs `{sid}`, which did not run"));
         };
         match cap {
@@ -92,6 +93,15 @@ fn needs_reason(step: &StepPlan, done: &BTreeMap<String, StepRecord>) -> Option<
     None
 }
 
+/// The finished steps by id (`needs` is rare, so this is built only when asked).
+fn finished<'a>(plan: &'a Plan, records: &'a [StepRecord]) -> HashMap<&'a str, &'a StepRecord> {
+    plan.steps
+        .iter()
+        .zip(records)
+        .map(|(s, r)| (s.id.as_str(), r))
+        .collect()
+}
+
 /// Runs every step of a plan; `out_dir` receives step artifacts.
 pub async fn run_plan(
     plan: &Plan,
@@ -102,8 +112,7 @@ pub async fn run_plan(
     out_dir: &Path,
     interrupted: &tokio::sync::watch::Receiver<bool>,
 ) -> (Vec<StepRecord>, bool) {
-    let mut records: Vec<StepRecord> = Vec::new();
-    let mut done: BTreeMap<String, StepRecord> = BTreeMap::new();
+    let mut records: Vec<StepRecord> = Vec::with_capacity(plan.steps.len());
     let mut stop_reason: Option<String> = None;
     let mut was_interrupted = false;
     let total = plan.steps.len();
@@ -116,7 +125,12 @@ pub async fn run_plan(
         let pre = unselected
             .clone()
             .or_else(|| stop_reason.clone())
-            .or_else(|| needs_reason(step, &done));
+            .or_else(|| {
+                let needs = !step.needs.is_empty();
+                needs
+                    .then(|| needs_reason(step, &finished(plan, &records)))
+                    .flatten()
+            });
         let record = match pre {
             Some(reason) => {
                 let mut r = skipped(step, reason);
@@ -151,7 +165,6 @@ pub async fn run_plan(
             stop_reason = Some(format!("critical step `{}` failed", step.id));
         }
         rc.set_step_if_absent(&step.id, || step_view(&record, None));
-        done.insert(step.id.clone(), record.clone());
         records.push(record);
     }
     (records, was_interrupted)
@@ -170,12 +183,7 @@ async fn run_step(
     let mut record = skipped(step, String::new());
     record.skip_reason = None;
     record.started_at = Some(rc.clock.now_text());
-    record.description = plan
-        .scenario
-        .steps
-        .iter()
-        .find(|s| s.id == step.id)
-        .and_then(|s| s.description.clone());
+    record.description = step.description.clone();
     if let Some((when, src)) = &step.when {
         match t.eval_bool(when, &rc.value(&[])) {
             Ok(true) => {}
@@ -427,9 +435,14 @@ async fn run_step(
         rc.redactor.redact_json(&mut value);
         record.captures.insert(cap.name.clone(), value);
     }
+    // Later templates see the outcome through `steps.<id>`, shared rather than copied.
+    let outcome = std::sync::Arc::new(outcome);
     if step.notes.is_some() || !step.artifacts.is_empty() {
-        let view = step_view(&record, Some(&outcome));
-        let sctx = rc.value(&[("step", view), ("response", response_value(obs, false))]);
+        let view = step_view(&record, Some(outcome.clone()));
+        let sctx = rc.value(&[
+            ("step", view),
+            ("response", response_value(&outcome.observation, false)),
+        ]);
         if let Some(n) = &step.notes {
             record.notes = Some(match t.render_string(n, &sctx) {
                 Ok(s) => rc.redactor.redact(&s),
@@ -451,6 +464,6 @@ async fn run_step(
         }
     }
     record.duration_ms = started.elapsed().as_millis() as u64;
-    rc.set_step(&step.id, step_view(&record, Some(&outcome)));
+    rc.set_step(&step.id, step_view(&record, Some(outcome)));
     record
 }

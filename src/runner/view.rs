@@ -1,14 +1,17 @@
 //! Run stage: what templates see of a step — `steps.<id>` and `response` — built from
-//! shared values (JSON documents are views, not copies).
+//! shared values (JSON documents are views, not copies; a step's fields are made when a
+//! template reads them, so a step nobody refers to costs one allocation).
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use minijinja::Value;
+use minijinja::value::{Enumerator, Object, ObjectRepr};
 
 use super::http_step::ActionOutcome;
 use crate::assert::Observation;
-use crate::record::{StepOutcome, StepRecord};
+use crate::record::{FailureClass, StepOutcome, StepRecord};
 
-fn json_value(doc: Option<&std::sync::Arc<serde_json::Value>>) -> Value {
+fn json_value(doc: Option<&Arc<serde_json::Value>>) -> Value {
     doc.map(|d| crate::template::JsonView::value(d.clone()))
         .unwrap_or(Value::from(()))
 }
@@ -26,59 +29,140 @@ pub(crate) fn response_value(obs: &Observation, body: bool) -> Value {
     Value::from(map)
 }
 
-pub(crate) fn step_view(record: &StepRecord, action: Option<&ActionOutcome>) -> Value {
-    let mut map: BTreeMap<&str, Value> = BTreeMap::new();
-    map.insert("id", Value::from(record.id.as_str()));
-    map.insert("outcome", crate::template::to_value(record.outcome));
-    map.insert("passed", Value::from(record.outcome == StepOutcome::Passed));
-    map.insert("failed", Value::from(record.outcome == StepOutcome::Failed));
-    map.insert(
-        "skipped",
-        Value::from(record.outcome == StepOutcome::Skipped),
+/// `steps.<id>`: a finished (or skipped) step.
+#[derive(Debug)]
+struct StepView {
+    id: String,
+    outcome: StepOutcome,
+    failure_class: Option<FailureClass>,
+    code: Option<String>,
+    attempts: usize,
+    used_fallback: bool,
+    captures: Arc<serde_json::Value>,
+    action: Option<Arc<ActionOutcome>>,
+    // Made on first read: a template in a loop reads them again and again.
+    response: OnceLock<Value>,
+    request: OnceLock<Value>,
+    rows: OnceLock<Value>,
+}
+
+const FIELDS: &[&str] = &[
+    "attempts",
+    "captures",
+    "code",
+    "failed",
+    "failure_class",
+    "id",
+    "items",
+    "json",
+    "outcome",
+    "passed",
+    "queries",
+    "request",
+    "response",
+    "rows",
+    "skipped",
+    "status",
+    "text",
+    "used_fallback",
+];
+
+impl StepView {
+    fn observation(&self) -> Option<&Observation> {
+        self.action.as_deref().map(|a| &a.observation)
+    }
+
+    /// SQL results: the step's JSON when it rendered text tables.
+    fn queries(&self) -> Option<&Arc<serde_json::Value>> {
+        let a = self.action.as_deref()?;
+        a.text.as_ref()?;
+        a.observation.json.as_ref()
+    }
+
+    fn field(&self, name: &str) -> Option<Value> {
+        let none = || Value::from(());
+        Some(match name {
+            "id" => Value::from(self.id.as_str()),
+            "outcome" => crate::template::to_value(self.outcome),
+            "passed" => Value::from(self.outcome == StepOutcome::Passed),
+            "failed" => Value::from(self.outcome == StepOutcome::Failed),
+            "skipped" => Value::from(self.outcome == StepOutcome::Skipped),
+            "failure_class" => crate::template::to_value(self.failure_class),
+            "code" => Value::from(self.code.clone()),
+            "captures" => crate::template::JsonView::value(self.captures.clone()),
+            "attempts" => Value::from(self.attempts),
+            "used_fallback" => Value::from(self.used_fallback),
+            "status" => Value::from(self.observation().and_then(|o| o.status)),
+            "response" => self
+                .response
+                .get_or_init(|| {
+                    self.observation()
+                        .map(|o| response_value(o, true))
+                        .unwrap_or_else(none)
+                })
+                .clone(),
+            "json" => json_value(self.observation().and_then(|o| o.json.as_ref())),
+            "request" => self
+                .request
+                .get_or_init(|| {
+                    self.action
+                        .as_deref()
+                        .map(|a| crate::template::to_value(&a.request))
+                        .unwrap_or_else(none)
+                })
+                .clone(),
+            "items" => json_value(self.observation().and_then(|o| o.items.as_ref())),
+            "text" => Value::from(self.action.as_deref().and_then(|a| a.text.clone())),
+            "queries" => json_value(self.queries()),
+            // The first query's rows, for the common one-query snapshot.
+            "rows" => self
+                .rows
+                .get_or_init(|| {
+                    self.queries()
+                        .and_then(|q| q.as_object()?.values().next()?.get("rows"))
+                        .map(crate::template::to_value)
+                        .unwrap_or_else(none)
+                })
+                .clone(),
+            _ => return None,
+        })
+    }
+}
+
+impl Object for StepView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.field(key.as_str()?)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(FIELDS)
+    }
+}
+
+/// The view of a step: its record's outcome and captures, and what its action produced.
+pub(crate) fn step_view(record: &StepRecord, action: Option<Arc<ActionOutcome>>) -> Value {
+    let captures = serde_json::Value::Object(
+        record
+            .captures
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     );
-    map.insert(
-        "failure_class",
-        crate::template::to_value(record.failure.as_ref().map(|f| f.class)),
-    );
-    map.insert(
-        "code",
-        Value::from(record.attempts.last().map(|a| a.code.clone())),
-    );
-    map.insert("captures", crate::template::to_value(&record.captures));
-    map.insert("attempts", Value::from(record.attempts.len()));
-    map.insert("used_fallback", Value::from(record.used_fallback));
-    let o = action;
-    map.insert("status", Value::from(o.and_then(|h| h.observation.status)));
-    map.insert(
-        "response",
-        o.map(|h| response_value(&h.observation, true))
-            .unwrap_or(Value::from(())),
-    );
-    map.insert(
-        "json",
-        json_value(o.and_then(|h| h.observation.json.as_ref())),
-    );
-    map.insert(
-        "request",
-        o.map(|h| crate::template::to_value(&h.request))
-            .unwrap_or(Value::from(())),
-    );
-    map.insert(
-        "items",
-        json_value(o.and_then(|h| h.observation.items.as_ref())),
-    );
-    map.insert("text", Value::from(o.and_then(|h| h.text.clone())));
-    let queries = o
-        .filter(|h| h.text.is_some())
-        .and_then(|h| h.observation.json.as_ref());
-    map.insert("queries", json_value(queries));
-    // `steps.<id>.rows`: the first query's rows, for the common one-query snapshot.
-    let first_rows = queries.and_then(|q| q.as_object()?.values().next()?.get("rows").cloned());
-    map.insert(
-        "rows",
-        first_rows
-            .map(crate::template::to_value)
-            .unwrap_or(Value::from(())),
-    );
-    Value::from(map)
+    Value::from_object(StepView {
+        id: record.id.clone(),
+        outcome: record.outcome,
+        failure_class: record.failure.as_ref().map(|f| f.class),
+        code: record.attempts.last().map(|a| a.code.clone()),
+        attempts: record.attempts.len(),
+        used_fallback: record.used_fallback,
+        captures: Arc::new(captures),
+        action,
+        response: OnceLock::new(),
+        request: OnceLock::new(),
+        rows: OnceLock::new(),
+    })
 }
