@@ -70,15 +70,17 @@ impl HttpClient {
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::limited(5))
+            .tls_backend_preconfigured(super::tls::client_config()?)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(HttpClient { client })
     }
 
     /// Sends one request; never fails — failures are recorded in the exchange.
-    pub async fn send(&self, req: &ResolvedRequest) -> Exchange {
+    /// `url` is `req.full_url()`, made once by the caller (it is also recorded).
+    pub async fn send(&self, req: &ResolvedRequest, url: &reqwest::Url) -> Exchange {
         let started = Instant::now();
-        let result = self.try_send(req).await;
+        let result = self.try_send(req, url).await;
         Exchange {
             duration: started.elapsed(),
             result,
@@ -88,15 +90,18 @@ impl HttpClient {
     async fn try_send(
         &self,
         req: &ResolvedRequest,
+        url: &reqwest::Url,
     ) -> Result<(u16, BTreeMap<String, String>, String), TransportError> {
         let other = |message: String| TransportError {
             kind: TransportKind::Other,
             message,
         };
-        let url = req.full_url().map_err(other)?;
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
             .map_err(|_| other(format!("invalid method `{}`", req.method)))?;
-        let mut builder = self.client.request(method, url).timeout(req.timeout);
+        let mut builder = self
+            .client
+            .request(method, url.clone())
+            .timeout(req.timeout);
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
         }

@@ -3,6 +3,7 @@ mod http;
 mod process;
 mod sql;
 mod sql_params;
+mod tls;
 
 pub use http::{Exchange, HttpClient, ResolvedRequest, parse_retry_after};
 pub use process::{ProcessOutput, ResolvedCommand, Stream, run_process, shell_quote};

@@ -172,10 +172,13 @@ impl HttpRun<'_> {
                 return out;
             }
         };
-        if let Err(e) = rendered.req.full_url() {
-            out.engine_error = Some(e);
-            return out;
-        }
+        let mut url = match rendered.req.full_url() {
+            Ok(u) => u,
+            Err(e) => {
+                out.engine_error = Some(e);
+                return out;
+            }
+        };
         out.request = serde_json::json!({
             "method": rendered.req.method,
             "url": rendered.req.url,
@@ -188,9 +191,16 @@ impl HttpRun<'_> {
         loop {
             if let (Some(pg), Some(n)) = (&plan.paginate, page) {
                 set_page(&mut rendered, &pg.param, pg.place, n);
+                url = match rendered.req.full_url() {
+                    Ok(u) => u,
+                    Err(e) => {
+                        out.engine_error = Some(e);
+                        break;
+                    }
+                };
             }
             let answer = self
-                .send_with_retry(&rendered.req, policy, page, fallback, rc, attempts)
+                .send_with_retry(&rendered.req, &url, policy, page, fallback, rc, attempts)
                 .await;
             out.pages += 1;
             match answer {
@@ -248,9 +258,11 @@ impl HttpRun<'_> {
         out
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn send_with_retry(
         &self,
         req: &ResolvedRequest,
+        url: &reqwest::Url,
         policy: &RetryPolicy,
         page: Option<u64>,
         fallback: bool,
@@ -262,7 +274,7 @@ impl HttpRun<'_> {
         let mut n = 1;
         loop {
             let started = self.clock.now();
-            let exchange = crate::exec::HttpClient::send(self.client, req).await;
+            let exchange = crate::exec::HttpClient::send(self.client, req, url).await;
             let retryable = match &exchange.result {
                 Err(t) => match t.kind {
                     TransportKind::Timeout => policy.on_timeout,
@@ -286,6 +298,7 @@ impl HttpRun<'_> {
                 delay.filter(|d| policy.deadline.is_none_or(|dl| first.elapsed() + *d < dl.0));
             let attempt = record_attempt(
                 req,
+                url.as_str(),
                 &exchange.result,
                 n,
                 of,
@@ -315,6 +328,7 @@ impl HttpRun<'_> {
 #[allow(clippy::too_many_arguments)]
 fn record_attempt(
     req: &ResolvedRequest,
+    url: &str,
     result: &Answer,
     n: u32,
     of: u32,
@@ -326,14 +340,10 @@ fn record_attempt(
     rc: &RunContext,
 ) -> Attempt {
     let r = &rc.redactor;
-    let url = req
-        .full_url()
-        .map(|u| u.to_string())
-        .unwrap_or_else(|_| req.url.clone());
     let request = RequestRecord {
         method: req.method.clone(),
-        url_readable: r.redact(&readable_url(&url)),
-        url: r.redact(&url),
+        url_readable: r.redact(&readable_url(url)),
+        url: r.redact(url),
         query: req
             .query
             .iter()
