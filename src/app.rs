@@ -74,7 +74,22 @@ pub(crate) fn print_diagnostics(diags: &[Diagnostic], loaded: Option<&Loaded>) {
 
 /// Loads and compiles a scenario; prints diagnostics on failure.
 fn compile(path: &str, now: jiff::Timestamp) -> Result<(Loaded, Plan), i32> {
-    let mut loaded = match load_scenario(path) {
+    compile_with(path, now, load_scenario, validate_scenario)
+}
+
+type Validator = fn(
+    crate::scenario::Scenario,
+    Templates,
+    &std::collections::HashMap<String, String>,
+) -> Result<Plan, Vec<crate::validate::Problem>>;
+
+fn compile_with(
+    path: &str,
+    now: jiff::Timestamp,
+    load: fn(&str) -> Result<Loaded, Vec<Diagnostic>>,
+    validate: Validator,
+) -> Result<(Loaded, Plan), i32> {
+    let mut loaded = match load(path) {
         Ok(l) => l,
         Err(d) => {
             print_diagnostics(&d, None);
@@ -89,7 +104,7 @@ fn compile(path: &str, now: jiff::Timestamp) -> Result<(Loaded, Plan), i32> {
         }
     };
     let scenario = std::mem::replace(&mut loaded.scenario, placeholder());
-    match validate_scenario(scenario, Templates::new(now), &sources) {
+    match validate(scenario, Templates::new(now), &sources) {
         // The scenario lives on in the plan; `loaded` keeps the text and positions.
         Ok(plan) => Ok((loaded, plan)),
         Err(problems) => {
@@ -370,7 +385,12 @@ fn render_command(run_dir: &str, scenario: Option<&str>) -> i32 {
         .unwrap_or_else(jiff::Timestamp::now);
     let (record, compiled) = std::thread::scope(|scope| {
         let record = scope.spawn(|| serde_json::from_str::<crate::record::RunRecord>(&text));
-        let compiled = compile(&scenario, now);
+        let compiled = compile_with(
+            &scenario,
+            now,
+            crate::load::load_report_part,
+            crate::validate::validate_report_only,
+        );
         (record.join(), compiled)
     });
     let record = match record {

@@ -34,6 +34,49 @@ impl Loaded {
 
 /// Reads and parses a scenario; errors are diagnostics with file, line and column.
 pub fn load_scenario(path: &str) -> Result<Loaded, Vec<Diagnostic>> {
+    load_as(path, |text| serde_yaml::from_str::<Scenario>(text))
+}
+
+/// The parts of a scenario `qtscen render` needs; the rest (the steps) is skipped
+/// unbuilt.
+#[derive(serde::Deserialize)]
+struct ReportPart {
+    #[serde(default = "one")]
+    version: u32,
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    report: crate::scenario::ReportSpec,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Reads a scenario for `qtscen render`: its name, description and report settings only
+/// (the returned scenario has no steps).
+pub fn load_report_part(path: &str) -> Result<Loaded, Vec<Diagnostic>> {
+    load_as(path, |text| {
+        let part: ReportPart = serde_yaml::from_str(text)?;
+        Ok(Scenario {
+            version: part.version,
+            name: part.name,
+            description: part.description,
+            env: Default::default(),
+            secrets: Vec::new(),
+            vars: Default::default(),
+            defaults: Default::default(),
+            report: part.report,
+            steps: Vec::new(),
+        })
+    })
+}
+
+fn load_as(
+    path: &str,
+    parse: impl FnOnce(&str) -> Result<Scenario, serde_yaml::Error>,
+) -> Result<Loaded, Vec<Diagnostic>> {
     let bytes = std::fs::read(path).map_err(|e| {
         vec![Diagnostic::error(format!(
             "cannot read scenario `{path}`: {e}"
@@ -49,7 +92,7 @@ pub fn load_scenario(path: &str) -> Result<Loaded, Vec<Diagnostic>> {
         ]
     })?;
     let file = SourceFile::new(path, text);
-    let scenario: Scenario = serde_yaml::from_str(&file.text).map_err(|e| {
+    let scenario = parse(&file.text).map_err(|e| {
         // A syntax error is described best by the span-aware parser.
         match SourceMap::build(&file.text) {
             Err(syntax) => vec![syntax.to_diagnostic(Some(path))],

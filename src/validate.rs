@@ -21,8 +21,6 @@ pub struct Problem {
     pub at_key: bool,
 }
 
-const BUILTIN_REPORT: &str = "builtin:markdown";
-
 pub(crate) struct Ctx<'a> {
     pub(crate) t: &'a mut Templates,
     pub(crate) problems: Vec<Problem>,
@@ -442,6 +440,28 @@ pub fn validate_scenario(
             });
         }
     }
+    let (reports, summary) = compile_reports(&mut cx, &scenario, report_sources);
+    let problems = std::mem::take(&mut cx.problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Plan {
+        scenario,
+        templates,
+        vars,
+        steps,
+        reports,
+        summary,
+    })
+}
+
+/// The report part of a scenario: its output templates (compiled under `report:<name>`)
+/// and the summary template.
+fn compile_reports(
+    cx: &mut Ctx<'_>,
+    scenario: &Scenario,
+    report_sources: &HashMap<String, String>,
+) -> (Vec<(String, String)>, Option<Compiled>) {
     let mut reports = Vec::new();
     for (i, out) in scenario.report.outputs.iter().enumerate() {
         if !safe_file_name(&out.path) {
@@ -475,12 +495,26 @@ pub fn validate_scenario(
             "must be a plain file name inside the run folder",
         );
     }
-    let _ = BUILTIN_REPORT;
     let summary = scenario
         .report
         .summary
         .as_ref()
         .and_then(|s| cx.text("report.summary", s));
+    (reports, summary)
+}
+
+/// A plan for `qtscen render`: the report part only (the steps ran already; their record
+/// is in results.json), so a 10,000-step scenario is not compiled again.
+pub fn validate_report_only(
+    scenario: Scenario,
+    mut templates: Templates,
+    report_sources: &HashMap<String, String>,
+) -> Result<Plan, Vec<Problem>> {
+    let mut cx = Ctx {
+        t: &mut templates,
+        problems: Vec::new(),
+    };
+    let (reports, summary) = compile_reports(&mut cx, &scenario, report_sources);
     let problems = std::mem::take(&mut cx.problems);
     if !problems.is_empty() {
         return Err(problems);
@@ -488,8 +522,8 @@ pub fn validate_scenario(
     Ok(Plan {
         scenario,
         templates,
-        vars,
-        steps,
+        vars: Vec::new(),
+        steps: Vec::new(),
         reports,
         summary,
     })
