@@ -236,6 +236,7 @@ async fn run_command(args: &RunArgs) -> i32 {
         Ok(x) => x,
         Err(code) => return code,
     };
+    let compiled_at = started.elapsed();
     if let Err(e) = check_tags(&plan, args) {
         eprintln!("error: {e}");
         return EXIT_INVALID;
@@ -258,7 +259,7 @@ async fn run_command(args: &RunArgs) -> i32 {
             return 1;
         }
     };
-    let console = Console::new(rc.redactor.clone());
+    let console = std::sync::Arc::new(Console::new(rc.redactor.clone()));
     console.line(&format!(
         "qtscen {} — {} ({})",
         env!("CARGO_PKG_VERSION"),
@@ -271,7 +272,19 @@ async fn run_command(args: &RunArgs) -> i32 {
         tags: args.tags.clone(),
         skip_tags: args.skip_tags.clone(),
     };
-    let (steps, interrupted) = run_plan(&plan, &mut rc, &opts, &client, &console, &dir, &rx).await;
+    let steps_from = started.elapsed();
+    let ticker = {
+        let console = console.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(crate::report::FLUSH_EVERY).await;
+                console.flush();
+            }
+        })
+    };
+    let (steps, interrupted) = run_plan(&plan, &mut rc, &opts, &client, &*console, &dir, &rx).await;
+    ticker.abort();
+    let steps_to = started.elapsed();
     let step_artifacts: Vec<String> = steps.iter().flat_map(|s| s.artifacts.clone()).collect();
     let mut record = finish_record(
         &plan,
@@ -296,7 +309,8 @@ async fn run_command(args: &RunArgs) -> i32 {
             return 1;
         }
     };
-    println!("{}", console.summary(&record));
+    let files_to = started.elapsed();
+    console.line(&console.summary(&record));
     let s = &record.summary;
     console.line(&format!(
         "{}: {} passed, {} failed, {} skipped, {} not selected, {} warnings, {} requests in {} ms",
@@ -318,6 +332,18 @@ async fn run_command(args: &RunArgs) -> i32 {
     }
     if let Some((_, report)) = plan.reports.first() {
         console.line(&format!("report: {}", dir.join(report).display()));
+    }
+    console.flush();
+    if std::env::var_os("QTSCEN_TIMINGS").is_some() {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        eprintln!(
+            "timings: load+validate {:.1} ms, setup {:.1} ms, steps {:.1} ms, evidence files {:.1} ms, console summary {:.1} ms",
+            ms(compiled_at),
+            ms(steps_from - compiled_at),
+            ms(steps_to - steps_from),
+            ms(files_to - steps_to),
+            ms(started.elapsed() - files_to)
+        );
     }
     let code = record.exit_code;
     // The process ends now: freeing every step's record, view and plan one by one would

@@ -3,6 +3,7 @@
 //! (attempt n/N, status, duration) rewritten in place; plain lines otherwise.
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use comfy_table::{ContentArrangement, Table, presets};
 
@@ -16,7 +17,14 @@ pub struct Console {
     color: bool,
     live: bool,
     out: Mutex<String>,
+    /// Plain lines not written yet, and when lines were last written.
+    pending: Mutex<(String, Instant)>,
 }
+
+/// The longest a plain (not terminal) line waits before it is written: lines are written
+/// in batches (a write per line cost three system calls per step), and the run calls
+/// [`Console::flush`] on this timer while it waits for an answer.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
 impl Console {
     /// A console; colour only on a terminal and without `NO_COLOR`.
@@ -28,6 +36,7 @@ impl Console {
             color,
             live,
             out: Mutex::new(String::new()),
+            pending: Mutex::new((String::new(), Instant::now())),
         }
     }
 
@@ -41,14 +50,39 @@ impl Console {
 
     /// Prints a line.
     pub fn line(&self, text: &str) {
-        let _guard = self.out.lock();
-        if self.live {
-            // Replace whatever live line is showing.
-            print!("\r\x1b[2K");
+        if !self.live {
+            let Ok(mut pending) = self.pending.lock() else {
+                return;
+            };
+            pending.0.push_str(&self.redactor.redact(text));
+            pending.0.push('\n');
+            if pending.1.elapsed() >= FLUSH_EVERY {
+                Self::write_out(&mut pending);
+            }
+            return;
         }
+        let _guard = self.out.lock();
         let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{}", self.redactor.redact(text));
+        // Replace whatever live line is showing.
+        let _ = writeln!(stdout, "\r\x1b[2K{}", self.redactor.redact(text));
         let _ = stdout.flush();
+    }
+
+    /// Writes the plain lines still waiting.
+    pub fn flush(&self) {
+        if let Ok(mut pending) = self.pending.lock() {
+            Self::write_out(&mut pending);
+        }
+    }
+
+    fn write_out(pending: &mut (String, Instant)) {
+        if !pending.0.is_empty() {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(pending.0.as_bytes());
+            let _ = stdout.flush();
+            pending.0.clear();
+        }
+        pending.1 = Instant::now();
     }
 
     /// Shows `text` as the live line (terminals only), cut to fit one row.
@@ -94,6 +128,12 @@ impl Console {
             ]);
         }
         self.redactor.redact(&table.to_string())
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 

@@ -4,7 +4,7 @@ mod files;
 mod filters;
 mod sql_table;
 
-pub use console::Console;
+pub use console::{Console, FLUSH_EVERY};
 pub use files::{errors_json, render_reports, write_atomic, write_run_files};
 pub use filters::register_filters;
 pub use sql_table::{result_table, results_text};
