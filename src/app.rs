@@ -302,6 +302,7 @@ async fn run_command(args: &RunArgs) -> i32 {
     ];
     names.extend(plan.reports.iter().map(|(_, p)| p.clone()));
     record.artifacts.extend(names);
+    let record = std::sync::Arc::new(record);
     let written = match write_run_files(&plan, &record, &rc.redactor, &dir) {
         Ok(w) => w,
         Err(e) => {
@@ -420,7 +421,7 @@ fn render_command(run_dir: &str, scenario: Option<&str>) -> i32 {
         (record.join(), compiled)
     });
     let record = match record {
-        Ok(Ok(r)) => r,
+        Ok(Ok(r)) => std::sync::Arc::new(r),
         Ok(Err(e)) => {
             eprintln!("error: cannot read {}: {e}", results.display());
             return EXIT_INVALID;

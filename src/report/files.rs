@@ -2,6 +2,7 @@
 //! byte through the redactor.
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::plan::Plan;
 use crate::record::RunRecord;
@@ -66,7 +67,7 @@ pub fn errors_json(record: &RunRecord) -> serde_json::Value {
 /// A report that fails to render is replaced by a file saying why (the record is kept).
 pub fn write_run_files(
     plan: &Plan,
-    record: &RunRecord,
+    record: &Arc<RunRecord>,
     redactor: &Redactor,
     dir: &Path,
 ) -> Result<Vec<String>, String> {
@@ -114,27 +115,21 @@ fn record_json(record: &RunRecord) -> Result<String, String> {
     String::from_utf8(out).map_err(|e| e.to_string())
 }
 
-/// What report templates see.
-#[derive(serde::Serialize)]
-struct ReportContext<'a> {
-    run: &'a RunRecord,
-    excerpt_chars: usize,
-    errors_file: &'a str,
-}
-
 /// Renders the scenario's reports from a finished record into `dir`; a report that fails
 /// to render is replaced by a file saying why.
 pub fn render_reports(
     plan: &Plan,
-    record: &RunRecord,
+    record: &Arc<RunRecord>,
     redactor: &Redactor,
     dir: &Path,
 ) -> Result<Vec<String>, String> {
-    let ctx = crate::template::to_value(ReportContext {
-        run: record,
-        excerpt_chars: plan.scenario.report.excerpt_chars,
-        errors_file: &plan.scenario.report.errors_file,
-    });
+    // What report templates see: `run` (the record, read in place), `excerpt_chars`
+    // and `errors_file`.
+    let ctx = minijinja::context! {
+        run => minijinja::Value::from_object(super::record_view::RunView(record.clone())),
+        excerpt_chars => plan.scenario.report.excerpt_chars,
+        errors_file => plan.scenario.report.errors_file.as_str(),
+    };
     let mut written = Vec::new();
     for (template, path) in &plan.reports {
         let text = match plan.templates.render_named(template, &ctx) {

@@ -2,6 +2,7 @@
 mod console;
 mod files;
 mod filters;
+mod record_view;
 mod sql_table;
 
 pub use console::{Console, FLUSH_EVERY};
