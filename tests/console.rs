@@ -21,16 +21,7 @@ fn a_waiting_step_is_on_the_console_before_its_answer() {
     );
     let c = case(&sb, &yaml);
     let out_dir = c.dir.path().join("out");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qtscen"))
-        .args([
-            "run",
-            c.scenario.to_str().unwrap(),
-            "--env-file",
-            c.env_file.to_str().unwrap(),
-            "--out",
-            out_dir.to_str().unwrap(),
-        ])
-        .env("NO_COLOR", "1")
+    let mut child = run_command(&c, &out_dir)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();

@@ -397,15 +397,7 @@ fn ctrl_c_exits_130_and_still_writes_the_partial_report() {
     );
     let c = case(&sb, &yaml);
     let out_dir = c.dir.path().join("out");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qtscen"))
-        .args([
-            "run",
-            c.scenario.to_str().unwrap(),
-            "--env-file",
-            c.env_file.to_str().unwrap(),
-            "--out",
-            out_dir.to_str().unwrap(),
-        ])
+    let mut child = run_command(&c, &out_dir)
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -523,15 +515,7 @@ fn secret_looking_vars_and_process_env_are_masked() {
     );
     let c = case(&sb, &yaml);
     let out_dir = c.dir.path().join("out");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_qtscen"))
-        .args([
-            "run",
-            c.scenario.to_str().unwrap(),
-            "--env-file",
-            c.env_file.to_str().unwrap(),
-            "--out",
-            out_dir.to_str().unwrap(),
-        ])
+    let output = run_command(&c, &out_dir)
         .args(["--var", "API_KEY=k3y-VALUE-99"])
         .env("DEPLOY_TOKEN", "dep-TOKEN-1234")
         .output()

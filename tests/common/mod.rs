@@ -80,6 +80,22 @@ pub fn qtscen(args: &[&str], cwd: &Path) -> (i32, String, String) {
     )
 }
 
+/// `qtscen run` on the case (real clock) as a command to adjust, for tests that set its
+/// environment or act while it runs.
+pub fn run_command(c: &Case, out_dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qtscen"));
+    cmd.args([
+        "run",
+        c.scenario.to_str().unwrap(),
+        "--env-file",
+        c.env_file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ])
+    .env("NO_COLOR", "1");
+    cmd
+}
+
 /// Runs `qtscen run` on the case with `--now` fixed; extra args appended.
 pub fn run(c: &Case, extra: &[&str]) -> Output {
     let out_dir = c.dir.path().join("out");
