@@ -1,7 +1,7 @@
 //! Report stage: the run record as report templates see it (`run`), read in place. A
 //! 10,000-step record is not converted into template values up front (that copy was the
 //! largest allocation of `qtscen render`); each field is made when a template reads it.
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use minijinja::Value;
 use minijinja::value::{Enumerator, Object, ObjectRepr};
@@ -169,7 +169,13 @@ impl Object for AttemptsView {
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let i = index(key, self.0.steps[self.1].attempts.len())?;
-        Some(Value::from_object(AttemptView(self.0.clone(), self.1, i)))
+        Some(Value::from_object(AttemptView {
+            run: self.0.clone(),
+            step: self.1,
+            attempt: i,
+            request: OnceLock::new(),
+            response: OnceLock::new(),
+        }))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
@@ -177,9 +183,17 @@ impl Object for AttemptsView {
     }
 }
 
-/// One attempt of a step, by step and attempt index.
+/// One attempt of a step, by step and attempt index. Its request and response are
+/// converted once however often a template reads them (`a.request.method`, then
+/// `a.request.url_readable`).
 #[derive(Debug)]
-struct AttemptView(Arc<RunRecord>, usize, usize);
+struct AttemptView {
+    run: Arc<RunRecord>,
+    step: usize,
+    attempt: usize,
+    request: OnceLock<Value>,
+    response: OnceLock<Value>,
+}
 
 const ATTEMPT_FIELDS: &[&str] = &[
     "attempt",
@@ -199,7 +213,7 @@ const ATTEMPT_FIELDS: &[&str] = &[
 
 impl AttemptView {
     fn attempt(&self) -> &Attempt {
-        &self.0.steps[self.1].attempts[self.2]
+        &self.run.steps[self.step].attempts[self.attempt]
     }
 }
 
@@ -217,8 +231,8 @@ impl Object for AttemptView {
             "fallback" => Value::from(a.fallback),
             "started_at" => Value::from(a.started_at.as_str()),
             "duration_ms" => Value::from(a.duration_ms),
-            "request" => to_value(&a.request),
-            "response" => to_value(&a.response),
+            "request" => self.request.get_or_init(|| to_value(&a.request)).clone(),
+            "response" => self.response.get_or_init(|| to_value(&a.response)).clone(),
             "transport_error" => to_value(&a.transport_error),
             "code" => Value::from(a.code.as_str()),
             "retry_after_ms" => to_value(a.retry_after_ms),
