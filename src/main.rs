@@ -2,9 +2,6 @@
 
 // A run allocates many small, short-lived values per step (templates, records, views);
 // mimalloc serves them with far less work than glibc's malloc (see bench/README.md).
-// Built with `no_thp`: asking for transparent huge pages made a fault stall in memory
-// compaction whenever other programs had fragmented memory (W2 went from 37 ms to
-// 120 ms when run between Hurl and Tavern).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -22,6 +19,22 @@ fn main() {
         // SAFETY: sets a plain integer option; mimalloc allows it at any time.
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     }
-    let code = qtscen::run(std::env::args_os());
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|c| c == "run" || c == "demo") {
+        no_huge_pages();
+    }
+    let code = qtscen::run(args);
     std::process::exit(code);
+}
+
+/// No transparent huge pages for a run. `validate`, `plan` and `render` are one burst of
+/// work over a large input, and huge pages make them about a third faster; a run waits on
+/// the network between small allocations, and there a huge-page fault that has to
+/// compact memory stalls the step: W2 went from 37 ms to 120 ms when it ran right after
+/// Hurl and Tavern had fragmented memory (bench/README.md).
+fn no_huge_pages() {
+    // SAFETY: prctl with PR_SET_THP_DISABLE only sets a flag of this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
 }
