@@ -35,7 +35,9 @@ pub fn is_secret_name(name: &str) -> bool {
 /// Replaces secret values, and their URL-encoded and base64 forms, with `***`.
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
+    needles: Vec<String>,
     // Every needle at once: one pass over a text whatever the number of secret forms.
+    // Should it ever fail to build, the needles are searched one by one (never unmasked).
     matcher: Option<aho_corasick::AhoCorasick>,
 }
 
@@ -74,19 +76,26 @@ impl Redactor {
         let matcher = (!needles.is_empty())
             .then(|| aho_corasick::AhoCorasick::new(&needles).ok())
             .flatten();
-        Redactor { matcher }
+        Redactor { needles, matcher }
     }
 
     /// The byte ranges to mask: every occurrence of every needle, overlapping ones
     /// merged, so a secret that overlaps another is masked whole.
     fn spans(&self, text: &str) -> Vec<(usize, usize)> {
-        let Some(matcher) = &self.matcher else {
-            return Vec::new();
+        let mut found: Vec<(usize, usize)> = match &self.matcher {
+            Some(matcher) => matcher
+                .find_overlapping_iter(text)
+                .map(|m| (m.start(), m.end()))
+                .collect(),
+            None => self
+                .needles
+                .iter()
+                .flat_map(|n| {
+                    text.match_indices(n.as_str())
+                        .map(|(i, m)| (i, i + m.len()))
+                })
+                .collect(),
         };
-        let mut found: Vec<(usize, usize)> = matcher
-            .find_overlapping_iter(text)
-            .map(|m| (m.start(), m.end()))
-            .collect();
         found.sort_unstable();
         let mut spans: Vec<(usize, usize)> = Vec::with_capacity(found.len());
         for (start, end) in found {
@@ -123,7 +132,7 @@ impl Redactor {
 
     /// Whether there is anything to mask.
     pub fn is_empty(&self) -> bool {
-        self.matcher.is_none()
+        self.needles.is_empty()
     }
 
     /// The text with every secret form masked.
@@ -134,12 +143,7 @@ impl Redactor {
     /// Masks every string inside a JSON value.
     pub fn redact_json(&self, value: &mut serde_json::Value) {
         match value {
-            serde_json::Value::String(s)
-                if self
-                    .matcher
-                    .as_ref()
-                    .is_some_and(|m| m.is_match(s.as_str())) =>
-            {
+            serde_json::Value::String(s) if !self.spans(s).is_empty() => {
                 *s = self.redact(s);
             }
             serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
@@ -187,6 +191,11 @@ mod tests {
         assert_eq!(kept.as_ptr(), ptr, "an unchanged text is not copied");
         assert_eq!(r.redact_owned("a abcd1234".into()), "a ***");
         assert!(Redactor::default().is_empty());
+        let plain = Redactor {
+            matcher: None,
+            ..r.clone()
+        };
+        assert_eq!(plain.redact("x zzabcd1234 y abcd1234zzab"), "x *** y ***");
         assert_eq!(Redactor::default().redact("abcd1234"), "abcd1234");
     }
 
