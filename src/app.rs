@@ -311,7 +311,7 @@ async fn run_command(args: &RunArgs) -> i32 {
         }
     };
     let files_to = started.elapsed();
-    console.line(&console.summary(&record));
+    console.print_summary(&record);
     let s = &record.summary;
     console.line(&format!(
         "{}: {} passed, {} failed, {} skipped, {} not selected, {} warnings, {} requests in {} ms",

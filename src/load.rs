@@ -41,17 +41,13 @@ pub fn load_scenario(path: &str) -> Result<Loaded, Vec<Diagnostic>> {
 /// unbuilt.
 #[derive(serde::Deserialize)]
 struct ReportPart {
-    #[serde(default = "one")]
+    #[serde(default = "crate::scenario::default_version")]
     version: u32,
     name: String,
     #[serde(default)]
     description: Option<String>,
     #[serde(default)]
     report: crate::scenario::ReportSpec,
-}
-
-fn one() -> u32 {
-    1
 }
 
 /// Reads a scenario for `qtscen render`: its name, description and report settings only

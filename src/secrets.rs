@@ -143,8 +143,11 @@ impl Redactor {
     /// Masks every string inside a JSON value.
     pub fn redact_json(&self, value: &mut serde_json::Value) {
         match value {
-            serde_json::Value::String(s) if !self.spans(s).is_empty() => {
-                *s = self.redact(s);
+            serde_json::Value::String(s) => {
+                let spans = self.spans(s);
+                if !spans.is_empty() {
+                    *s = Self::mask(s, &spans);
+                }
             }
             serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
             serde_json::Value::Object(map) => map.values_mut().for_each(|v| self.redact_json(v)),

@@ -34,12 +34,7 @@ fn select_simple<'a>(query: &JpQuery, value: &'a Value) -> Option<Vec<&'a Value>
             match (selector, node) {
                 (Selector::Name(name), Value::Object(map)) => next.extend(map.get(name)),
                 (Selector::Index(i), Value::Array(items)) => {
-                    let at = if *i < 0 {
-                        items.len().checked_sub(i.unsigned_abs() as usize)
-                    } else {
-                        Some(*i as usize)
-                    };
-                    next.extend(at.and_then(|k| items.get(k)));
+                    next.extend(crate::template::seq_index(*i, items.len()).map(|k| &items[k]));
                 }
                 (Selector::Wildcard, Value::Array(items)) => next.extend(items),
                 (Selector::Wildcard, Value::Object(map)) => next.extend(map.values()),

@@ -94,8 +94,8 @@ impl Console {
         let _ = stdout.flush();
     }
 
-    /// The summary table.
-    pub fn summary(&self, record: &RunRecord) -> String {
+    /// Prints the summary table (masked once, on its way out like every line).
+    pub fn print_summary(&self, record: &RunRecord) {
         let mut table = Table::new();
         table
             .load_style(presets::UTF8_FULL_CONDENSED)
@@ -127,7 +127,7 @@ impl Console {
                 format!("{} ms", s.duration_ms),
             ]);
         }
-        self.redactor.redact(&table.to_string())
+        self.line(&table.to_string());
     }
 }
 

@@ -249,13 +249,7 @@ impl Object for AttemptView {
 
 /// A sequence index from a template (negative counts from the end).
 fn index(key: &Value, len: usize) -> Option<usize> {
-    let i = key.as_i64()?;
-    let i = if i < 0 {
-        len.checked_sub(i.unsigned_abs() as usize)?
-    } else {
-        i as usize
-    };
-    (i < len).then_some(i)
+    crate::template::seq_index(key.as_i64()?, len)
 }
 
 #[cfg(test)]

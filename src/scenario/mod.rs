@@ -15,6 +15,7 @@ pub use http::{FallbackSpec, HttpDefaults, HttpSpec, PageIn, PaginateSpec};
 pub use process::{DockerBuildSpec, DockerRunSpec, DockerSpec, ExecSpec};
 pub use report::{ReportOutput, ReportSpec};
 pub use retry::{BackoffKind, BackoffSpec, RetryPolicy};
+pub(crate) use root::one as default_version;
 pub use root::{Defaults, EnvSpec, Scenario};
 pub use sql::{QuerySpec, SqlDefaults, SqlSpec};
 pub use step::Step;

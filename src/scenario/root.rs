@@ -38,7 +38,8 @@ pub struct Scenario {
     pub steps: Vec<Step>,
 }
 
-fn one() -> u32 {
+/// The default format version.
+pub(crate) fn one() -> u32 {
     1
 }
 

@@ -85,13 +85,8 @@ impl Object for JsonView {
                     .then(|| self.child(Step::Key(k.to_string())))?
             }
             serde_json::Value::Array(items) => {
-                let i = key.as_i64()?;
-                let i = if i < 0 {
-                    items.len().checked_sub(i.unsigned_abs() as usize)?
-                } else {
-                    i as usize
-                };
-                (i < items.len()).then(|| self.child(Step::Index(i)))?
+                let i = super::seq_index(key.as_i64()?, items.len())?;
+                self.child(Step::Index(i))
             }
             _ => return None,
         };
