@@ -14,7 +14,6 @@ use crate::plan::Plan;
 use crate::prepare::prepare;
 use crate::report::{Console, write_run_files};
 use crate::runner::{Clock, RunOptions, finish_record, run_plan};
-use crate::secrets::Redactor;
 use crate::source::{Diagnostic, render};
 use crate::template::Templates;
 use crate::validate::validate_scenario;
@@ -37,7 +36,9 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
             0
         }
         Command::Validate { scenarios } => validate_command(&scenarios),
-        Command::Render { run_dir, scenario } => render_command(&run_dir, scenario.as_deref()),
+        Command::Render { run_dir, scenario } => {
+            crate::render_command::render_command(&run_dir, scenario.as_deref())
+        }
         Command::Plan(args) => plan_command(&args),
         Command::Run(args) => block_on_run(&args),
         Command::Demo {
@@ -77,13 +78,13 @@ fn compile(path: &str, now: jiff::Timestamp) -> Result<(Loaded, Plan), i32> {
     compile_with(path, now, load_scenario, validate_scenario)
 }
 
-type Validator = fn(
+pub(crate) type Validator = fn(
     crate::scenario::Scenario,
     Templates,
     &std::collections::HashMap<String, String>,
 ) -> Result<Plan, Vec<crate::validate::Problem>>;
 
-fn compile_with(
+pub(crate) fn compile_with(
     path: &str,
     now: jiff::Timestamp,
     load: fn(&str) -> Result<Loaded, Vec<Diagnostic>>,
@@ -377,74 +378,4 @@ fn plan_command(args: &RunArgs) -> i32 {
             .redact(&crate::runner::describe_plan(&plan, &rc, &opts))
     );
     0
-}
-
-fn render_command(run_dir: &str, scenario: Option<&str>) -> i32 {
-    let dir = std::path::Path::new(run_dir);
-    let results = dir.join("results.json");
-    let text = match std::fs::read_to_string(&results) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", results.display());
-            return EXIT_INVALID;
-        }
-    };
-    // The record's head names the scenario and the start time: the scenario compiles
-    // while the (large) record is parsed.
-    let head_field = |name: &str| -> Option<String> {
-        let head: String = text.chars().take(4096).collect();
-        let re = regex::Regex::new(&format!(r#""{name}":\s*"((?:[^"\\]|\\.)*)""#)).ok()?;
-        let raw = re.captures(&head)?.get(1)?.as_str().to_string();
-        serde_json::from_str::<String>(&format!("\"{raw}\"")).ok()
-    };
-    let Some(scenario) = scenario
-        .map(str::to_string)
-        .or_else(|| head_field("scenario_file"))
-    else {
-        eprintln!(
-            "error: {} names no scenario; give it with --scenario",
-            results.display()
-        );
-        return EXIT_INVALID;
-    };
-    let now = head_field("started_at")
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(jiff::Timestamp::now);
-    let (record, compiled) = std::thread::scope(|scope| {
-        let record = scope.spawn(|| serde_json::from_str::<crate::record::RunRecord>(&text));
-        let compiled = compile_with(
-            &scenario,
-            now,
-            crate::load::load_report_part,
-            crate::validate::validate_report_only,
-        );
-        (record.join(), compiled)
-    });
-    let record = match record {
-        Ok(Ok(r)) => std::sync::Arc::new(r),
-        Ok(Err(e)) => {
-            eprintln!("error: cannot read {}: {e}", results.display());
-            return EXIT_INVALID;
-        }
-        Err(_) => return 1,
-    };
-    let (_, plan) = match compiled {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    let code = match crate::report::render_reports(&plan, &record, &Redactor::default(), dir) {
-        Ok(written) => {
-            for w in written {
-                println!("wrote {}", dir.join(w).display());
-            }
-            0
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            1
-        }
-    };
-    // The process ends next; freeing the record and the plan piece by piece is wasted.
-    std::mem::forget((record, plan, text));
-    code
 }

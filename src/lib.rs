@@ -8,6 +8,7 @@ pub mod load;
 pub mod plan;
 mod prepare;
 pub mod record;
+mod render_command;
 pub mod report;
 pub mod runner;
 pub mod sandbox;
