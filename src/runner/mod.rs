@@ -6,6 +6,7 @@ mod clock;
 mod context;
 mod describe;
 mod events;
+mod failure;
 mod finish;
 mod http_step;
 mod process_step;

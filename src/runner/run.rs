@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::checks::{capture, collect_files, implicit_exit, implicit_queries, implicit_status};
+use super::failure::classify;
 use super::http_step::{ActionOutcome, HttpRun};
 use super::process_step::{ProcessFacts, run_program};
 use super::sql_step::run_sql;
@@ -13,9 +14,7 @@ use super::{Event, EventSink, RunContext};
 use crate::assert::eval_check;
 use crate::exec::HttpClient;
 use crate::plan::{Action, Plan, StepPlan};
-use crate::record::{
-    AssertionRecord, Failure, FailureClass, StepOutcome, StepRecord, TransportKind,
-};
+use crate::record::{AssertionRecord, Failure, FailureClass, StepOutcome, StepRecord};
 
 /// Choices from the command line.
 #[derive(Clone, Debug, Default)]
@@ -307,98 +306,14 @@ async fn run_step(
         a.actual = rc.redactor.redact(&a.actual);
         a.message = a.message.as_deref().map(|m| rc.redactor.redact(m));
     }
-    let hard_failure = assertions.iter().any(|a| !a.passed && !a.soft);
-    // The first failed check, in words, for the failure message.
-    let first = assertions
-        .iter()
-        .find(|a| !a.passed && !a.soft)
-        .map(|a| {
-            format!(
-                "{}: expected {}, got {}",
-                a.description, a.expected, a.actual
-            )
-        })
-        .unwrap_or_default();
-    record.failure = if let Some(tr) = outcome
-        .transport
-        .as_ref()
-        .filter(|t| t.kind == TransportKind::Request)
-    {
-        Some(Failure {
-            class: FailureClass::Engine,
-            message: format!(
-                "the request could not be built, nothing was sent: {}",
-                rc.redactor.redact(&tr.message)
-            ),
-        })
-    } else if let Some(tr) = &outcome.transport {
-        let what = match tr.kind {
-            TransportKind::Timeout => "did not answer in time",
-            TransportKind::Connect => "could not be reached or dropped the connection",
-            TransportKind::Other | TransportKind::Request => "failed at the transport level",
-        };
-        Some(Failure {
-            class: FailureClass::NoResponse,
-            message: format!(
-                "the server {what} ({} requests): {}",
-                record.attempts.len(),
-                rc.redactor.redact(&tr.message)
-            ),
-        })
-    } else if let Some(reason) = facts.as_ref().and_then(|f| f.not_run.clone()) {
-        Some(Failure {
-            class: FailureClass::Engine,
-            message: rc.redactor.redact(&reason),
-        })
-    } else if facts.as_ref().is_some_and(|f| f.timed_out) {
-        let (secs, what) = match &step.action {
-            Action::Process(p) if p.container.is_some() => {
-                (p.timeout.as_secs_f64(), "; its container was removed")
-            }
-            Action::Process(p) => (p.timeout.as_secs_f64(), "; its process group was killed"),
-            _ => (0.0, ""),
-        };
-        Some(Failure {
-            class: FailureClass::NoResponse,
-            message: format!("the program did not finish within {secs}s{what}"),
-        })
-    } else if let (true, Some(f)) = (
-        hard_failure,
-        facts.as_ref().filter(|f| f.exit_code != Some(0)),
-    ) {
-        Some(Failure {
-            class: FailureClass::ProgramFailed,
-            message: format!(
-                "the program exited with {}; {first}",
-                f.exit_code
-                    .map(|c| c.to_string())
-                    .unwrap_or_else(|| "a signal".into())
-            ),
-        })
-    } else if let Some((name, message, _)) = outcome.query_errors.iter().find(|e| !e.2) {
-        Some(Failure {
-            class: FailureClass::QueryError,
-            message: format!("query `{name}` failed: {message}"),
-        })
-    } else if hard_failure {
-        let status = obs.status.unwrap_or(0);
-        Some(match status {
-            500..=599 => Failure {
-                class: FailureClass::ServerError,
-                message: format!("the server answered {status}; {first}"),
-            },
-            400..=499 => Failure {
-                class: FailureClass::Rejected,
-                message: format!("the server rejected the request with {status}; {first}"),
-            },
-            _ => Failure {
-                class: FailureClass::Assertion,
-                message: first,
-            },
-        })
-    } else {
-        None
-    };
+    record.failure = classify(
+        &step.action,
+        &outcome,
+        facts.as_ref(),
+        &assertions,
+        record.attempts.len(),
+        &rc.redactor,
+    );
     if record.used_fallback {
         if let (Some(f), Some(first)) = (
             record.failure.as_mut(),
