@@ -35,7 +35,10 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
             print!("{}", crate::schema::scenario_schema());
             0
         }
-        Command::Validate { scenarios } => validate_command(&scenarios),
+        Command::Validate {
+            scenarios,
+            env_files,
+        } => validate_command(&scenarios, &env_files),
         Command::Render { run_dir, scenario } => {
             crate::render_command::render_command(&run_dir, scenario.as_deref())
         }
@@ -74,8 +77,9 @@ pub(crate) fn print_diagnostics(diags: &[Diagnostic], loaded: Option<&Loaded>) {
 }
 
 /// Loads and compiles a scenario; prints diagnostics on failure.
-fn compile(path: &str, now: jiff::Timestamp) -> Result<(Loaded, Plan), i32> {
-    compile_with(path, now, load_scenario, validate_scenario)
+/// `env_files`: the `--env-file` files; the names they set count as declared.
+fn compile(path: &str, now: jiff::Timestamp, env_files: &[String]) -> Result<(Loaded, Plan), i32> {
+    compile_with(path, now, load_scenario, validate_scenario, env_files)
 }
 
 pub(crate) type Validator = fn(
@@ -89,6 +93,7 @@ pub(crate) fn compile_with(
     now: jiff::Timestamp,
     load: fn(&str) -> Result<Loaded, Vec<Diagnostic>>,
     validate: Validator,
+    env_files: &[String],
 ) -> Result<(Loaded, Plan), i32> {
     let mut loaded = match load(path) {
         Ok(l) => l,
@@ -104,10 +109,29 @@ pub(crate) fn compile_with(
             return Err(EXIT_INVALID);
         }
     };
+    let mut env_names = crate::load::env_file_names(&loaded);
+    for f in env_files {
+        env_names.extend(crate::load::dotenv_names(std::path::Path::new(f)));
+    }
     let scenario = std::mem::replace(&mut loaded.scenario, placeholder());
-    match validate(scenario, Templates::new(now), &sources) {
+    let checked = validate(scenario, Templates::new(now), &sources).and_then(|plan| {
+        // A report-only plan (`render`) has no steps and reads no env.
+        if plan.steps.is_empty() {
+            return Ok(plan);
+        }
+        let problems = crate::validate::check_declared(&plan, &env_names);
+        if problems.is_empty() {
+            Ok(plan)
+        } else {
+            Err(problems)
+        }
+    });
+    match checked {
         // The scenario lives on in the plan; `loaded` keeps the text and positions.
-        Ok(plan) => Ok((loaded, plan)),
+        Ok(mut plan) => {
+            plan.templates.set_locator(crate::load::locator(&loaded));
+            Ok((loaded, plan))
+        }
         Err(problems) => {
             let diags = problems_to_diagnostics(&problems, &loaded);
             print_diagnostics(&diags, Some(&loaded));
@@ -131,13 +155,14 @@ fn placeholder() -> crate::scenario::Scenario {
         defaults: Default::default(),
         report: Default::default(),
         steps: Vec::new(),
+        allow_empty: false,
     }
 }
 
-fn validate_command(paths: &[String]) -> i32 {
+fn validate_command(paths: &[String], env_files: &[String]) -> i32 {
     let mut code = 0;
     for path in paths {
-        match compile(path, jiff::Timestamp::now()) {
+        match compile(path, jiff::Timestamp::now(), env_files) {
             Ok(compiled) => {
                 println!("ok: {path} ({} steps)", compiled.1.steps.len());
                 // The process ends next: freeing a compiled scenario piece by piece is
@@ -233,7 +258,7 @@ async fn run_command(args: &RunArgs) -> i32 {
         Some(now) => Clock::new(Some(now)).with_zone(jiff::tz::TimeZone::UTC),
         None => Clock::new(None),
     };
-    let (loaded, mut plan) = match compile(&args.scenario, clock.start()) {
+    let (loaded, mut plan) = match compile(&args.scenario, clock.start(), &args.env_files) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -272,6 +297,7 @@ async fn run_command(args: &RunArgs) -> i32 {
     let opts = RunOptions {
         tags: args.tags.clone(),
         skip_tags: args.skip_tags.clone(),
+        allow_empty: args.allow_empty,
     };
     let steps_from = started.elapsed();
     let ticker = {
@@ -329,6 +355,9 @@ async fn run_command(args: &RunArgs) -> i32 {
         s.requests,
         record.duration_ms
     ));
+    if let Some(why) = &record.nothing_ran {
+        console.line(&format!("nothing ran: {why}"));
+    }
     for w in &written {
         console.line(&format!("wrote {}", dir.join(w).display()));
     }
@@ -356,7 +385,7 @@ async fn run_command(args: &RunArgs) -> i32 {
 
 fn plan_command(args: &RunArgs) -> i32 {
     let clock = Clock::new(args.now);
-    let (loaded, mut plan) = match compile(&args.scenario, clock.start()) {
+    let (loaded, mut plan) = match compile(&args.scenario, clock.start(), &args.env_files) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -371,6 +400,7 @@ fn plan_command(args: &RunArgs) -> i32 {
     let opts = RunOptions {
         tags: args.tags.clone(),
         skip_tags: args.skip_tags.clone(),
+        allow_empty: args.allow_empty,
     };
     print!(
         "{}",

@@ -254,6 +254,7 @@ pub fn demo_command(out: Option<String>, tags: Vec<String>, loader_fail: Option<
         tags,
         skip_tags: Vec::new(),
         now: None,
+        allow_empty: false,
     };
     let code = block_on_run(&args);
     let _ = Command::new("docker").args(["rmi", "-f", &image]).output();

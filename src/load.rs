@@ -65,6 +65,7 @@ pub fn load_report_part(path: &str) -> Result<Loaded, Vec<Diagnostic>> {
             defaults: Default::default(),
             report: part.report,
             steps: Vec::new(),
+            allow_empty: false,
         })
     })
 }
@@ -188,6 +189,37 @@ pub fn load_report_sources(loaded: &Loaded) -> Result<HashMap<String, String>, V
     } else {
         Err(errors)
     }
+}
+
+/// The names a dotenv file sets (none when it cannot be read).
+pub fn dotenv_names(path: &Path) -> Vec<String> {
+    read_dotenv(path)
+        .map(|vars| vars.into_iter().map(|(k, _)| k).collect())
+        .unwrap_or_default()
+}
+
+/// The names the scenario's own env files set (those that can be read now).
+pub fn env_file_names(loaded: &Loaded) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    for f in &loaded.scenario.env.files {
+        names.extend(dotenv_names(
+            &loaded.dir.join(f.strip_prefix('?').unwrap_or(f)),
+        ));
+    }
+    names
+}
+
+/// Turns YAML paths of this scenario into `file:line:col` and the line's text.
+pub fn locator(loaded: &Loaded) -> crate::template::Locator {
+    let file = loaded.file.clone();
+    let map: std::sync::Arc<std::sync::OnceLock<SourceMap>> = Default::default();
+    std::sync::Arc::new(move |path: &str| {
+        let yp = YamlPath::parse(path).ok()?;
+        let map = map.get_or_init(|| SourceMap::build(&file.text).unwrap_or_default());
+        let span = map.value(&yp).or_else(|| map.nearest(&yp))?;
+        let line = file.line(span.line).unwrap_or("").to_string();
+        Some((format!("{}:{}:{}", file.name, span.line, span.col), line))
+    })
 }
 
 /// Where env values come from, weakest first: scenario defaults, scenario env files,

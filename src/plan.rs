@@ -20,6 +20,8 @@ pub struct Plan {
     pub reports: Vec<(String, String)>,
     /// The verdict template.
     pub summary: Option<Compiled>,
+    /// Every `env.X` the scenario reads without a default (vars, steps, reports).
+    pub env_refs: Vec<crate::template::NameRef>,
 }
 
 /// A compiled step.
@@ -52,6 +54,8 @@ pub struct StepPlan {
     pub artifacts: Vec<(String, Compiled)>,
     /// Notes template.
     pub notes: Option<Compiled>,
+    /// The env variables its templates read without a default (one read per name).
+    pub env_refs: Vec<crate::template::NameRef>,
 }
 
 /// What a step does.

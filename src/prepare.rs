@@ -23,6 +23,11 @@ pub(crate) fn prepare(
             return Err(EXIT_INVALID);
         }
     };
+    if let Err(problems) = check_selected_env(args, plan, &env) {
+        let diags = crate::load::problems_to_diagnostics(&problems, loaded);
+        print_diagnostics(&diags, Some(loaded));
+        return Err(EXIT_INVALID);
+    }
     let declared = &plan.scenario.secrets;
     let is_secret = |name: &str| is_secret_name(name) || declared.iter().any(|d| d == name);
     let mut secrets: Vec<String> = env
@@ -54,13 +59,18 @@ pub(crate) fn prepare(
         .collect();
     rc = rc.set_env_files(files);
     let overrides: BTreeMap<String, String> = args.vars.iter().cloned().collect();
-    let mut names: Vec<String> = plan.vars.iter().map(|(n, _)| n.clone()).collect();
-    names.extend(
-        overrides
-            .keys()
-            .filter(|k| !plan.vars.iter().any(|(n, _)| n == *k))
-            .cloned(),
-    );
+    let names: Vec<String> = plan.vars.iter().map(|(n, _)| n.clone()).collect();
+    if let Some(unknown) = overrides.keys().find(|k| !names.contains(k)) {
+        let list: Vec<&str> = names.iter().map(String::as_str).collect();
+        let hint = crate::source::did_you_mean(unknown, &list)
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_default();
+        eprintln!(
+            "error: --var {unknown}: the scenario declares no var `{unknown}`{hint} (a --var sets a var of `vars:`; its vars: {})",
+            list.join(", ")
+        );
+        return Err(EXIT_INVALID);
+    }
     for name in names {
         let compiled = plan.vars.iter().find(|(n, _)| *n == name).map(|(_, c)| c);
         let value = match (overrides.get(&name), compiled) {
@@ -92,6 +102,41 @@ pub(crate) fn prepare(
     secrets.extend(program_secrets(plan, &rc));
     rc.redactor = Redactor::new(secrets);
     Ok(rc)
+}
+
+/// Every env variable a selected step reads without a default must be set: a run
+/// stops before its first step rather than in the middle, naming the variable and
+/// where it is read.
+fn check_selected_env(
+    args: &RunArgs,
+    plan: &Plan,
+    env: &BTreeMap<String, String>,
+) -> Result<(), Vec<crate::validate::Problem>> {
+    let opts = crate::runner::RunOptions {
+        tags: args.tags.clone(),
+        skip_tags: args.skip_tags.clone(),
+        allow_empty: args.allow_empty,
+    };
+    let problems: Vec<crate::validate::Problem> = plan
+        .steps
+        .iter()
+        .filter(|s| crate::runner::selection_reason(s, &opts).is_none())
+        .flat_map(|s| s.env_refs.iter().map(move |r| (s, r)))
+        .filter(|(_, r)| !env.contains_key(&r.path[0]))
+        .map(|(s, r)| crate::validate::Problem {
+            path: r.origin.to_string(),
+            message: format!(
+                "`env.{}` is not set, and step `{}` reads it: set it (an env file, the environment), or leave the step out (--skip-tags)",
+                r.path[0], s.id
+            ),
+            at_key: false,
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// Secrets a scenario hands to others: a ClickHouse password, program environment

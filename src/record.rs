@@ -45,6 +45,10 @@ pub struct RunRecord {
     pub artifacts: Vec<String>,
     /// The scenario's verdict (`report.summary`), rendered after the last step.
     pub verdict: Option<String>,
+    /// Why no step ran, when none did: such a run fails (exit 1) unless `--allow-empty`
+    /// or the scenario's `allow_empty: true` says an empty selection is fine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nothing_ran: Option<String>,
 }
 
 /// How the run ended.

@@ -43,6 +43,7 @@ pub(crate) fn render_command(run_dir: &str, scenario: Option<&str>) -> i32 {
             now,
             crate::load::load_report_part,
             crate::validate::validate_report_only,
+            &[],
         );
         (record.join(), compiled)
     });

@@ -1,5 +1,7 @@
 //! Record stage: the Redactor every outgoing byte passes through — console, logs,
 //! artifacts, results.json and reports.
+use std::sync::{Arc, RwLock};
+
 use base64::Engine;
 use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -21,6 +23,21 @@ const PATH: &AsciiSet = &CONTROLS
     .add(b'{')
     .add(b'}');
 
+/// What minijinja's `urlencode` filter escapes (it keeps `/`, `.`, `-`, `_`).
+const URLENCODE_FILTER: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'_');
+/// What the `url` crate escapes in a query string.
+const QUERY: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\'');
+
 /// The mask written in place of a secret.
 pub const MASK: &str = "***";
 
@@ -32,49 +49,32 @@ pub fn is_secret_name(name: &str) -> bool {
         .any(|w| upper.contains(w))
 }
 
-/// Replaces secret values, and their URL-encoded and base64 forms, with `***`.
+/// Replaces secret values, and every encoded form of them the engine can produce, with
+/// `***`. Clones share one set of secrets: a secret added during the run (a captured
+/// token) is masked from then on by every writer holding a clone — the console, the
+/// program logs, the record files.
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
+    shared: Arc<RwLock<Arc<Needles>>>,
+}
+
+/// The needles of a set of secrets, and one automaton over them all.
+#[derive(Debug, Default)]
+struct Needles {
+    secrets: Vec<String>,
     needles: Vec<String>,
     // Every needle at once: one pass over a text whatever the number of secret forms.
     // Should it ever fail to build, the needles are searched one by one (never unmasked).
     matcher: Option<aho_corasick::AhoCorasick>,
 }
 
-impl Redactor {
-    /// A redactor for these secret values (empty and very short values are ignored:
-    /// masking every `1` would make the evidence unreadable, and such values are not
-    /// secrets anyone can steal).
-    pub fn new<I: IntoIterator<Item = String>>(secrets: I) -> Self {
-        let mut needles = Vec::new();
-        for secret in secrets {
-            if secret.chars().count() < 4 {
-                continue;
-            }
-            let url = utf8_percent_encode(&secret, NON_ALPHANUMERIC).to_string();
-            let url_plus = url.replace("%20", "+");
-            let form = utf8_percent_encode(&secret, FORM)
-                .to_string()
-                .replace("%20", "+");
-            let path = utf8_percent_encode(&secret, PATH).to_string();
-            let lower = url.chars().fold(String::new(), |mut acc, c| {
-                acc.push(c.to_ascii_lowercase());
-                acc
-            });
-            let b64 = base64::engine::general_purpose::STANDARD.encode(secret.as_bytes());
-            let b64_url =
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret.as_bytes());
-            let json = serde_json::to_string(&secret)
-                .map(|s| s.trim_matches('"').to_string())
-                .unwrap_or_default();
-            // Fingerprints that loaders log instead of the token (`token_fp: abcd***wxyz`):
-            // its first and last characters around `***` identify it as well as the token.
-            let fingerprints = fingerprints(&secret);
-            for variant in [secret, url, url_plus, form, path, lower, b64, b64_url, json]
-                .into_iter()
-                .chain(fingerprints)
-            {
-                if variant.len() >= 4 && !needles.contains(&variant) {
+impl Needles {
+    fn build(secrets: Vec<String>) -> Needles {
+        let mut needles: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for secret in &secrets {
+            for variant in encodings(secret) {
+                if variant.len() >= 4 && seen.insert(variant.clone()) {
                     needles.push(variant);
                 }
             }
@@ -82,26 +82,76 @@ impl Redactor {
         let matcher = (!needles.is_empty())
             .then(|| aho_corasick::AhoCorasick::new(&needles).ok())
             .flatten();
-        Redactor { needles, matcher }
+        Needles {
+            secrets,
+            needles,
+            matcher,
+        }
+    }
+}
+
+/// The shortest secret that is masked: masking every `1` would make the evidence
+/// unreadable, and such values are not secrets anyone can steal.
+const MIN_SECRET_CHARS: usize = 4;
+
+impl Redactor {
+    /// A redactor for these secret values (empty and very short values are ignored).
+    pub fn new<I: IntoIterator<Item = String>>(secrets: I) -> Self {
+        let redactor = Redactor::default();
+        redactor.add(secrets);
+        redactor
+    }
+
+    /// Adds secrets (a token captured during the run): every clone masks them from now on.
+    pub fn add<I: IntoIterator<Item = String>>(&self, secrets: I) {
+        let mut fresh: Vec<String> = secrets
+            .into_iter()
+            .filter(|s| s.chars().count() >= MIN_SECRET_CHARS)
+            .collect();
+        if fresh.is_empty() {
+            return;
+        }
+        let Ok(mut guard) = self.shared.write() else {
+            return;
+        };
+        let mut all = guard.secrets.clone();
+        fresh.retain(|s| !all.contains(s));
+        if fresh.is_empty() {
+            return;
+        }
+        all.extend(fresh);
+        *guard = Arc::new(Needles::build(all));
+    }
+
+    fn current(&self) -> Arc<Needles> {
+        match self.shared.read() {
+            Ok(g) => g.clone(),
+            // A writer panicked mid-update: keep masking with what was there.
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     /// The byte ranges to mask: every occurrence of every needle, overlapping ones
-    /// merged, so a secret that overlaps another is masked whole.
-    fn spans(&self, text: &str) -> Vec<(usize, usize)> {
-        let mut found: Vec<(usize, usize)> = match &self.matcher {
+    /// merged, so a secret that overlaps another is masked whole; and, before a cut
+    /// mark (`…`), the start of a needle that the cut left behind.
+    fn spans(n: &Needles, text: &str) -> Vec<(usize, usize)> {
+        let mut found: Vec<(usize, usize)> = match &n.matcher {
             Some(matcher) => matcher
                 .find_overlapping_iter(text)
                 .map(|m| (m.start(), m.end()))
                 .collect(),
-            None => self
+            None => n
                 .needles
                 .iter()
-                .flat_map(|n| {
-                    text.match_indices(n.as_str())
+                .flat_map(|needle| {
+                    text.match_indices(needle.as_str())
                         .map(|(i, m)| (i, i + m.len()))
                 })
                 .collect(),
         };
+        if text.contains(CUT_MARK) {
+            found.extend(cut_prefixes(&n.needles, text));
+        }
         found.sort_unstable();
         let mut spans: Vec<(usize, usize)> = Vec::with_capacity(found.len());
         for (start, end) in found {
@@ -128,7 +178,8 @@ impl Redactor {
     /// Like [`Redactor::redact`], but keeps the text itself when nothing is secret (a
     /// 20 MB results.json is not copied).
     pub fn redact_owned(&self, text: String) -> String {
-        let spans = self.spans(&text);
+        let n = self.current();
+        let spans = Self::spans(&n, &text);
         if spans.is_empty() {
             text
         } else {
@@ -138,28 +189,147 @@ impl Redactor {
 
     /// Whether there is anything to mask.
     pub fn is_empty(&self) -> bool {
-        self.needles.is_empty()
+        self.current().needles.is_empty()
     }
 
     /// The text with every secret form masked.
     pub fn redact(&self, text: &str) -> String {
-        Self::mask(text, &self.spans(text))
+        Self::mask(text, &Self::spans(&self.current(), text))
+    }
+
+    /// Masks first, then cuts to `max_chars` characters followed by `…`: the cut never
+    /// leaves the start of a secret at its edge.
+    pub fn cut(&self, text: &str, max_chars: usize) -> String {
+        let safe = self.redact(text);
+        match safe.char_indices().nth(max_chars) {
+            None => safe,
+            Some((at, _)) => self.redact(&format!("{}{CUT_MARK}", &safe[..at])),
+        }
     }
 
     /// Masks every string inside a JSON value.
     pub fn redact_json(&self, value: &mut serde_json::Value) {
-        match value {
-            serde_json::Value::String(s) => {
-                let spans = self.spans(s);
-                if !spans.is_empty() {
-                    *s = Self::mask(s, &spans);
-                }
+        let n = self.current();
+        redact_json_with(&n, value);
+    }
+}
+
+fn redact_json_with(n: &Needles, value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => {
+            let spans = Redactor::spans(n, s);
+            if !spans.is_empty() {
+                *s = Redactor::mask(s, &spans);
             }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
-            serde_json::Value::Object(map) => map.values_mut().for_each(|v| self.redact_json(v)),
-            _ => {}
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| redact_json_with(n, v)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| redact_json_with(n, v)),
+        _ => {}
+    }
+}
+
+/// What every cut in the engine ends with (an excerpt, a long assertion value, a body
+/// cut at its size limit): the redactor masks a secret's start left before it.
+pub const CUT_MARK: char = '…';
+
+/// Spans of needle starts (of 4 characters or more) that end right before a cut mark.
+fn cut_prefixes(needles: &[String], text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices(CUT_MARK) {
+        let before = &text[..at];
+        for needle in needles {
+            // The longest start of the needle that `before` ends with.
+            let ends: Vec<usize> = needle.char_indices().map(|(i, _)| i).collect();
+            let longest = ends
+                .into_iter()
+                .rev()
+                .filter(|&len| len >= 4)
+                .find(|&len| before.ends_with(&needle[..len]));
+            if let Some(len) = longest {
+                out.push((at - len, at));
+            }
         }
     }
+    out
+}
+
+/// Every form of `secret` the engine can write: the value itself, as JSON escapes it
+/// (plain and HTML-safe, as `tojson` writes it), as a URL shows it decoded (`+` as a
+/// space), in upper and lower case; each of those percent-encoded by every set the
+/// engine uses (query, form, path, the `urlencode` filter; upper- and lower-case
+/// escapes), and in base64 (standard and URL-safe) at every byte alignment, so a
+/// secret inside a larger encoded value (`user:password` of a Basic credential) is
+/// found too. Plus its fingerprint forms.
+pub fn encodings(secret: &str) -> Vec<String> {
+    let json = serde_json::to_string(secret)
+        .map(|s| s[1..s.len() - 1].to_string())
+        .unwrap_or_default();
+    let json_html = json
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\'', "\\u0027");
+    let bases = [
+        secret.to_string(),
+        json,
+        json_html,
+        secret.replace('+', " "),
+        secret.to_uppercase(),
+        secret.to_lowercase(),
+    ];
+    let mut out = Vec::new();
+    for base in bases {
+        for set in [NON_ALPHANUMERIC, FORM, PATH, URLENCODE_FILTER, QUERY] {
+            let upper = utf8_percent_encode(&base, set).to_string();
+            out.push(upper.replace("%20", "+"));
+            out.push(lower_hex_escapes(&upper));
+            out.push(upper);
+        }
+        out.extend(base64_forms(base.as_bytes()));
+        out.push(base);
+    }
+    out.extend(fingerprints(secret));
+    out
+}
+
+/// `%2F` → `%2f`: some clients write their escapes in lower case.
+fn lower_hex_escapes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = 0;
+    for c in s.chars() {
+        if rest > 0 {
+            out.push(c.to_ascii_lowercase());
+            rest -= 1;
+        } else {
+            out.push(c);
+            if c == '%' {
+                rest = 2;
+            }
+        }
+    }
+    out
+}
+
+/// The base64 of `bytes` standing alone, and the part of it that stays the same
+/// wherever in a longer value the bytes start (one per byte alignment).
+fn base64_forms(bytes: &[u8]) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
+    let mut out = vec![STANDARD.encode(bytes), URL_SAFE_NO_PAD.encode(bytes)];
+    for shift in 0..3usize {
+        let mut padded = vec![0u8; shift];
+        padded.extend_from_slice(bytes);
+        // Groups of three bytes that hold only bytes of the secret.
+        let first = shift.div_ceil(3);
+        let last = padded.len() / 3;
+        if last <= first + 1 {
+            continue;
+        }
+        for engine in [&STANDARD, &URL_SAFE] {
+            let encoded = engine.encode(&padded[..last * 3]);
+            out.push(encoded[first * 4..last * 4].to_string());
+        }
+    }
+    out
 }
 
 /// The fingerprint forms of a secret: its first and last `n` characters around `***`,
@@ -214,11 +384,15 @@ mod tests {
         assert_eq!(kept.as_ptr(), ptr, "an unchanged text is not copied");
         assert_eq!(r.redact_owned("a abcd1234".into()), "a ***");
         assert!(Redactor::default().is_empty());
-        let plain = Redactor {
+        let plain = Needles {
             matcher: None,
-            ..r.clone()
+            ..Needles::build(vec!["abcd1234".into(), "zzab".into()])
         };
-        assert_eq!(plain.redact("x zzabcd1234 y abcd1234zzab"), "x *** y ***");
+        let text = "x zzabcd1234 y abcd1234zzab";
+        assert_eq!(
+            Redactor::mask(text, &Redactor::spans(&plain, text)),
+            "x *** y ***"
+        );
         assert_eq!(Redactor::default().redact("abcd1234"), "abcd1234");
     }
 
@@ -231,6 +405,68 @@ mod tests {
         assert!(!out.contains("ab***") && !out.contains("***yz"), "{out}");
         // Another token's fingerprint is left alone.
         assert_eq!(r.redact("qrst***wxyz"), "qrst***wxyz");
+    }
+
+    #[test]
+    fn every_encoding_the_engine_writes_is_masked() {
+        use base64::engine::general_purpose::STANDARD;
+        let secret = "s3cr3t/T0k+en==\"q";
+        let r = Redactor::new([secret.to_string()]);
+        let filter = minijinja::filters::urlencode(&minijinja::Value::from(secret)).unwrap();
+        let basic = STANDARD.encode(format!("user:{secret}"));
+        let list = utf8_percent_encode(&serde_json::json!([secret]).to_string(), FORM).to_string();
+        let env = minijinja::Environment::new();
+        let tojson = env
+            .render_str(
+                "{{ s | tojson }}",
+                minijinja::context! { s => format!("<{secret}>") },
+            )
+            .unwrap();
+        for text in [
+            filter.clone(),
+            lower_hex_escapes(&filter),
+            format!("Authorization: Basic {basic}"),
+            format!("?ids={list}"),
+            tojson,
+            secret.replace('+', " "),
+            secret.to_uppercase(),
+        ] {
+            let out = r.redact(&text);
+            assert!(
+                !out.contains("s3cr3t") && !out.contains("S3CR3T"),
+                "{text} -> {out}"
+            );
+            assert!(
+                !out.contains("T0k") && !out.contains("czNjcjN0"),
+                "{text} -> {out}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cut_never_leaves_the_start_of_a_secret() {
+        let r = Redactor::new(["s3cr3t/T0ken".to_string()]);
+        // Cut first (a body at its size limit), masked later.
+        assert_eq!(r.redact("token=s3cr3t/T…"), "token=***…");
+        // The start of its base64 too.
+        assert_eq!(r.redact("Basic czNjcjN0L1…"), "Basic ***…");
+        // Masked first, then cut.
+        let cut = r.cut("a s3cr3t/T0ken b s3cr3t/T0ken", 9);
+        assert_eq!(cut, "a *** b *…");
+        assert_eq!(r.cut("short", 9), "short");
+    }
+
+    #[test]
+    fn a_secret_added_during_the_run_is_masked_by_every_clone() {
+        let r = Redactor::new(["first-secret".to_string()]);
+        let console = r.clone();
+        assert_eq!(
+            console.redact("tok born-later-token"),
+            "tok born-later-token"
+        );
+        r.add(["born-later-token".to_string(), "ab".to_string()]);
+        assert_eq!(console.redact("tok born-later-token"), "tok ***");
+        assert_eq!(console.redact("first-secret"), "***");
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! Validate stage: everything that can be checked without running, compiled into a Plan —
 //! the steps in `validate_steps`, the reports here; problems are located by YAML path.
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::plan::{Plan, StepPlan};
 use crate::scenario::Scenario;
-use crate::template::{Compiled, CompiledJson, TemplateError, Templates};
-use crate::validate_steps::compile_steps;
+use crate::template::{Compiled, CompiledJson, NameRef, TemplateError, Templates};
+use crate::validate_steps::{compile_steps, unguarded_env};
 
 /// A problem found in a scenario, located by its YAML path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +21,8 @@ pub struct Problem {
 pub(crate) struct Ctx<'a> {
     pub(crate) t: &'a mut Templates,
     pub(crate) problems: Vec<Problem>,
+    /// Every `env.X` read without a default, anywhere in the scenario.
+    pub(crate) env_refs: Vec<NameRef>,
 }
 
 impl Ctx<'_> {
@@ -50,6 +52,7 @@ impl Ctx<'_> {
     }
 
     pub(crate) fn text(&mut self, path: &str, src: &str) -> Option<Compiled> {
+        self.t.set_origin(path);
         match self.t.compile_text(src) {
             Ok(c) => Some(c),
             Err(e) => {
@@ -60,6 +63,7 @@ impl Ctx<'_> {
     }
 
     pub(crate) fn expr(&mut self, path: &str, src: &str) -> Option<Compiled> {
+        self.t.set_origin(path);
         match self.t.compile_expr(src) {
             Ok(c) => Some(c),
             Err(e) => {
@@ -70,6 +74,7 @@ impl Ctx<'_> {
     }
 
     pub(crate) fn json(&mut self, path: &str, v: &serde_json::Value) -> Option<CompiledJson> {
+        self.t.set_origin(path);
         match CompiledJson::compile(self.t, v) {
             Ok(c) => Some(c),
             Err((sub, e)) => {
@@ -113,10 +118,14 @@ fn plan_from(
     let mut cx = Ctx {
         t: &mut templates,
         problems: Vec::new(),
+        env_refs: Vec::new(),
     };
     let (vars, steps) = body(&mut cx, &scenario);
     let (reports, summary) = compile_reports(&mut cx, &scenario, report_sources);
+    let refs = cx.t.take_refs();
+    cx.env_refs.extend(unguarded_env(refs));
     let problems = std::mem::take(&mut cx.problems);
+    let env_refs = std::mem::take(&mut cx.env_refs);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -127,7 +136,57 @@ fn plan_from(
         steps,
         reports,
         summary,
+        env_refs,
     })
+}
+
+/// Env variables read without a default that the scenario does not declare (in
+/// `env.required`, `env.defaults`, `env.optional`, or one of its env files), and
+/// `secrets:` entries that name nothing: no declared or read env variable, no var,
+/// no capture.
+pub fn check_declared(plan: &Plan, env_file_names: &BTreeSet<String>) -> Vec<Problem> {
+    let env = &plan.scenario.env;
+    let declared = |name: &str| {
+        env.required.iter().any(|n| n == name)
+            || env.defaults.contains_key(name)
+            || env.optional.iter().any(|n| n == name)
+            || env_file_names.contains(name)
+    };
+    let mut problems = Vec::new();
+    let mut reported = BTreeSet::new();
+    for r in &plan.env_refs {
+        let name = &r.path[0];
+        if declared(name) || !reported.insert(name.clone()) {
+            continue;
+        }
+        problems.push(Problem {
+            path: r.origin.to_string(),
+            message: format!(
+                "`env.{name}` is not declared: list it in `env.required` (or `env.optional` if only some steps need it), give it a value in `env.defaults`, or write `env.{name} | default(…)`"
+            ),
+            at_key: false,
+        });
+    }
+    for (i, name) in plan.scenario.secrets.iter().enumerate() {
+        let known = declared(name)
+            || plan.env_refs.iter().any(|r| &r.path[0] == name)
+            || plan.scenario.vars.contains_key(name)
+            || plan
+                .scenario
+                .steps
+                .iter()
+                .any(|s| s.capture.contains_key(name));
+        if !known {
+            problems.push(Problem {
+                path: format!("secrets[{i}]"),
+                message: format!(
+                    "`{name}` names nothing to mask: no env variable the scenario declares or reads, no var and no capture has that name"
+                ),
+                at_key: false,
+            });
+        }
+    }
+    problems
 }
 
 /// The report part of a scenario: its output templates (compiled under `report:<name>`)
@@ -151,6 +210,7 @@ fn compile_reports(
         match report_sources.get(&out.template) {
             Some(src) => {
                 let name = format!("report:{}", out.template);
+                cx.t.set_origin(&format!("report.outputs[{i}].template"));
                 if let Err(e) =
                     cx.t.add_named(&name, src.clone(), crate::report::REPORT_ROOTS)
                 {

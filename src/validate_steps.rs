@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use crate::assert::{CapturePlan, Check};
 use crate::plan::{Action, StepPlan};
 use crate::scenario::{RetryPolicy, Scenario};
-use crate::template::CompiledJson;
+use crate::template::{CompiledJson, NameRef};
 use crate::validate::{Ctx, safe_file_name};
 use crate::validate_http::{compile_http, compile_sql};
 use crate::validate_process::{compile_docker, compile_exec};
@@ -92,6 +92,83 @@ fn check_step_refs(
     }
 }
 
+/// The `env.X` reads that are not guarded by `default` or `is defined`, one per name.
+pub(crate) fn unguarded_env(refs: Vec<NameRef>) -> Vec<NameRef> {
+    let mut out: Vec<NameRef> = Vec::new();
+    for r in refs {
+        if r.root == "env"
+            && !r.guarded
+            && !r.path.is_empty()
+            && !out.iter().any(|o| o.path[0] == r.path[0])
+        {
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// Names templates read that no part of the scenario defines: `vars.x` with no var
+/// `x` (or, inside a var, one defined after it), `steps.id.captures.c` that step `id`
+/// does not capture. Reads through `default` or `is defined` may be absent.
+/// `in_var`: the index of the var being compiled.
+fn check_refs(cx: &mut Ctx, scenario: &Scenario, refs: &[NameRef], in_var: Option<usize>) {
+    for r in refs.iter().filter(|r| !r.guarded) {
+        let Some(first) = r.path.first() else {
+            continue;
+        };
+        match r.root.as_str() {
+            "vars" => match scenario.vars.get_index_of(first.as_str()) {
+                Some(at) if in_var.is_none_or(|v| at < v) => {}
+                Some(_) => cx.problem(
+                    r.origin.to_string(),
+                    format!(
+                        "`vars.{first}` is defined at or after this var; vars are rendered in order, so move it up"
+                    ),
+                ),
+                None => {
+                    let names: Vec<&str> = scenario.vars.keys().map(String::as_str).collect();
+                    let hint = crate::source::did_you_mean(first, &names)
+                        .map(|n| format!("; did you mean `vars.{n}`?"))
+                        .unwrap_or_default();
+                    cx.problem(
+                        r.origin.to_string(),
+                        format!("`vars.{first}` is not defined: no var has that name{hint} (write `vars.{first} | default(…)` if it may be absent)"),
+                    );
+                }
+            },
+            "steps" => {
+                let (Some(kind), Some(cap)) = (r.path.get(1), r.path.get(2)) else {
+                    continue;
+                };
+                if kind != "captures" {
+                    continue;
+                }
+                let Some(step) = scenario.steps.iter().find(|s| &s.id == first) else {
+                    continue;
+                };
+                if step.capture.contains_key(cap.as_str()) {
+                    continue;
+                }
+                let names: Vec<&str> = step.capture.keys().map(String::as_str).collect();
+                let hint = crate::source::did_you_mean(cap, &names)
+                    .map(|n| format!("; did you mean `{n}`?"))
+                    .unwrap_or_else(|| {
+                        if names.is_empty() {
+                            " (it captures nothing)".into()
+                        } else {
+                            format!(" (it captures {})", names.join(", "))
+                        }
+                    });
+                cx.problem(
+                    r.origin.to_string(),
+                    format!("`steps.{first}.captures.{cap}`: step `{first}` captures no `{cap}`{hint}"),
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id
@@ -126,9 +203,18 @@ pub(crate) fn compile_steps(
                 format!("`{name}` is not a valid name (letters, digits, `_`)"),
             );
         }
+        let _ = cx.t.take_refs();
         if let Some(c) = cx.json(&format!("vars.{name}"), value) {
             vars.push((name.clone(), c));
         }
+        let refs = cx.t.take_refs();
+        check_refs(
+            cx,
+            scenario,
+            &refs,
+            scenario.vars.get_index_of(name.as_str()),
+        );
+        cx.env_refs.extend(unguarded_env(refs));
     }
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, step) in scenario.steps.iter().enumerate() {
@@ -167,6 +253,7 @@ pub(crate) fn compile_steps(
     for (i, step) in scenario.steps.iter().enumerate() {
         let p = format!("steps[{i}]");
         let _ = cx.t.take_step_refs();
+        let _ = cx.t.take_refs();
         let kinds = step.kinds();
         if kinds.len() > 1 {
             cx.key_problem(
@@ -238,6 +325,7 @@ pub(crate) fn compile_steps(
         }
         let mut checks = Vec::new();
         for (n, a) in step.assert.iter().enumerate() {
+            cx.t.set_origin(&format!("{p}.assert[{n}]"));
             match Check::compile(a, cx.t) {
                 Ok(c) => checks.push(c),
                 Err((sub, msg)) => {
@@ -258,8 +346,12 @@ pub(crate) fn compile_steps(
                     format!("`{name}` is not a valid capture name"),
                 );
             }
+            cx.t.set_origin(&format!("{p}.capture.{name}"));
             match CapturePlan::compile(name, c, cx.t) {
-                Ok(c) => captures.push(c),
+                Ok(mut c) => {
+                    c.secret |= scenario.secrets.iter().any(|s| s == name);
+                    captures.push(c)
+                }
                 Err((sub, msg)) => {
                     let path = if sub.is_empty() {
                         format!("{p}.capture.{name}")
@@ -341,6 +433,10 @@ pub(crate) fn compile_steps(
         }
         let refs = cx.t.take_step_refs();
         check_step_refs(cx, scenario, &index, i, &refs);
+        let names = cx.t.take_refs();
+        check_refs(cx, scenario, &names, None);
+        let env_refs = unguarded_env(names);
+        cx.env_refs.extend(env_refs.iter().cloned());
         if let Some(action) = action {
             steps.push(StepPlan {
                 id: step.id.clone(),
@@ -357,6 +453,7 @@ pub(crate) fn compile_steps(
                 fallback: fallback.flatten(),
                 artifacts,
                 notes,
+                env_refs,
             });
         }
     }

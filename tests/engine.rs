@@ -510,8 +510,10 @@ fn an_unknown_tag_is_an_error_not_an_empty_pass() {
 #[test]
 fn secret_looking_vars_and_process_env_are_masked() {
     let sb = sandbox();
+    // `--var` sets a var the scenario declares.
+    let head = HEAD.replacen("vars:\n", "vars:\n  API_KEY: \"\"\n", 1);
     let yaml = format!(
-        "{HEAD}\nsteps:\n  - id: echo\n    exec: {{ shell: \"echo key=$DEPLOY_TOKEN\", pass_env: false }}\n  - id: q\n    http: {{ path: /events, query: {{ k: \"{{{{ vars.API_KEY }}}}\" }} }}\n"
+        "{head}\nsteps:\n  - id: echo\n    exec: {{ shell: \"echo key=$DEPLOY_TOKEN\", pass_env: false }}\n  - id: q\n    http: {{ path: /events, query: {{ k: \"{{{{ vars.API_KEY }}}}\" }} }}\n"
     );
     let c = case(&sb, &yaml);
     let out_dir = c.dir.path().join("out");

@@ -172,6 +172,67 @@ impl PredicatePlan {
     }
 }
 
+/// Literal operands of the wrong type, caught before the run: `status: "200 OK"`, a
+/// `gte` that is neither a number nor a datetime, a `length` that is not a number.
+/// `numeric`: the subject is a number (a status, an exit code, a length).
+fn check_literals(p: &Predicate, numeric: bool, field: &str) -> Result<(), PlanError> {
+    let literal = |v: &serde_json::Value| -> Option<serde_json::Value> {
+        match v {
+            serde_json::Value::String(s) if s.contains("{{") || s.contains("{%") => None,
+            other => Some(other.clone()),
+        }
+    };
+    let is_number = |v: &serde_json::Value| match v {
+        serde_json::Value::Number(_) => true,
+        serde_json::Value::String(s) => s.trim().parse::<f64>().is_ok(),
+        _ => false,
+    };
+    let ordered = |v: &serde_json::Value| {
+        is_number(v)
+            || v.as_str()
+                .is_some_and(|s| crate::template::parse_instant(s).is_some())
+    };
+    let mut operands: Vec<(&str, &serde_json::Value)> = Vec::new();
+    for (op, value) in [
+        ("equals", &p.equals),
+        ("not_equals", &p.not_equals),
+        ("gt", &p.gt),
+        ("gte", &p.gte),
+        ("lt", &p.lt),
+        ("lte", &p.lte),
+    ] {
+        if let Some(v) = value {
+            operands.push((op, v));
+        }
+    }
+    if let Some(list) = &p.one_of {
+        operands.extend(list.iter().map(|v| ("one_of", v)));
+    }
+    for (op, v) in operands {
+        let Some(v) = literal(v) else { continue };
+        let is_order = matches!(op, "gt" | "gte" | "lt" | "lte");
+        if numeric && !is_number(&v) {
+            return Err((
+                format!("{field}{op}"),
+                format!("this compares a number: `{v}` is not one"),
+            ));
+        }
+        if is_order && !ordered(&v) {
+            return Err((
+                format!("{field}{op}"),
+                format!("`{op}` orders numbers and datetimes: `{v}` is neither"),
+            ));
+        }
+    }
+    if let Some(inner) = &p.length {
+        check_literals(inner, true, &format!("{field}length."))?;
+    }
+    if let Some(inner) = &p.lines {
+        check_literals(inner, true, &format!("{field}lines."))?;
+    }
+    Ok(())
+}
+
 /// A compiled assertion.
 #[derive(Clone, Debug)]
 pub struct Check {
@@ -317,6 +378,8 @@ impl Check {
         } else {
             format!("{field}.")
         };
+        let numeric = matches!(subject, Subject::Status | Subject::ExitCode);
+        check_literals(&predicate, numeric, &prefix)?;
         let predicate = PredicatePlan::compile(&predicate, t, &prefix)?;
         Ok(Check {
             name: spec.name.clone(),
@@ -369,6 +432,8 @@ pub struct CapturePlan {
     pub kind: CaptureKind,
     /// Keep all values.
     pub all: bool,
+    /// The captured value is a secret from now on.
+    pub secret: bool,
 }
 
 impl CapturePlan {
@@ -430,6 +495,7 @@ impl CapturePlan {
             name: name.to_string(),
             kind,
             all: spec.all,
+            secret: spec.secret,
         })
     }
 }

@@ -20,6 +20,9 @@ pub enum Command {
         /// Scenario files.
         #[arg(required = true)]
         scenarios: Vec<String>,
+        /// A dotenv file (repeatable): the names it sets count as declared env variables.
+        #[arg(long = "env-file", value_name = "FILE")]
+        env_files: Vec<String>,
     },
     /// Render every step's request and print it without sending anything.
     Plan(RunArgs),
@@ -73,6 +76,9 @@ pub struct RunArgs {
     /// Fix the clock's start (RFC 3339 with an offset, e.g. 2025-11-05T16:46:54+03:00).
     #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
     pub now: Option<jiff::Timestamp>,
+    /// Pass a run in which no step ran (by default it fails: "nothing ran").
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {

@@ -5,6 +5,16 @@ use std::time::{Duration, Instant};
 
 use crate::record::{TransportError, TransportKind};
 
+/// Redirects followed at most.
+const MAX_REDIRECTS: u32 = 5;
+
+/// Headers that carry credentials whatever their value.
+fn is_credential(name: &str) -> bool {
+    ["authorization", "cookie", "proxy-authorization"]
+        .iter()
+        .any(|c| name.eq_ignore_ascii_case(c))
+}
+
 /// Bodies beyond this are cut (and say so): the evidence stays usable and memory bounded.
 const MAX_BODY: usize = 64 << 20;
 
@@ -69,7 +79,8 @@ impl HttpClient {
             .user_agent(concat!("qtscen/", env!("CARGO_PKG_VERSION")))
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
-            .redirect(reqwest::redirect::Policy::limited(5))
+            // Redirects are followed by `send`, which decides what crosses origins.
+            .redirect(reqwest::redirect::Policy::none())
             .tls_backend_preconfigured(super::tls::client_config()?)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
@@ -78,9 +89,17 @@ impl HttpClient {
 
     /// Sends one request; never fails — failures are recorded in the exchange.
     /// `url` is `req.full_url()`, made once by the caller (it is also recorded).
-    pub async fn send(&self, req: &ResolvedRequest, url: &reqwest::Url) -> Exchange {
+    /// Redirects are followed (5 at most); on a redirect to another origin every
+    /// credential header, and every header whose value `is_secret` says carries a
+    /// secret, is left behind.
+    pub async fn send(
+        &self,
+        req: &ResolvedRequest,
+        url: &reqwest::Url,
+        is_secret: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Exchange {
         let started = Instant::now();
-        let result = self.try_send(req, url).await;
+        let result = self.try_send(req, url, is_secret).await;
         Exchange {
             duration: started.elapsed(),
             result,
@@ -91,24 +110,54 @@ impl HttpClient {
         &self,
         req: &ResolvedRequest,
         url: &reqwest::Url,
+        is_secret: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<(u16, BTreeMap<String, String>, String), TransportError> {
         let other = |message: String| TransportError {
             kind: TransportKind::Other,
             message,
         };
-        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+        let mut method = reqwest::Method::from_bytes(req.method.as_bytes())
             .map_err(|_| other(format!("invalid method `{}`", req.method)))?;
-        let mut builder = self
-            .client
-            .request(method, url.clone())
-            .timeout(req.timeout);
-        for (k, v) in &req.headers {
-            builder = builder.header(k.as_str(), v.as_str());
-        }
-        if let Some(body) = &req.body {
-            builder = builder.body(body.clone());
-        }
-        let response = builder.send().await.map_err(classify)?;
+        let mut url = url.clone();
+        let mut headers = req.headers.clone();
+        let mut body = req.body.clone();
+        let mut hops = 0;
+        let response = loop {
+            let mut builder = self
+                .client
+                .request(method.clone(), url.clone())
+                .timeout(req.timeout);
+            for (k, v) in &headers {
+                builder = builder.header(k.as_str(), v.as_str());
+            }
+            if let Some(body) = &body {
+                builder = builder.body(body.clone());
+            }
+            let response = builder.send().await.map_err(classify)?;
+            let next = response
+                .status()
+                .is_redirection()
+                .then(|| response.headers().get(reqwest::header::LOCATION))
+                .flatten()
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| url.join(l).ok());
+            let Some(next) = next.filter(|_| hops < MAX_REDIRECTS) else {
+                break response;
+            };
+            hops += 1;
+            if next.origin() != url.origin() {
+                headers.retain(|(k, v)| !is_credential(k) && !is_secret(v));
+            }
+            // 301/302/303 turn a request with a body into a GET, as browsers and curl do.
+            let code = response.status().as_u16();
+            let to_get = code == 303 || matches!(code, 301 | 302);
+            if to_get && method != reqwest::Method::GET && method != reqwest::Method::HEAD {
+                method = reqwest::Method::GET;
+                body = None;
+                headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
+            }
+            url = next;
+        };
         let status = response.status().as_u16();
         let mut headers = BTreeMap::new();
         for (name, value) in response.headers() {
@@ -134,8 +183,10 @@ impl HttpClient {
         }
         let mut body = String::from_utf8_lossy(&bytes).into_owned();
         if truncated {
+            // The cut mark first: the redactor masks a secret's start left at the edge.
             body.push_str(&format!(
-                "\n[qtscen: the body was cut at {} MiB]",
+                "{}\n[qtscen: the body was cut at {} MiB]",
+                crate::secrets::CUT_MARK,
                 MAX_BODY >> 20
             ));
         }

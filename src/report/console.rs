@@ -87,8 +87,7 @@ impl Console {
 
     /// Shows `text` as the live line (terminals only), cut to fit one row.
     fn show_live(&self, text: &str) {
-        let safe = self.redactor.redact(text);
-        let cut: String = safe.chars().take(110).collect();
+        let cut = self.redactor.cut(text, 110);
         let mut stdout = std::io::stdout().lock();
         let _ = write!(stdout, "\r\x1b[2K{cut}");
         let _ = stdout.flush();

@@ -28,9 +28,12 @@ pub fn finish_record(
         summary.warnings += s.assertions.iter().filter(|a| a.soft && !a.passed).count();
         summary.requests += s.attempts.len();
     }
+    let nothing_ran = (!interrupted && summary.passed + summary.failed == 0)
+        .then(|| why_nothing_ran(&steps, opts));
+    let empty_fails = nothing_ran.is_some() && !opts.allow_empty && !plan.scenario.allow_empty;
     let outcome = if interrupted {
         RunOutcome::Interrupted
-    } else if summary.failed > 0 {
+    } else if summary.failed > 0 || empty_fails {
         RunOutcome::Failed
     } else {
         RunOutcome::Passed
@@ -91,5 +94,35 @@ pub fn finish_record(
                 .unwrap_or_else(|e| format!("(the verdict could not be rendered: {})", e.message));
             rc.redactor.redact(&text)
         }),
+        nothing_ran,
     }
+}
+
+/// Why no step ran: the tag selection, or the reason the selected steps were skipped.
+fn why_nothing_ran(steps: &[StepRecord], opts: &RunOptions) -> String {
+    let selected: Vec<&StepRecord> = steps.iter().filter(|s| s.selected).collect();
+    if selected.is_empty() {
+        let tags = opts.tags.join(",");
+        let skip = opts.skip_tags.join(",");
+        let tagged = steps
+            .iter()
+            .filter(|s| s.tags.iter().any(|t| opts.tags.contains(t)))
+            .count();
+        return match (opts.tags.is_empty(), opts.skip_tags.is_empty()) {
+            (false, false) => format!(
+                "--tags {tags} selects {tagged} step(s) and --skip-tags {skip} skips them all"
+            ),
+            (false, true) => format!("--tags {tags} selects no step"),
+            (true, false) => format!("--skip-tags {skip} skips every step"),
+            (true, true) => "the scenario has no step to run".to_string(),
+        };
+    }
+    let first = selected
+        .iter()
+        .find_map(|s| s.skip_reason.as_deref().map(|r| format!("`{}`: {r}", s.id)))
+        .unwrap_or_default();
+    format!(
+        "all {} selected step(s) were skipped (first: {first})",
+        selected.len()
+    )
 }

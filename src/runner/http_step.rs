@@ -274,7 +274,10 @@ impl HttpRun<'_> {
         let mut n = 1;
         loop {
             let started = self.clock.now();
-            let exchange = crate::exec::HttpClient::send(self.client, req, url).await;
+            let redactor = &rc.redactor;
+            let carries_secret = |v: &str| redactor.redact(v) != v;
+            let exchange =
+                crate::exec::HttpClient::send(self.client, req, url, &carries_secret).await;
             let retryable = match &exchange.result {
                 Err(t) => match t.kind {
                     TransportKind::Timeout => policy.on_timeout,
@@ -340,6 +343,20 @@ fn record_attempt(
     rc: &RunContext,
 ) -> Attempt {
     let r = &rc.redactor;
+    let mut headers: Vec<(String, String)> = req.headers.clone();
+    if let Some(basic) = userinfo_basic(url) {
+        // What the client sends for `https://user:password@host`: its password is a
+        // secret, in the Basic credential too.
+        if let Some(password) = basic.1 {
+            r.add([password]);
+        }
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            headers.push(("Authorization".into(), basic.0));
+        }
+    }
     let request = RequestRecord {
         method: req.method.clone(),
         url_readable: r.redact(&readable_url(url)),
@@ -349,8 +366,7 @@ fn record_attempt(
             .iter()
             .map(|(k, v)| (k.clone(), r.redact(v)))
             .collect(),
-        headers: req
-            .headers
+        headers: headers
             .iter()
             .map(|(k, v)| (k.clone(), r.redact(v)))
             .collect(),
@@ -393,6 +409,29 @@ fn record_attempt(
         label: None,
         server_error: None,
     }
+}
+
+/// The `Authorization: Basic …` value a client derives from a URL's user info, and the
+/// decoded password.
+fn userinfo_basic(url: &str) -> Option<(String, Option<String>)> {
+    use base64::Engine;
+    let parsed = reqwest::Url::parse(url).ok()?;
+    if parsed.username().is_empty() && parsed.password().is_none() {
+        return None;
+    }
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let user = decode(parsed.username());
+    let password = parsed.password().map(decode);
+    let pair = format!("{user}:{}", password.as_deref().unwrap_or(""));
+    let value = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    );
+    Some((value, password))
 }
 
 /// The URL with its query string percent-decoded (`+` as a space), for people to read.

@@ -20,4 +20,4 @@ pub use context::RunContext;
 pub use describe::describe_plan;
 pub use events::{Event, EventSink};
 pub use finish::finish_record;
-pub use run::{RunOptions, run_plan};
+pub use run::{RunOptions, run_plan, selection_reason};

@@ -23,6 +23,8 @@ pub struct RunOptions {
     pub tags: Vec<String>,
     /// Skip steps with one of these tags.
     pub skip_tags: Vec<String>,
+    /// A run in which no step ran passes (`--allow-empty`).
+    pub allow_empty: bool,
 }
 
 fn skipped(step: &StepPlan, reason: String) -> StepRecord {
@@ -49,7 +51,8 @@ fn skipped(step: &StepPlan, reason: String) -> StepRecord {
     }
 }
 
-fn selection_reason(step: &StepPlan, opts: &RunOptions) -> Option<String> {
+/// Why `--tags`/`--skip-tags` leave the step out, if they do.
+pub fn selection_reason(step: &StepPlan, opts: &RunOptions) -> Option<String> {
     if !opts.tags.is_empty() && !step.tags.iter().any(|t| opts.tags.contains(t)) {
         return Some(format!("not selected by --tags {}", opts.tags.join(",")));
     }
@@ -57,6 +60,17 @@ fn selection_reason(step: &StepPlan, opts: &RunOptions) -> Option<String> {
         return Some(format!("tag `{t}` skipped by --skip-tags"));
     }
     None
+}
+
+/// The strings inside a captured value (a token, or the fields of a captured object).
+fn secret_strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Number(n) => out.push(n.to_string()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| secret_strings(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| secret_strings(x, out)),
+        _ => {}
+    }
 }
 
 fn is_empty_value(v: &serde_json::Value) -> bool {
@@ -163,7 +177,7 @@ pub async fn run_plan(
         if record.outcome == StepOutcome::Failed && step.critical && stop_reason.is_none() {
             stop_reason = Some(format!("critical step `{}` failed", step.id));
         }
-        rc.set_step_if_absent(&step.id, || step_view(&record, None));
+        rc.set_step_if_absent(&step.id, || step_view(&record, None, None));
         records.push(record);
     }
     (records, was_interrupted)
@@ -331,6 +345,7 @@ async fn run_step(
         StepOutcome::Passed
     };
     record.assertions = assertions;
+    let mut raw_captures = serde_json::Map::new();
     for cap in &step.captures {
         let value = capture(cap, obs, t, &ctx);
         let mut value = match value {
@@ -347,13 +362,36 @@ async fn run_step(
                 serde_json::Value::Null
             }
         };
+        if cap.secret {
+            let mut found = Vec::new();
+            secret_strings(&value, &mut found);
+            rc.redactor.add(found);
+        }
+        // Later templates read the value as it is; the record keeps it masked.
+        raw_captures.insert(cap.name.clone(), value.clone());
         rc.redactor.redact_json(&mut value);
         record.captures.insert(cap.name.clone(), value);
+    }
+    if step.captures.iter().any(|c| c.secret) {
+        // The answer that carried the secret was recorded before it was known.
+        for a in &mut record.attempts {
+            if let Some(r) = a.response.as_mut() {
+                r.body = rc.redactor.redact(&r.body);
+                for v in r.headers.values_mut() {
+                    *v = rc.redactor.redact(v);
+                }
+            }
+        }
+        for a in &mut record.assertions {
+            a.actual = rc.redactor.redact(&a.actual);
+            a.expected = rc.redactor.redact(&a.expected);
+        }
+        record.output = record.output.as_deref().map(|o| rc.redactor.redact(o));
     }
     // Later templates see the outcome through `steps.<id>`, shared rather than copied.
     let outcome = std::sync::Arc::new(outcome);
     if step.notes.is_some() || !step.artifacts.is_empty() {
-        let view = step_view(&record, Some(outcome.clone()));
+        let view = step_view(&record, Some(outcome.clone()), Some(&raw_captures));
         let sctx = rc.value(&[
             ("step", view),
             ("response", response_value(&outcome.observation, false)),
@@ -379,6 +417,9 @@ async fn run_step(
         }
     }
     record.duration_ms = started.elapsed().as_millis() as u64;
-    rc.set_step(&step.id, step_view(&record, Some(outcome)));
+    rc.set_step(
+        &step.id,
+        step_view(&record, Some(outcome), Some(&raw_captures)),
+    );
     record
 }

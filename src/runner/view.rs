@@ -144,14 +144,21 @@ impl Object for StepView {
 }
 
 /// The view of a step: its record's outcome and captures, and what its action produced.
-pub(crate) fn step_view(record: &StepRecord, action: Option<Arc<ActionOutcome>>) -> Value {
-    let captures = serde_json::Value::Object(
-        record
+/// `raw` holds the captured values as they are (the record keeps them masked); without
+/// it, the record's are used.
+pub(crate) fn step_view(
+    record: &StepRecord,
+    action: Option<Arc<ActionOutcome>>,
+    raw: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Value {
+    let captures = serde_json::Value::Object(match raw {
+        Some(raw) => raw.clone(),
+        None => record
             .captures
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
-    );
+    });
     Value::from_object(StepView {
         id: record.id.clone(),
         outcome: record.outcome,

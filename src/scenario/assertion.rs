@@ -355,4 +355,9 @@ pub struct CaptureSpec {
     /// Keep every selected value as a list (default: the first, or null).
     #[serde(default)]
     pub all: bool,
+    /// The value is a secret (a token from a login or OAuth step): from the moment it is
+    /// captured it is masked in everything written — the answer that carried it, every
+    /// later request that sends it, the console, reports and artifacts.
+    #[serde(default)]
+    pub secret: bool,
 }

@@ -36,6 +36,11 @@ pub struct Scenario {
     pub report: ReportSpec,
     /// The steps, run in order.
     pub steps: Vec<Step>,
+    /// A run in which no step ran (every step filtered out by tags, or skipped) passes.
+    /// Without it such a run fails with "nothing ran" (exit 1): an empty selection is
+    /// usually a typo, not a green run.
+    #[serde(default)]
+    pub allow_empty: bool,
 }
 
 /// The default format version.
@@ -57,6 +62,11 @@ pub struct EnvSpec {
     /// Values used when neither the env files nor the process environment set them.
     #[serde(default)]
     pub defaults: IndexMap<String, String>,
+    /// Variables only some steps need (a checkout folder for the `prep` steps): a run
+    /// stops before its first step, naming the variable and where it is used, when a
+    /// selected step reads one that is not set.
+    #[serde(default)]
+    pub optional: Vec<String>,
 }
 
 /// Defaults per step kind.

@@ -56,6 +56,41 @@ impl TemplateError {
     }
 }
 
+/// A name a template reads from the run: `env.X`, `vars.X`, `steps.ID.captures.C`, …
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameRef {
+    /// The context root (`env`, `vars`, `steps`, `response`, …).
+    pub root: String,
+    /// The attribute names after the root (`["captures", "token"]`).
+    pub path: Vec<String>,
+    /// Read through `| default(…)` or tested with `is defined`: it may be absent.
+    pub guarded: bool,
+    /// Where the template stands in the scenario (a YAML path such as
+    /// `steps[2].http.headers.Authorization`).
+    pub origin: Arc<str>,
+}
+
+impl NameRef {
+    /// `vars.window_from`, `steps.auth.captures.token`.
+    pub fn dotted(&self) -> String {
+        std::iter::once(self.root.as_str())
+            .chain(self.path.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+}
+
+/// What the engine keeps of a compiled template to explain a failure at run time.
+#[derive(Debug)]
+struct TemplateInfo {
+    source: String,
+    origin: Arc<str>,
+    refs: Vec<NameRef>,
+}
+
+/// Turns a YAML path into `file:line:col` and the line's text, for run-time errors.
+pub type Locator = Arc<dyn Fn(&str) -> Option<(String, String)> + Send + Sync>;
+
 /// Names a template may use besides the engine's functions.
 const CONTEXT_ROOTS: &[&str] = &[
     "env", "vars", "steps", "response", "request", "page", "step", "run", "item",
@@ -170,6 +205,14 @@ pub struct Templates {
     compiled: std::collections::HashMap<String, (Arc<str>, Vec<String>)>,
     /// Step ids read by the templates compiled since the last `take_step_refs`.
     step_refs: Vec<String>,
+    /// Names read by the templates compiled since the last `take_refs`.
+    refs: Vec<NameRef>,
+    /// The YAML path of the value being compiled.
+    origin: Arc<str>,
+    /// Each template by name: its source, where it stands, what it reads.
+    infos: std::collections::HashMap<Arc<str>, TemplateInfo>,
+    /// YAML path → `file:line:col`, set once the scenario is validated.
+    locator: Option<Locator>,
 }
 
 impl Templates {
@@ -209,7 +252,28 @@ impl Templates {
             globals,
             compiled: std::collections::HashMap::new(),
             step_refs: Vec::new(),
+            refs: Vec::new(),
+            origin: Arc::from(""),
+            infos: std::collections::HashMap::new(),
+            locator: None,
         }
+    }
+
+    /// Where the templates compiled next stand in the scenario (a YAML path).
+    pub fn set_origin(&mut self, path: &str) {
+        if &*self.origin != path {
+            self.origin = Arc::from(path);
+        }
+    }
+
+    /// Lets run-time errors name `file:line:col` of their template.
+    pub fn set_locator(&mut self, locator: Locator) {
+        self.locator = Some(locator);
+    }
+
+    /// The names read by the templates compiled since the last call.
+    pub fn take_refs(&mut self) -> Vec<NameRef> {
+        std::mem::take(&mut self.refs)
     }
 
     /// Compiles a string value: a literal, a text template, or a lone `{{ expr }}`.
@@ -241,11 +305,25 @@ impl Templates {
         source: String,
         roots: &[&str],
     ) -> Result<(), TemplateError> {
-        self.check_tokens(&source, false)?;
+        let refs = self.check_tokens(&source, false)?;
         self.env
-            .add_template_owned(name.to_string(), source)
+            .add_template_owned(name.to_string(), source.clone())
             .map_err(|e| TemplateError::from_mj(&e))?;
-        self.check_free_names(name, roots)
+        self.check_free_names(name, roots)?;
+        self.remember(Arc::from(name), source, refs);
+        Ok(())
+    }
+
+    fn remember(&mut self, name: Arc<str>, source: String, refs: Vec<NameRef>) {
+        self.refs.extend(refs.iter().cloned());
+        self.infos.insert(
+            name,
+            TemplateInfo {
+                source,
+                origin: self.origin.clone(),
+                refs,
+            },
+        );
     }
 
     /// Renders a named template added with [`Templates::add_named`].
@@ -254,7 +332,7 @@ impl Templates {
             .env
             .get_template(name)
             .map_err(|e| TemplateError::from_mj(&e))?;
-        tmpl.render(ctx).map_err(|e| TemplateError::from_mj(&e))
+        tmpl.render(ctx).map_err(|e| self.explain(name, &e, ctx))
     }
 
     /// Checks `source` (filters, tests, free names) and compiles `stored` once; the same
@@ -268,9 +346,17 @@ impl Templates {
     ) -> Result<Arc<str>, TemplateError> {
         if let Some((name, refs)) = self.compiled.get(&stored) {
             self.step_refs.extend(refs.iter().cloned());
+            let origin = self.origin.clone();
+            if let Some(info) = self.infos.get(name) {
+                // The same text elsewhere: its names, read from here.
+                self.refs.extend(info.refs.iter().map(|r| NameRef {
+                    origin: origin.clone(),
+                    ..r.clone()
+                }));
+            }
             return Ok(name.clone());
         }
-        self.check_tokens(source, in_expr)?;
+        let name_refs = self.check_tokens(source, in_expr)?;
         self.count += 1;
         let name = format!("t{}", self.count);
         self.env
@@ -283,6 +369,7 @@ impl Templates {
         let name: Arc<str> = Arc::from(name);
         let refs = step_refs_in(source);
         self.step_refs.extend(refs.iter().cloned());
+        self.remember(name.clone(), source.to_string(), name_refs);
         self.compiled.insert(stored, (name.clone(), refs));
         Ok(name)
     }
@@ -304,8 +391,16 @@ impl Templates {
                     .map_err(|e| TemplateError::from_mj(&e))?;
                 let captured = tmpl
                     .render_captured(ctx)
-                    .map_err(|e| TemplateError::from_mj(&e))?;
-                Ok(captured.state().lookup("__value").unwrap_or_default())
+                    .map_err(|e| self.explain(name, &e, ctx))?;
+                let value = captured.state().lookup("__value").unwrap_or_default();
+                if value.is_undefined() {
+                    // Strict: a name that is not there is an error, not a quiet null.
+                    if let Some(e) = self.undefined_name(name, ctx) {
+                        return Err(e);
+                    }
+                    return Ok(Value::from(()));
+                }
+                Ok(value)
             }
         }
     }
@@ -341,34 +436,93 @@ impl Templates {
         to_json(&v)
     }
 
-    /// Unknown filters and tests, from the tokens (minijinja finds them only at render).
-    fn check_tokens(&self, source: &str, in_expr: bool) -> Result<(), TemplateError> {
-        let mut prev: Option<Token> = None;
-        let mut before_prev: Option<Token> = None;
-        for token in tokenize(source, in_expr, SyntaxConfig::default()) {
-            let (token, span) = token.map_err(|e| TemplateError::from_mj(&e))?;
-            if let Token::Ident(name) = token {
-                let line = Some(span.start_line as usize);
-                if matches!(prev, Some(Token::Pipe)) && !self.filters.contains(name) {
-                    return Err(TemplateError {
-                        message: format!("unknown filter `{name}`"),
-                        line,
-                    });
-                }
-                let after_is = matches!(prev, Some(Token::Ident("is")))
-                    || (matches!(prev, Some(Token::Ident("not")))
-                        && matches!(before_prev, Some(Token::Ident("is"))));
-                if after_is && name != "not" && !BUILTIN_TESTS.contains(&name) {
-                    return Err(TemplateError {
-                        message: format!("unknown test `{name}`"),
-                        line,
-                    });
-                }
+    /// Unknown filters and tests, from the tokens (minijinja finds them only at render);
+    /// the names the template reads from the run.
+    fn check_tokens(&self, source: &str, in_expr: bool) -> Result<Vec<NameRef>, TemplateError> {
+        let tokens = tokenize(source, in_expr, SyntaxConfig::default())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| TemplateError::from_mj(&e))?;
+        for (i, (token, span)) in tokens.iter().enumerate() {
+            let Token::Ident(name) = token else { continue };
+            let prev = |back: usize| i.checked_sub(back).map(|j| &tokens[j].0);
+            let line = Some(span.start_line as usize);
+            if matches!(prev(1), Some(Token::Pipe)) && !self.filters.contains(name) {
+                return Err(TemplateError {
+                    message: format!("unknown filter `{name}`"),
+                    line,
+                });
             }
-            before_prev = prev;
-            prev = Some(token);
+            let after_is = matches!(prev(1), Some(Token::Ident("is")))
+                || (matches!(prev(1), Some(Token::Ident("not")))
+                    && matches!(prev(2), Some(Token::Ident("is"))));
+            if after_is && *name != "not" && !BUILTIN_TESTS.contains(name) {
+                return Err(TemplateError {
+                    message: format!("unknown test `{name}`"),
+                    line,
+                });
+            }
         }
-        Ok(())
+        let tokens: Vec<Token> = tokens.into_iter().map(|(t, _)| t).collect();
+        Ok(name_refs(&tokens, &self.origin))
+    }
+
+    /// The error of template `name`, with the name that was undefined and where the
+    /// template stands in the scenario.
+    fn explain(&self, name: &str, err: &minijinja::Error, ctx: &Value) -> TemplateError {
+        if err.kind() == minijinja::ErrorKind::UndefinedError {
+            if let Some(e) = self.undefined_name(name, ctx) {
+                return e;
+            }
+        }
+        let mut e = TemplateError::from_mj(err);
+        e.message.push_str(&self.location(name));
+        e
+    }
+
+    /// The first name the template reads that is not there (each prefix of each
+    /// chain is tried, so `vars.a.b` names `vars.a` when `a` is missing).
+    fn undefined_name(&self, name: &str, ctx: &Value) -> Option<TemplateError> {
+        let info = self.infos.get(name)?;
+        for r in info.refs.iter().filter(|r| !r.guarded) {
+            let mut chain = r.root.clone();
+            let mut parent = ctx.get_attr(&r.root).ok()?;
+            if parent.is_undefined() {
+                return Some(self.undefined_error(name, &chain, None));
+            }
+            for part in &r.path {
+                let value = parent.get_attr(part).unwrap_or(Value::UNDEFINED);
+                if value.is_undefined() {
+                    let known = known_keys(&parent);
+                    chain = format!("{chain}.{part}");
+                    return Some(self.undefined_error(name, &chain, known));
+                }
+                chain = format!("{chain}.{part}");
+                parent = value;
+            }
+        }
+        None
+    }
+
+    fn undefined_error(&self, name: &str, chain: &str, known: Option<String>) -> TemplateError {
+        let known = known.map(|k| format!(" ({k})")).unwrap_or_default();
+        TemplateError::new(format!(
+            "`{chain}` is undefined{known}; write `{chain} | default(…)` where it may be absent{}",
+            self.location(name)
+        ))
+    }
+
+    /// ` at file:line:col: `the line``, when the template's place is known.
+    fn location(&self, name: &str) -> String {
+        let Some(info) = self.infos.get(name) else {
+            return String::new();
+        };
+        if info.origin.is_empty() {
+            return String::new();
+        }
+        match self.locator.as_ref().and_then(|l| l(&info.origin)) {
+            Some((at, line)) => format!(", at {at}: `{}`", line.trim()),
+            None => format!(", in `{}` (`{}`)", info.origin, first_line(&info.source)),
+        }
     }
 
     /// Free names of a compiled template must be context roots or functions.
@@ -390,6 +544,102 @@ impl Templates {
         }
         Ok(())
     }
+}
+
+/// The keys of a map value, for a hint (`has: a, b, c`); none for other values.
+fn known_keys(parent: &Value) -> Option<String> {
+    if parent.kind() != minijinja::value::ValueKind::Map {
+        return None;
+    }
+    let keys: Vec<String> = parent.try_iter().ok()?.map(|k| k.to_string()).collect();
+    Some(if keys.is_empty() {
+        "it has no names".to_string()
+    } else if keys.len() > 12 {
+        format!("it has {}, …", keys[..12].join(", "))
+    } else {
+        format!("it has {}", keys.join(", "))
+    })
+}
+
+fn first_line(source: &str) -> &str {
+    source.lines().next().unwrap_or("").trim()
+}
+
+/// The chains of names a template reads from the run's roots (`env.X`, `vars.X`,
+/// `steps.ID.captures.C`, `steps['ID']…`), each marked guarded when the template reads
+/// it (or a longer chain starting with it) through `default` or tests it with
+/// `is [not] defined|undefined|none`.
+fn name_refs(tokens: &[Token], origin: &Arc<str>) -> Vec<NameRef> {
+    let mut out: Vec<NameRef> = Vec::new();
+    let mut guarded_chains: Vec<Vec<String>> = Vec::new();
+    for i in 0..tokens.len() {
+        let Token::Ident(root) = &tokens[i] else {
+            continue;
+        };
+        if !CONTEXT_ROOTS.contains(root) {
+            continue;
+        }
+        if i > 0 && matches!(tokens[i - 1], Token::Dot | Token::Pipe) {
+            continue;
+        }
+        let mut path = Vec::new();
+        let mut j = i + 1;
+        loop {
+            match (tokens.get(j), tokens.get(j + 1), tokens.get(j + 2)) {
+                (Some(Token::Dot), Some(Token::Ident(n)), _) => {
+                    path.push(n.to_string());
+                    j += 2;
+                }
+                (Some(Token::BracketOpen), Some(Token::Str(n)), Some(Token::BracketClose)) => {
+                    path.push(n.to_string());
+                    j += 3;
+                }
+                _ => break,
+            }
+        }
+        // A method call (`x.items()`) reads the map, not a name in it.
+        if matches!(tokens.get(j), Some(Token::ParenOpen)) {
+            path.pop();
+        }
+        let guarded = match (tokens.get(j), tokens.get(j + 1), tokens.get(j + 2)) {
+            (Some(Token::Pipe), Some(Token::Ident(f)), _) => matches!(*f, "default" | "d"),
+            (Some(Token::Ident("is")), Some(Token::Ident(t)), next) => {
+                let t = if *t == "not" {
+                    match next {
+                        Some(Token::Ident(t)) => t,
+                        _ => "",
+                    }
+                } else {
+                    t
+                };
+                matches!(t, "defined" | "undefined" | "none")
+            }
+            _ => false,
+        };
+        let mut full = vec![root.to_string()];
+        full.extend(path.iter().cloned());
+        if guarded {
+            guarded_chains.push(full);
+        }
+        out.push(NameRef {
+            root: root.to_string(),
+            path,
+            guarded,
+            origin: origin.clone(),
+        });
+    }
+    // `x.y if x.y is defined else …`: every read of a tested chain is guarded.
+    for r in &mut out {
+        let mut full = vec![r.root.clone()];
+        full.extend(r.path.iter().cloned());
+        if guarded_chains
+            .iter()
+            .any(|g| full.len() >= g.len() && full[..g.len()] == g[..])
+        {
+            r.guarded = true;
+        }
+    }
+    out
 }
 
 /// The ids a template reads as `steps.<id>` or `steps['<id>']`.

@@ -5,7 +5,7 @@ mod json_view;
 mod paging;
 mod time;
 
-pub use engine::{Compiled, TemplateError, Templates, step_refs_in};
+pub use engine::{Compiled, Locator, NameRef, TemplateError, Templates, step_refs_in};
 pub use json::CompiledJson;
 pub use json_view::JsonView;
 pub use time::{format_iso, parse_datetime, parse_instant};
