@@ -124,11 +124,15 @@ pub fn render_reports(
     dir: &Path,
 ) -> Result<Vec<String>, String> {
     // What report templates see: `run` (the record, read in place), `excerpt_chars`
-    // and `errors_file`.
+    // and `errors_file`; and, hidden, the redactor the Markdown filters mask with before
+    // they escape.
     let ctx = minijinja::context! {
         run => minijinja::Value::from_object(super::record_view::RunView(record.clone())),
         excerpt_chars => plan.scenario.report.excerpt_chars,
         errors_file => plan.scenario.report.errors_file.as_str(),
+        __qtscen_redactor => minijinja::Value::from_object(
+            super::filters::RedactorValue(redactor.clone())
+        ),
     };
     let mut written = Vec::new();
     for (template, path) in &plan.reports {

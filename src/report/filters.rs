@@ -1,17 +1,73 @@
-//! Report stage: template filters for reports — Markdown cells, excerpts, codes.
-use minijinja::{Environment, Value};
+//! Report stage: template filters for reports — Markdown escaping for each context
+//! (`md`, `mdcell`, `mdcodespan`, `mdcode`, `markdown`), excerpts, codes.
+use minijinja::value::Object;
+use minijinja::{Environment, State, Value};
 
-/// Registers `mdcell`, `excerpt`, `lastlines` and `code`.
+use super::markdown;
+use crate::secrets::Redactor;
+
+/// The context key under which a report render passes its redactor to the Markdown
+/// filters (not a name templates can use: validation rejects it).
+pub const REDACTOR_KEY: &str = "__qtscen_redactor";
+
+/// The run's redactor, as a template value (see [`REDACTOR_KEY`]).
+#[derive(Debug)]
+pub struct RedactorValue(pub Redactor);
+
+impl Object for RedactorValue {}
+
+/// A filter's input as text: none and undefined are empty.
+fn text_of(v: &Value) -> String {
+    if v.is_none() || v.is_undefined() {
+        String::new()
+    } else {
+        v.to_string()
+    }
+}
+
+/// A value's text, masked first when the template is a report: escaping a secret for
+/// Markdown (`a_b*c` → `a\_b\*c`) would hide it from the masking of the finished text.
+fn masked(state: &State, text: String) -> String {
+    match state.lookup(REDACTOR_KEY) {
+        Some(r) => match r.downcast_object_ref::<RedactorValue>() {
+            Some(r) => r.0.redact_owned(text),
+            None => text,
+        },
+        None => text,
+    }
+}
+
+/// Registers the Markdown filters, `excerpt`, `lastlines` and `code`.
+///
+/// Markdown filters return Markdown marked safe: `md` leaves such a value as it is and
+/// `mdcell` only makes it fit a cell, so `x | mdcodespan | mdcell` is a code span in a
+/// table cell, and `x | safe | mdcell` keeps the author's own markup.
 pub fn register_filters(env: &mut Environment<'static>) {
-    env.add_filter("mdcell", |v: Value| -> String {
-        let s = if v.is_none() || v.is_undefined() {
-            String::new()
+    env.add_filter("md", |state: &State, v: Value| -> Value {
+        if v.is_safe() {
+            return v;
+        }
+        Value::from_safe_string(markdown::inline(&masked(state, text_of(&v))))
+    });
+    env.add_filter("mdcell", |state: &State, v: Value| -> Value {
+        Value::from_safe_string(if v.is_safe() {
+            markdown::cell_markdown(&text_of(&v))
         } else {
-            v.to_string()
-        };
-        s.replace('|', "\\|")
-            .replace("\r\n", " ")
-            .replace('\n', " ")
+            markdown::cell(&masked(state, text_of(&v)))
+        })
+    });
+    env.add_filter("mdcodespan", |state: &State, v: Value| -> Value {
+        Value::from_safe_string(markdown::code_span(&masked(state, text_of(&v))))
+    });
+    env.add_filter(
+        "mdcode",
+        |state: &State, v: Value, info: Option<String>| -> Value {
+            let text = masked(state, text_of(&v));
+            Value::from_safe_string(markdown::code_block(&text, info.as_deref().unwrap_or("")))
+        },
+    );
+    env.add_filter("markdown", |state: &State, v: Value| -> Value {
+        Value::from_safe_string(markdown::authored(&masked(state, text_of(&v))))
     });
     env.add_filter("excerpt", |v: Value, n: Option<usize>| -> String {
         let s = if v.is_none() || v.is_undefined() {
@@ -69,6 +125,45 @@ mod tests {
             .unwrap();
         assert_eq!(out, "… (2 earlier lines)\nc\nTraceback");
         assert_eq!(env.render_str("{{ 'x' | lastlines(5) }}", ()).unwrap(), "x");
+    }
+
+    #[test]
+    fn markdown_filters_escape_for_their_context() {
+        let mut env = Environment::new();
+        register_filters(&mut env);
+        let r = |t: &str, v: &str| env.render_str(t, minijinja::context! { v => v }).unwrap();
+        assert_eq!(r("{{ v | md }}", "a *b* <i>\n# c"), "a \\*b\\* \\<i> \\# c");
+        assert_eq!(r("{{ v | mdcell }}", "x | y\nz"), "x \\| y z");
+        assert_eq!(r("{{ v | mdcodespan }}", "a`b"), "``a`b``");
+        assert_eq!(r("{{ v | mdcodespan | mdcell }}", "p|q"), "`p\\|q`");
+        assert_eq!(r("{{ v | md | mdcell }}", "p|q"), "p\\|q");
+        assert_eq!(r("{{ v | md | md }}", "*"), "\\*");
+        assert_eq!(r("{{ v | safe | mdcell }}", "**b**\nc"), "**b** c");
+        assert_eq!(r("{{ v | mdcode }}", "```\nx"), "````\n```\nx\n````");
+        assert_eq!(r("{{ v | mdcode('json') }}", "{}"), "```json\n{}\n```");
+        assert_eq!(r("{{ v | markdown }}", "**b** <b>"), "**b** &lt;b>");
+        assert_eq!(r("{{ none | md }}|{{ none | mdcell }}", ""), "|");
+    }
+
+    #[test]
+    fn in_a_report_the_markdown_filters_mask_before_they_escape() {
+        let mut env = Environment::new();
+        register_filters(&mut env);
+        let secret = "a_b*c<d>";
+        let ctx = minijinja::context! {
+            v => format!("token {secret}"),
+            __qtscen_redactor => Value::from_object(RedactorValue(Redactor::new([secret.to_string()]))),
+        };
+        for filter in ["md", "mdcell", "mdcodespan", "mdcode", "markdown"] {
+            let out = env
+                .render_str(&format!("{{{{ v | {filter} }}}}"), ctx.clone())
+                .unwrap();
+            assert!(
+                !out.contains("a\\_b") && !out.contains("b*c"),
+                "{filter}: {out}"
+            );
+            assert!(out.contains("token"), "{filter}: {out}");
+        }
     }
 
     #[test]

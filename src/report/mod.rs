@@ -2,6 +2,7 @@
 mod console;
 mod files;
 mod filters;
+pub mod markdown;
 mod record_view;
 mod sql_table;
 

@@ -187,7 +187,11 @@ const BUILTIN_TESTS: &[&str] = &[
 ];
 const OWN_FILTERS: &[&str] = &[
     "fromjson",
+    "md",
     "mdcell",
+    "mdcodespan",
+    "mdcode",
+    "markdown",
     "excerpt",
     "lastlines",
     "code",
