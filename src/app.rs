@@ -75,7 +75,15 @@ pub(crate) fn print_diagnostics(diags: &[Diagnostic], loaded: Option<&Loaded>) {
 
 /// Loads and compiles a scenario; prints diagnostics on failure.
 fn compile(path: &str, now: jiff::Timestamp) -> Result<(Loaded, Plan), i32> {
-    compile_with(path, now, load_scenario, validate_scenario)
+    let (loaded, plan) = compile_with(path, now, load_scenario, validate_scenario)?;
+    // Files the steps will read (a literal `tls.ca_file`) must be there and usable.
+    let problems = crate::validate_http::ca_file_problems(&plan.scenario, &loaded.dir);
+    if problems.is_empty() {
+        Ok((loaded, plan))
+    } else {
+        report_problems(path, &problems, &loaded);
+        Err(EXIT_INVALID)
+    }
 }
 
 pub(crate) type Validator = fn(
@@ -109,15 +117,19 @@ pub(crate) fn compile_with(
         // The scenario lives on in the plan; `loaded` keeps the text and positions.
         Ok(plan) => Ok((loaded, plan)),
         Err(problems) => {
-            let diags = problems_to_diagnostics(&problems, &loaded);
-            print_diagnostics(&diags, Some(&loaded));
-            eprintln!(
-                "error: {} problem(s) in {path}; nothing was run",
-                diags.len()
-            );
+            report_problems(path, &problems, &loaded);
             Err(EXIT_INVALID)
         }
     }
+}
+
+fn report_problems(path: &str, problems: &[crate::validate::Problem], loaded: &Loaded) {
+    let diags = problems_to_diagnostics(problems, loaded);
+    print_diagnostics(&diags, Some(loaded));
+    eprintln!(
+        "error: {} problem(s) in {path}; nothing was run",
+        diags.len()
+    );
 }
 
 fn placeholder() -> crate::scenario::Scenario {

@@ -1,5 +1,6 @@
 //! Run stage: the values templates see — `env`, `vars`, `steps.<id>`, `run`.
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use minijinja::Value;
@@ -27,6 +28,9 @@ pub struct RunContext {
     env_files: Vec<String>,
     /// Env and var names whose values are secrets (masked whole in the record).
     pub secret_names: Vec<String>,
+    /// The scenario file's folder: relative paths in the scenario (`tls.ca_file`) start
+    /// here.
+    pub scenario_dir: PathBuf,
     env_value: Value,
     vars_value: Value,
     run_value: Value,
@@ -73,6 +77,7 @@ impl RunContext {
             scenario,
             env_files: Vec::new(),
             secret_names: Vec::new(),
+            scenario_dir: PathBuf::new(),
             env_value,
             vars_value: Value::from(BTreeMap::<String, Value>::new()),
             run_value: Value::UNDEFINED,
@@ -117,6 +122,23 @@ impl RunContext {
     pub fn set_var(&mut self, name: &str, value: serde_json::Value) {
         self.vars.insert(name.to_string(), value);
         self.vars_value = crate::template::to_value(&self.vars);
+    }
+
+    /// A rendered `tls.ca_file`, relative to the scenario file; an empty one is none.
+    pub fn ca_file(
+        &self,
+        plan: Option<&crate::plan::CaFilePlan>,
+        t: &crate::template::Templates,
+        ctx: &Value,
+    ) -> Result<Option<PathBuf>, String> {
+        let Some(plan) = plan else {
+            return Ok(None);
+        };
+        let path = t
+            .render_string(&plan.path, ctx)
+            .map_err(|e| format!("{}: {}", plan.at, e.message))?;
+        let path = path.trim();
+        Ok((!path.is_empty()).then(|| self.scenario_dir.join(path)))
     }
 
     /// The template context, with extra top-level values (`response`, `page`, `step`).
