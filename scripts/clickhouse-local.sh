@@ -17,6 +17,9 @@
 #                        test binary passes its own pid, so a killed test leaves nothing)
 #   QTSCEN_CH_TIMEZONE   the server's timezone (default UTC)
 #   QTSCEN_CH_START_TIMEOUT  seconds to wait for /ping (default 60)
+#   QTSCEN_CH_HTTPS_CERT, QTSCEN_CH_HTTPS_KEY  with `start`: also serve https with this
+#                        PEM certificate (chain) and key (copied into DIR/tls) on a free
+#                        port, written to DIR/https_port; stdout still prints the HTTP port
 set -euo pipefail
 shopt -s extglob
 
@@ -153,9 +156,24 @@ xml_escape() {
 }
 
 write_config() {
-  local dir=$1 http=$2 tcp=$3 inter=$4 tz d
+  local dir=$1 http=$2 tcp=$3 inter=$4 https=${5:-} tz d tls=""
   tz=$(xml_escape "${QTSCEN_CH_TIMEZONE:-UTC}")
   d=$(xml_escape "$dir")
+  if [[ -n $https ]]; then
+    tls="
+    <https_port>$https</https_port>
+    <openSSL>
+        <server>
+            <certificateFile>$d/tls/server.crt</certificateFile>
+            <privateKeyFile>$d/tls/server.key</privateKeyFile>
+            <verificationMode>none</verificationMode>
+            <loadDefaultCAFile>false</loadDefaultCAFile>
+            <cacheSessions>true</cacheSessions>
+            <disableProtocols>sslv2,sslv3</disableProtocols>
+            <preferServerCiphers>true</preferServerCiphers>
+        </server>
+    </openSSL>"
+  fi
   cat >"$dir/config.xml" <<EOF
 <?xml version="1.0"?>
 <!-- Written by scripts/clickhouse-local.sh: a throwaway test server, loopback only. -->
@@ -168,7 +186,7 @@ write_config() {
         <count>2</count>
     </logger>
     <listen_host>127.0.0.1</listen_host>
-    <http_port>$http</http_port>
+    <http_port>$http</http_port>$tls
     <tcp_port>$tcp</tcp_port>
     <interserver_http_host>127.0.0.1</interserver_http_host>
     <interserver_http_port>$inter</interserver_http_port>
@@ -274,9 +292,18 @@ cmd_start() {
   choose_user
   mkdir -p "$dir"/{data,tmp,user_files,format_schemas,log}
   write_users "$dir"
-  rm -f "$dir/pid" "$dir/http_port" "$dir/watch_pid"
+  rm -f "$dir/pid" "$dir/http_port" "$dir/https_port" "$dir/watch_pid"
+  local cert=${QTSCEN_CH_HTTPS_CERT:-} key=${QTSCEN_CH_HTTPS_KEY:-}
+  if [[ -n $cert || -n $key ]]; then
+    [[ -r $cert && -r $key ]] ||
+      die "QTSCEN_CH_HTTPS_CERT and QTSCEN_CH_HTTPS_KEY must both name readable files"
+    mkdir -p "$dir/tls"
+    cp -- "$cert" "$dir/tls/server.crt"
+    cp -- "$key" "$dir/tls/server.key"
+    chmod 600 "$dir/tls/server.key"
+  fi
 
-  local attempt http tcp inter pid deadline
+  local attempt http tcp inter https pid deadline
   for attempt in 1 2 3 4 5; do
     if [[ -n $want_port ]]; then
       http=$want_port
@@ -286,8 +313,11 @@ cmd_start() {
     fi
     tcp=$(free_port "$http")
     inter=$(free_port "$http" "$tcp")
-    write_config "$dir" "$http" "$tcp" "$inter"
+    https=""
+    [[ -z $cert ]] || https=$(free_port "$http" "$tcp" "$inter")
+    write_config "$dir" "$http" "$tcp" "$inter" "$https"
     printf 'http_port=%s\ntcp_port=%s\ninterserver_http_port=%s\n' "$http" "$tcp" "$inter" >"$dir/ports"
+    [[ -z $https ]] || printf 'https_port=%s\n' "$https" >>"$dir/ports"
     [[ $EUID -ne 0 ]] || chown -R "$SERVICE_USER:" "$dir"
     if [[ ${#RUN_AS[@]} -gt 0 ]] && ! "${RUN_AS[@]}" test -w "$dir/data" 2>/dev/null; then
       die "user $SERVICE_USER cannot write $dir/data (is a parent folder closed to it?)"
@@ -319,6 +349,7 @@ cmd_start() {
       sleep 0.1
     done
     echo "$http" >"$dir/http_port"
+    [[ -z $https ]] || echo "$https" >"$dir/https_port"
     [[ -z ${QTSCEN_CH_WATCH_PID:-} ]] || start_watcher "$dir" "$QTSCEN_CH_WATCH_PID"
     echo "$http"
     return 0

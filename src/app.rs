@@ -79,7 +79,15 @@ pub(crate) fn print_diagnostics(diags: &[Diagnostic], loaded: Option<&Loaded>) {
 /// Loads and compiles a scenario; prints diagnostics on failure.
 /// `env_files`: the `--env-file` files; the names they set count as declared.
 fn compile(path: &str, now: jiff::Timestamp, env_files: &[String]) -> Result<(Loaded, Plan), i32> {
-    compile_with(path, now, load_scenario, validate_scenario, env_files)
+    let (loaded, plan) = compile_with(path, now, load_scenario, validate_scenario, env_files)?;
+    // Files the steps will read (a literal `tls.ca_file`) must be there and usable.
+    let problems = crate::validate_http::ca_file_problems(&plan.scenario, &loaded.dir);
+    if problems.is_empty() {
+        Ok((loaded, plan))
+    } else {
+        report_problems(path, &problems, &loaded);
+        Err(EXIT_INVALID)
+    }
 }
 
 pub(crate) type Validator = fn(
@@ -133,15 +141,19 @@ pub(crate) fn compile_with(
             Ok((loaded, plan))
         }
         Err(problems) => {
-            let diags = problems_to_diagnostics(&problems, &loaded);
-            print_diagnostics(&diags, Some(&loaded));
-            eprintln!(
-                "error: {} problem(s) in {path}; nothing was run",
-                diags.len()
-            );
+            report_problems(path, &problems, &loaded);
             Err(EXIT_INVALID)
         }
     }
+}
+
+fn report_problems(path: &str, problems: &[crate::validate::Problem], loaded: &Loaded) {
+    let diags = problems_to_diagnostics(problems, loaded);
+    print_diagnostics(&diags, Some(loaded));
+    eprintln!(
+        "error: {} problem(s) in {path}; nothing was run",
+        diags.len()
+    );
 }
 
 fn placeholder() -> crate::scenario::Scenario {

@@ -127,6 +127,8 @@ pub struct SqlPlan {
     pub password: Option<Compiled>,
     /// Per-query timeout.
     pub timeout: Duration,
+    /// CA certificates trusted besides the machine's roots.
+    pub ca_file: Option<CaFilePlan>,
     /// Queries in order.
     pub queries: Vec<QueryPlan>,
 }
@@ -162,6 +164,17 @@ pub struct HttpPlan {
     pub timeout: Duration,
     /// Pagination.
     pub paginate: Option<PaginatePlan>,
+    /// CA certificates trusted besides the machine's roots.
+    pub ca_file: Option<CaFilePlan>,
+}
+
+/// A compiled `tls.ca_file`: a path relative to the scenario file.
+#[derive(Clone)]
+pub struct CaFilePlan {
+    /// The path template.
+    pub path: Compiled,
+    /// Where it is written (`defaults.sql.tls.ca_file`), for messages.
+    pub at: String,
 }
 
 /// A compiled page walk.

@@ -48,6 +48,7 @@ pub(crate) fn prepare(
         plan.scenario.name.clone(),
     );
     rc.secret_names = rc.env.keys().filter(|k| is_secret(k)).cloned().collect();
+    rc.scenario_dir = loaded.dir.clone();
     let files = args
         .env_files
         .iter()

@@ -269,6 +269,8 @@ pub fn encodings(secret: &str) -> Vec<String> {
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")
         .replace('\'', "\\u0027");
+    // The engine's own text filters, applied as the templates would apply them.
+    let filtered = TEXT_FILTERS.iter().filter_map(|f| apply_filter(f, secret));
     let bases = [
         secret.to_string(),
         json,
@@ -276,7 +278,10 @@ pub fn encodings(secret: &str) -> Vec<String> {
         secret.replace('+', " "),
         secret.to_uppercase(),
         secret.to_lowercase(),
-    ];
+    ]
+    .into_iter()
+    .chain(filtered)
+    .chain([html_escape(secret)]);
     let mut out = Vec::new();
     for base in bases {
         for set in [NON_ALPHANUMERIC, FORM, PATH, URLENCODE_FILTER, QUERY] {
@@ -289,6 +294,36 @@ pub fn encodings(secret: &str) -> Vec<String> {
         out.push(base);
     }
     out.extend(fingerprints(secret));
+    out
+}
+
+/// Template filters that turn a text into another text that still shows it.
+const TEXT_FILTERS: &[&str] = &["title", "capitalize", "reverse", "pprint", "trim", "string"];
+
+/// `secret | filter`, with minijinja's own filter.
+fn apply_filter(filter: &str, secret: &str) -> Option<String> {
+    static ENV: std::sync::OnceLock<minijinja::Environment<'static>> = std::sync::OnceLock::new();
+    let env = ENV.get_or_init(minijinja::Environment::new);
+    let source = format!("s | {filter}");
+    let expr = env.compile_expression(&source).ok()?;
+    let value = expr.eval(minijinja::context! { s => secret }).ok()?;
+    Some(value.to_string())
+}
+
+/// What the `escape` filter writes (HTML).
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            '/' => out.push_str("&#x2f;"),
+            c => out.push(c),
+        }
+    }
     out
 }
 

@@ -1,12 +1,13 @@
 //! Validate stage: one action — an HTTP request (or fallback) or SQL queries — checked
 //! and compiled.
+use std::path::Path;
 use std::time::Duration;
 
 use crate::assert::compile_jsonpath;
-use crate::exec::placeholders;
-use crate::plan::{HttpPlan, PaginatePlan, QueryPlan, SqlPlan};
-use crate::scenario::{HttpDefaults, HttpSpec, PageIn, SqlDefaults, SqlSpec};
-use crate::validate::Ctx;
+use crate::exec::{placeholders, read_ca_file};
+use crate::plan::{CaFilePlan, HttpPlan, PaginatePlan, QueryPlan, SqlPlan};
+use crate::scenario::{HttpDefaults, HttpSpec, PageIn, Scenario, SqlDefaults, SqlSpec, TlsSpec};
+use crate::validate::{Ctx, Problem};
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
@@ -146,6 +147,11 @@ pub(crate) fn compile_http(
             })
         }
     };
+    let ca_file = compile_ca_file(
+        cx,
+        (h.tls.as_ref(), &format!("{p}.tls")),
+        (d.tls.as_ref(), "defaults.http.tls"),
+    );
     Some(HttpPlan {
         method,
         url,
@@ -155,6 +161,7 @@ pub(crate) fn compile_http(
         body,
         timeout,
         paginate,
+        ca_file,
     })
 }
 
@@ -235,12 +242,81 @@ pub(crate) fn compile_sql(cx: &mut Ctx, p: &str, q: &SqlSpec, d: &SqlDefaults) -
             });
         }
     }
+    let ca_file = compile_ca_file(
+        cx,
+        (q.tls.as_ref(), &format!("{p}.tls")),
+        (d.tls.as_ref(), "defaults.sql.tls"),
+    );
     Some(SqlPlan {
         url,
         database,
         user,
         password,
         timeout,
+        ca_file,
         queries,
     })
+}
+
+/// The `tls.ca_file` in force: the step's own, else the defaults' — each given with the
+/// YAML path of its `tls`.
+fn compile_ca_file(
+    cx: &mut Ctx,
+    own: (Option<&TlsSpec>, &str),
+    defaults: (Option<&TlsSpec>, &str),
+) -> Option<CaFilePlan> {
+    let (src, tls_at) = [own, defaults]
+        .into_iter()
+        .find_map(|(tls, at)| Some((tls?.ca_file.as_ref()?, at)))?;
+    let at = format!("{tls_at}.ca_file");
+    cx.text(&at, src).map(|path| CaFilePlan { path, at })
+}
+
+/// Every `tls.ca_file` written without a template, read now (relative to `dir`, the
+/// scenario's folder), so a missing or unusable file is reported with its line before
+/// the run. Templated paths are read when their step runs.
+pub(crate) fn ca_file_problems(scenario: &Scenario, dir: &Path) -> Vec<Problem> {
+    let mut written: Vec<(String, &TlsSpec)> = Vec::new();
+    let defaults = &scenario.defaults;
+    written.extend(
+        defaults
+            .http
+            .tls
+            .as_ref()
+            .map(|t| ("defaults.http.tls".into(), t)),
+    );
+    written.extend(
+        defaults
+            .sql
+            .tls
+            .as_ref()
+            .map(|t| ("defaults.sql.tls".into(), t)),
+    );
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let http = step.http.as_ref().and_then(|h| h.tls.as_ref());
+        written.extend(http.map(|t| (format!("steps[{i}].http.tls"), t)));
+        let sql = step.sql.as_ref().and_then(|q| q.tls.as_ref());
+        written.extend(sql.map(|t| (format!("steps[{i}].sql.tls"), t)));
+        let fallback = step.fallback.as_ref().and_then(|f| f.http.as_ref());
+        let fallback = fallback.and_then(|h| h.tls.as_ref());
+        written.extend(fallback.map(|t| (format!("steps[{i}].fallback.http.tls"), t)));
+    }
+    let mut problems = Vec::new();
+    for (at, tls) in written {
+        let Some(path) = tls.ca_file.as_deref() else {
+            continue;
+        };
+        let templated = ["{{", "{%", "{#"].iter().any(|m| path.contains(m));
+        if templated || path.trim().is_empty() {
+            continue;
+        }
+        if let Err(message) = read_ca_file(&dir.join(path.trim())) {
+            problems.push(Problem {
+                path: format!("{at}.ca_file"),
+                message,
+                at_key: false,
+            });
+        }
+    }
+    problems
 }

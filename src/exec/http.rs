@@ -1,6 +1,8 @@
 //! Execute stage: HTTP over one shared keep-alive client; every outcome is data —
 //! a timeout or a refused connection is an `Exchange` too, not an engine error.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::record::{TransportError, TransportKind};
@@ -65,26 +67,38 @@ pub struct Exchange {
     pub result: Result<(u16, BTreeMap<String, String>, String), TransportError>,
 }
 
-/// The run's one HTTP client.
+/// The run's HTTP client: one for the machine's roots, and one per `tls.ca_file`.
 #[derive(Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
+    /// Clients that also trust a CA file, by its path, made at its first use.
+    with_ca: Arc<Mutex<HashMap<PathBuf, reqwest::Client>>>,
 }
 
 impl HttpClient {
     /// A keep-alive client; no proxy from the environment, no redirects followed silently.
     pub fn new() -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .user_agent(concat!("qtscen/", env!("CARGO_PKG_VERSION")))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true)
-            // Redirects are followed by `send`, which decides what crosses origins.
-            .redirect(reqwest::redirect::Policy::none())
-            .tls_backend_preconfigured(super::tls::client_config()?)
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(HttpClient { client })
+        Ok(HttpClient {
+            client: build(Vec::new())?,
+            with_ca: Arc::default(),
+        })
+    }
+
+    /// The same client, trusting the CA certificates of `ca_file` too (read once a run).
+    pub fn with_ca_file(&self, ca_file: &Path) -> Result<HttpClient, String> {
+        let mut clients = self.with_ca.lock().unwrap_or_else(|e| e.into_inner());
+        let client = match clients.get(ca_file) {
+            Some(c) => c.clone(),
+            None => {
+                let c = build(super::tls::read_ca_file(ca_file)?)?;
+                clients.insert(ca_file.to_path_buf(), c.clone());
+                c
+            }
+        };
+        Ok(HttpClient {
+            client,
+            with_ca: self.with_ca.clone(),
+        })
     }
 
     /// Sends one request; never fails — failures are recorded in the exchange.
@@ -192,6 +206,23 @@ impl HttpClient {
         }
         Ok((status, headers, body))
     }
+}
+
+fn build(
+    extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+) -> Result<reqwest::Client, String> {
+    let mut tls = super::tls::client_config(extra_roots)?;
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    reqwest::Client::builder()
+        .no_proxy()
+        .user_agent(concat!("qtscen/", env!("CARGO_PKG_VERSION")))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .tcp_nodelay(true)
+        // Redirects are followed by `send`, which decides what crosses origins.
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_backend_preconfigured(tls)
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
 fn classify(err: reqwest::Error) -> TransportError {

@@ -7,5 +7,6 @@ mod tls;
 
 pub use http::{Exchange, HttpClient, ResolvedRequest, parse_retry_after};
 pub use process::{ProcessOutput, ResolvedCommand, Stream, run_process, shell_quote};
-pub use sql::{QueryResult, SqlConn, SqlFailure, run_query};
+pub use sql::{QueryResult, SqlClient, SqlConn, SqlFailure, run_query};
 pub use sql_params::{fill_params, placeholders};
+pub use tls::read_ca_file;

@@ -1,7 +1,14 @@
 //! Execute stage: SQL over ClickHouse's HTTP interface with the `clickhouse` crate;
 //! results are read generically as `FORMAT JSON` (column names and types + rows), which
-//! ClickHouse 18.16 and current releases both speak.
+//! ClickHouse 18.16 and current releases both speak. http:// and https:// both work:
+//! TLS is rustls with the verifier HTTP steps use (the machine's roots plus the step's
+//! `tls.ca_file`).
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 
 use serde_json::{Map, Value};
 
@@ -20,6 +27,39 @@ pub struct SqlConn {
     pub password: String,
     /// Per-query timeout.
     pub timeout: Duration,
+    /// CA certificates trusted besides the machine's roots (a resolved path).
+    pub ca_file: Option<PathBuf>,
+}
+
+/// The client of one SQL step: HTTP/1.1 over plain TCP or TLS, connections kept alive
+/// between the step's queries.
+#[derive(Clone)]
+pub struct SqlClient(clickhouse::Client);
+
+impl SqlClient {
+    /// A client trusting the machine's roots and, if given, the CA file's certificates;
+    /// the file is read here, so an unreadable one is reported before any query.
+    pub fn new(ca_file: Option<&Path>) -> Result<SqlClient, String> {
+        let roots = match ca_file {
+            Some(path) => super::tls::read_ca_file(path)?,
+            None => Vec::new(),
+        };
+        // As the `clickhouse` crate's own default client: TCP keep-alive 60 s, idle
+        // connections dropped after 2 s (before the server's 3 s keep_alive_timeout).
+        let mut tcp = HttpConnector::new();
+        tcp.set_keepalive(Some(Duration::from_secs(60)));
+        tcp.set_nodelay(true);
+        tcp.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(super::tls::client_config(roots)?)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(tcp);
+        let http = HyperClient::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(2))
+            .build(connector);
+        Ok(SqlClient(clickhouse::Client::with_http_client(http)))
+    }
 }
 
 /// A query's result, decoded generically.
@@ -78,11 +118,17 @@ fn server_code(msg: &str) -> Option<u32> {
 }
 
 /// Runs one query; returns the result or why there is none, and how long it took.
-pub async fn run_query(conn: &SqlConn, sql: &str) -> (Result<QueryResult, SqlFailure>, Duration) {
+pub async fn run_query(
+    client: &SqlClient,
+    conn: &SqlConn,
+    sql: &str,
+) -> (Result<QueryResult, SqlFailure>, Duration) {
     let started = Instant::now();
     // wait_end_of_query: an error in the middle of a result becomes an error status,
     // not a 200 with the exception appended to the data (18.16).
-    let mut client = clickhouse::Client::default()
+    let mut client = client
+        .0
+        .clone()
         .with_url(&conn.url)
         .with_user(&conn.user)
         .with_setting("wait_end_of_query", "1");

@@ -8,7 +8,7 @@ mod sql_table;
 
 pub use console::{Console, FLUSH_EVERY};
 pub use files::{errors_json, render_reports, write_atomic, write_run_files};
-pub use filters::register_filters;
+pub use filters::{REDACTOR_KEY, RedactorValue, register_filters};
 pub use sql_table::{result_table, results_text};
 
 /// The built-in Markdown report template.

@@ -1,5 +1,6 @@
 //! Run stage: the values templates see — `env`, `vars`, `steps.<id>`, `run`.
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use minijinja::Value;
@@ -27,6 +28,9 @@ pub struct RunContext {
     env_files: Vec<String>,
     /// Env and var names whose values are secrets (masked whole in the record).
     pub secret_names: Vec<String>,
+    /// The scenario file's folder: relative paths in the scenario (`tls.ca_file`) start
+    /// here.
+    pub scenario_dir: PathBuf,
     env_value: Value,
     vars_value: Value,
     run_value: Value,
@@ -73,6 +77,7 @@ impl RunContext {
             scenario,
             env_files: Vec::new(),
             secret_names: Vec::new(),
+            scenario_dir: PathBuf::new(),
             env_value,
             vars_value: Value::from(BTreeMap::<String, Value>::new()),
             run_value: Value::UNDEFINED,
@@ -119,6 +124,23 @@ impl RunContext {
         self.vars_value = crate::template::to_value(&self.vars);
     }
 
+    /// A rendered `tls.ca_file`, relative to the scenario file; an empty one is none.
+    pub fn ca_file(
+        &self,
+        plan: Option<&crate::plan::CaFilePlan>,
+        t: &crate::template::Templates,
+        ctx: &Value,
+    ) -> Result<Option<PathBuf>, String> {
+        let Some(plan) = plan else {
+            return Ok(None);
+        };
+        let path = t
+            .render_string(&plan.path, ctx)
+            .map_err(|e| format!("{}: {}", plan.at, e.message))?;
+        let path = path.trim();
+        Ok((!path.is_empty()).then(|| self.scenario_dir.join(path)))
+    }
+
     /// The template context, with extra top-level values (`response`, `page`, `step`).
     pub fn value(&self, extra: &[(&str, Value)]) -> Value {
         let mut map: BTreeMap<&str, Value> = BTreeMap::new();
@@ -126,6 +148,12 @@ impl RunContext {
         map.insert("vars", self.vars_value.clone());
         map.insert("steps", Value::from_dyn_object(self.steps.clone()));
         map.insert("run", self.run_value.clone());
+        // The escaping filters (`md`, `mdcell`, …) mask secrets before they escape them:
+        // an escaped secret would no longer match its mask.
+        map.insert(
+            crate::report::REDACTOR_KEY,
+            Value::from_object(crate::report::RedactorValue(self.redactor.clone())),
+        );
         for (k, v) in extra {
             map.insert(k, v.clone());
         }

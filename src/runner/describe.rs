@@ -71,6 +71,15 @@ pub fn describe_plan(plan: &Plan, rc: &RunContext, opts: &RunOptions) -> String 
                     r.req.timeout.as_millis(),
                     step.retry.attempts
                 );
+                match rc.ca_file(http.ca_file.as_ref(), &plan.templates, &ctx) {
+                    Ok(Some(f)) => {
+                        let _ = writeln!(out, "  tls.ca_file: {}", f.display());
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        let _ = writeln!(out, "  tls.ca_file: (rendered at run time: {e})");
+                    }
+                }
                 if let Some(p) = &http.paginate {
                     let _ = writeln!(
                         out,
@@ -92,6 +101,9 @@ fn describe_sql(out: &mut String, sql: &SqlPlan, plan: &Plan, rc: &RunContext) {
     match super::sql_step::resolve_conn(sql, &plan.templates, rc) {
         Ok(c) => {
             let _ = writeln!(out, "SQL {} database={} user={}", c.url, c.database, c.user);
+            if let Some(f) = &c.ca_file {
+                let _ = writeln!(out, "  tls.ca_file: {}", f.display());
+            }
         }
         Err(e) => {
             let _ = writeln!(out, "SQL (connection: {e})");

@@ -179,6 +179,22 @@ impl HttpRun<'_> {
                 return out;
             }
         };
+        // A `tls.ca_file` that cannot be read fails here, before anything is sent.
+        let client = match rc.ca_file(plan.ca_file.as_ref(), self.templates, &ctx) {
+            Ok(None) => self.client.clone(),
+            Ok(Some(path)) => match self.client.with_ca_file(&path) {
+                Ok(c) => c,
+                Err(e) => {
+                    let at = plan.ca_file.as_ref().map_or("tls.ca_file", |c| &c.at);
+                    out.engine_error = Some(format!("{at}: {e}"));
+                    return out;
+                }
+            },
+            Err(e) => {
+                out.engine_error = Some(e);
+                return out;
+            }
+        };
         out.request = serde_json::json!({
             "method": rendered.req.method,
             "url": rendered.req.url,
@@ -200,7 +216,16 @@ impl HttpRun<'_> {
                 };
             }
             let answer = self
-                .send_with_retry(&rendered.req, &url, policy, page, fallback, rc, attempts)
+                .send_with_retry(
+                    &client,
+                    &rendered.req,
+                    &url,
+                    policy,
+                    page,
+                    fallback,
+                    rc,
+                    attempts,
+                )
                 .await;
             out.pages += 1;
             match answer {
@@ -261,6 +286,7 @@ impl HttpRun<'_> {
     #[allow(clippy::too_many_arguments)]
     async fn send_with_retry(
         &self,
+        client: &HttpClient,
         req: &ResolvedRequest,
         url: &reqwest::Url,
         policy: &RetryPolicy,
@@ -276,8 +302,7 @@ impl HttpRun<'_> {
             let started = self.clock.now();
             let redactor = &rc.redactor;
             let carries_secret = |v: &str| redactor.redact(v) != v;
-            let exchange =
-                crate::exec::HttpClient::send(self.client, req, url, &carries_secret).await;
+            let exchange = client.send(req, url, &carries_secret).await;
             let retryable = match &exchange.result {
                 Err(t) => match t.kind {
                     TransportKind::Timeout => policy.on_timeout,

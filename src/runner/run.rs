@@ -387,6 +387,16 @@ async fn run_step(
             a.expected = rc.redactor.redact(&a.expected);
         }
         record.output = record.output.as_deref().map(|o| rc.redactor.redact(o));
+        // A program's log was streamed before the secret was known.
+        for name in &record.artifacts {
+            let path = out_dir.join(name);
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                let safe = rc.redactor.redact(&text);
+                if safe != text {
+                    let _ = crate::report::write_atomic(&path, safe.as_bytes());
+                }
+            }
+        }
     }
     // Later templates see the outcome through `steps.<id>`, shared rather than copied.
     let outcome = std::sync::Arc::new(outcome);

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::http_step::ActionOutcome;
 use super::{Event, EventSink, RunContext, backoff_delay};
 use crate::assert::Observation;
-use crate::exec::{QueryResult, SqlConn, SqlFailure, fill_params, run_query};
+use crate::exec::{QueryResult, SqlClient, SqlConn, SqlFailure, fill_params, run_query};
 use crate::plan::SqlPlan;
 use crate::record::{Attempt, RequestRecord, ResponseRecord};
 use crate::scenario::RetryPolicy;
@@ -29,9 +29,11 @@ pub fn resolve_conn(plan: &SqlPlan, t: &Templates, rc: &RunContext) -> Result<Sq
         None => {
             let host = env("CLICKHOUSE_HOST")
                 .ok_or("set `defaults.sql.url` or the env variable CLICKHOUSE_HOST")?;
-            let port = env("CLICKHOUSE_PORT").unwrap_or_else(|| "8123".into());
             let secure = env("CLICKHOUSE_SECURE")
                 .is_some_and(|s| matches!(s.to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
+            // ClickHouse's own defaults: http_port 8123, https_port 8443.
+            let port = env("CLICKHOUSE_PORT")
+                .unwrap_or_else(|| if secure { "8443" } else { "8123" }.into());
             format!("{}://{host}:{port}", if secure { "https" } else { "http" })
         }
     };
@@ -52,6 +54,7 @@ pub fn resolve_conn(plan: &SqlPlan, t: &Templates, rc: &RunContext) -> Result<Sq
             .or_else(|| env("CLICKHOUSE_PASSWORD"))
             .unwrap_or_default(),
         timeout: plan.timeout,
+        ca_file: rc.ca_file(plan.ca_file.as_ref(), t, &ctx)?,
     })
 }
 
@@ -70,6 +73,15 @@ pub async fn run_sql(
         Ok(c) => c,
         Err(e) => {
             out.engine_error = Some(e);
+            return out;
+        }
+    };
+    // One client for the step's queries; a `tls.ca_file` that cannot be read fails here.
+    let client = match SqlClient::new(conn.ca_file.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            let at = plan.ca_file.as_ref().map_or("tls.ca_file", |c| &c.at);
+            out.engine_error = Some(format!("{at}: {e}"));
             return out;
         }
     };
@@ -105,7 +117,10 @@ pub async fn run_sql(
                 "not run: the server could not be reached for an earlier query".into(),
             ))
         } else {
-            run_with_retry(&conn, &sql, &q.name, policy, rc, events, step_id, attempts).await
+            run_with_retry(
+                &client, &conn, &sql, &q.name, policy, rc, events, step_id, attempts,
+            )
+            .await
         };
         let (entry, text_result) = match result {
             Ok(r) => (
@@ -155,6 +170,7 @@ pub async fn run_sql(
 
 #[allow(clippy::too_many_arguments)]
 async fn run_with_retry(
+    client: &SqlClient,
     conn: &SqlConn,
     sql: &str,
     name: &str,
@@ -169,7 +185,7 @@ async fn run_with_retry(
     let mut n = 1;
     loop {
         let started = rc.clock.now();
-        let (result, took) = run_query(conn, sql).await;
+        let (result, took) = run_query(client, conn, sql).await;
         let retryable = result
             .as_ref()
             .err()

@@ -3,7 +3,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::DurationSpec;
+use super::{DurationSpec, TlsSpec};
 
 /// Settings every HTTP step starts from.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
@@ -21,6 +21,10 @@ pub struct HttpDefaults {
     /// How long to wait for a whole answer (default 30s).
     #[serde(default)]
     pub timeout: Option<DurationSpec>,
+    /// How https servers are trusted, e.g. `{ca_file: certs/internal-ca.pem}` (a step's
+    /// own `tls.ca_file` wins).
+    #[serde(default)]
+    pub tls: Option<TlsSpec>,
 }
 
 /// One HTTP request as written. Strings are templates.
@@ -57,7 +61,10 @@ pub struct HttpSpec {
     /// Walk pages until a stop condition holds.
     #[serde(default)]
     pub paginate: Option<PaginateSpec>,
-    /// Start from `defaults.http` (base URL, headers, query, timeout). Set false for a
+    /// How the https server is trusted; overrides `defaults.http.tls`.
+    #[serde(default)]
+    pub tls: Option<TlsSpec>,
+    /// Start from `defaults.http` (base URL, headers, query, timeout, tls). Set false for a
     /// request to another server, so the API's token is not sent there.
     #[serde(default = "yes")]
     pub use_defaults: bool,

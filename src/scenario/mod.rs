@@ -8,6 +8,7 @@ mod retry;
 mod root;
 mod sql;
 mod step;
+mod tls;
 
 pub use assertion::{AssertionSpec, CaptureSpec, Predicate, Quantifier};
 pub use duration::DurationSpec;
@@ -19,3 +20,4 @@ pub(crate) use root::one as default_version;
 pub use root::{Defaults, EnvSpec, Scenario};
 pub use sql::{QuerySpec, SqlDefaults, SqlSpec};
 pub use step::Step;
+pub use tls::TlsSpec;

@@ -3,7 +3,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::DurationSpec;
+use super::{DurationSpec, TlsSpec};
 
 /// Connection settings every SQL step starts from. Unset fields come from the env
 /// variables the loader uses: `CLICKHOUSE_HOST`, `CLICKHOUSE_PORT`, `CLICKHOUSE_DB`,
@@ -26,6 +26,10 @@ pub struct SqlDefaults {
     /// How long one query may take (default 30s).
     #[serde(default)]
     pub timeout: Option<DurationSpec>,
+    /// How an https server (`https://` URL or `CLICKHOUSE_SECURE=1`) is trusted, e.g.
+    /// `{ca_file: certs/clickhouse-ca.pem}` (a step's own `tls.ca_file` wins).
+    #[serde(default)]
+    pub tls: Option<TlsSpec>,
 }
 
 /// A step that runs one or more named queries.
@@ -41,6 +45,9 @@ pub struct SqlSpec {
     /// Overrides the query timeout.
     #[serde(default)]
     pub timeout: Option<DurationSpec>,
+    /// How an https server is trusted; overrides `defaults.sql.tls`.
+    #[serde(default)]
+    pub tls: Option<TlsSpec>,
     /// Queries by name, run in order: a SQL string, or `{query, params, optional}`.
     pub queries: IndexMap<String, QuerySpec>,
 }

@@ -263,6 +263,13 @@ impl Templates {
         }
     }
 
+    /// Every filter a template may use, sorted.
+    pub fn filter_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.filters.iter().copied().collect();
+        names.sort_unstable();
+        names
+    }
+
     /// Where the templates compiled next stand in the scenario (a YAML path).
     pub fn set_origin(&mut self, path: &str) {
         if &*self.origin != path {

@@ -30,9 +30,15 @@ fn script() -> PathBuf {
 
 /// Runs the script; Ok(stdout) on success, Err(what failed, with its stderr) otherwise.
 fn run_script(args: &[&str]) -> Result<String, String> {
+    run_script_with(args, &[])
+}
+
+/// [`run_script`] with extra environment variables.
+fn run_script_with(args: &[&str], env: &[(&str, &Path)]) -> Result<String, String> {
     let out = Command::new("bash")
         .arg(script())
         .args(args)
+        .envs(env.iter().copied())
         // A killed test binary must not leave a server behind: the script's watcher
         // stops the server once this process is gone.
         .env("QTSCEN_CH_WATCH_PID", std::process::id().to_string())
@@ -75,6 +81,19 @@ impl ClickHouse {
     /// Like [`ClickHouse::start`]; with `true` the staging table
     /// `zakaz.stg_qtickets_api_orders_raw` also has `_loaded_at DateTime DEFAULT now()`.
     pub fn start_with_loaded_at(with_loaded_at: bool) -> Option<ClickHouse> {
+        let ch = Self::launch(&[])?;
+        let with = if with_loaded_at { "1" } else { "0" };
+        run_script(&["schema", &ch.http_port.to_string(), with]).unwrap_or_else(|e| panic!("{e}"));
+        Some(ch)
+    }
+
+    /// A server that also serves https with this PEM certificate and key (see
+    /// [`ClickHouse::https_port`]); no `zakaz` schema. `None` as for [`ClickHouse::start`].
+    pub fn start_with_https(cert: &Path, key: &Path) -> Option<ClickHouse> {
+        Self::launch(&[("QTSCEN_CH_HTTPS_CERT", cert), ("QTSCEN_CH_HTTPS_KEY", key)])
+    }
+
+    fn launch(env: &[(&str, &Path)]) -> Option<ClickHouse> {
         if let Err(reason) = install() {
             eprintln!("ClickHouse is not available: {reason}");
             return None;
@@ -84,16 +103,23 @@ impl ClickHouse {
             .tempdir()
             .expect("a temporary folder for ClickHouse");
         let dir_arg = dir.path().to_str().expect("temporary folder path is UTF-8");
-        let stdout = run_script(&["start", dir_arg]).unwrap_or_else(|e| panic!("{e}"));
+        let stdout = run_script_with(&["start", dir_arg], env).unwrap_or_else(|e| panic!("{e}"));
         let http_port: u16 = stdout
             .trim()
             .parse()
             .unwrap_or_else(|_| panic!("clickhouse-local.sh start printed {stdout:?}"));
-        // From here on, Drop stops the server even if the schema fails.
-        let ch = ClickHouse { http_port, dir };
-        let with = if with_loaded_at { "1" } else { "0" };
-        run_script(&["schema", &http_port.to_string(), with]).unwrap_or_else(|e| panic!("{e}"));
-        Some(ch)
+        // From here on, Drop stops the server.
+        Some(ClickHouse { http_port, dir })
+    }
+
+    /// The https port of a server from [`ClickHouse::start_with_https`].
+    pub fn https_port(&self) -> u16 {
+        let file = self.dir.path().join("https_port");
+        let text =
+            std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        text.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{} holds {text:?}", file.display()))
     }
 
     /// `http://127.0.0.1:PORT` (no trailing slash).
