@@ -67,7 +67,13 @@ impl Redactor {
             let json = serde_json::to_string(&secret)
                 .map(|s| s.trim_matches('"').to_string())
                 .unwrap_or_default();
-            for variant in [secret, url, url_plus, form, path, lower, b64, b64_url, json] {
+            // Fingerprints that loaders log instead of the token (`token_fp: abcd***wxyz`):
+            // its first and last characters around `***` identify it as well as the token.
+            let fingerprints = fingerprints(&secret);
+            for variant in [secret, url, url_plus, form, path, lower, b64, b64_url, json]
+                .into_iter()
+                .chain(fingerprints)
+            {
                 if variant.len() >= 4 && !needles.contains(&variant) {
                     needles.push(variant);
                 }
@@ -156,6 +162,20 @@ impl Redactor {
     }
 }
 
+/// The fingerprint forms of a secret: its first and last `n` characters around `***`,
+/// for `n` from 2 to 6, where the secret is longer than the two ends together.
+fn fingerprints(secret: &str) -> Vec<String> {
+    let chars: Vec<char> = secret.chars().collect();
+    (2..=6)
+        .filter(|n| chars.len() > 2 * n)
+        .map(|n| {
+            let head: String = chars[..n].iter().collect();
+            let tail: String = chars[chars.len() - n..].iter().collect();
+            format!("{head}{MASK}{tail}")
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +220,17 @@ mod tests {
         };
         assert_eq!(plain.redact("x zzabcd1234 y abcd1234zzab"), "x *** y ***");
         assert_eq!(Redactor::default().redact("abcd1234"), "abcd1234");
+    }
+
+    #[test]
+    fn fingerprints_of_a_secret_are_masked() {
+        let r = Redactor::new(["abcdSECRETwxyz".to_string()]);
+        let line = r#"request failed | metrics={"token_fp": "abcd***wxyz", "fp2": "ab***yz"}"#;
+        let out = r.redact(line);
+        assert!(!out.contains("abcd") && !out.contains("wxyz"), "{out}");
+        assert!(!out.contains("ab***") && !out.contains("***yz"), "{out}");
+        // Another token's fingerprint is left alone.
+        assert_eq!(r.redact("qrst***wxyz"), "qrst***wxyz");
     }
 
     #[test]
