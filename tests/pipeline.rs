@@ -164,9 +164,15 @@ fn run_loader(name: &str, setup: Setup) -> Outcome {
     let report = out.file("qtickets_api_live.md");
     let log = out.file("qtickets_loader_prod.log");
     let results = out.results();
-    // Nothing secret leaves qtscen: not the token, not the ClickHouse password.
-    for text in [&console, &report, &log] {
-        assert!(!text.contains(TOKEN) && !text.contains(PASSWORD), "{text}");
+    // Nothing secret leaves qtscen: not the token, not the ClickHouse password, not the
+    // token's fingerprint the loader prints (token_fp, its first and last 4 characters).
+    let fingerprint = format!("{}***{}", &TOKEN[..4], &TOKEN[TOKEN.len() - 4..]);
+    let results_text = std::fs::read_to_string(out.out_dir.join("results.json")).unwrap();
+    for text in [&console, &report, &log, &results_text] {
+        assert!(
+            !text.contains(TOKEN) && !text.contains(PASSWORD) && !text.contains(&fingerprint),
+            "{text}"
+        );
     }
     drop(image);
     Outcome {
@@ -208,6 +214,13 @@ fn a_successful_run_with_rows_is_a_success_with_its_inserted_counts() {
     );
     assert!(o.count("fact_qtickets_sales_utm_daily") > 0);
     assert_eq!(o.count("dim_events"), 6);
+    // Seat lists are served: the inventory has a row per event.
+    assert_eq!(o.count("fact_qtickets_inventory_latest"), 6);
+    assert!(
+        o.log
+            .contains("Inserted 6 rows into zakaz.fact_qtickets_inventory_latest")
+    );
+    assert!(o.log.contains("\"token_fp\": \"***\""), "{}", o.log);
     let meta =
         o.ch.rows("SELECT status, toString(run_id) AS run_id, metrics FROM zakaz.meta_job_runs")
             .unwrap();
