@@ -4,8 +4,10 @@
 #   clickhouse-local.sh install                 install Debian's clickhouse-server (root, apt)
 #   clickhouse-local.sh start DIR [HTTP_PORT]   start a server with all its state in DIR;
 #                                               prints the HTTP port
-#   clickhouse-local.sh schema PORT [0|1]       create database `zakaz` from zakaz_schema.sql
-#                                               (1: with stg_..._raw._loaded_at)
+#   clickhouse-local.sh schema PORT [0|1] [bootstrap]
+#                                               create database `zakaz` from zakaz_schema.sql
+#                                               (1: with stg_..._raw._loaded_at; bootstrap:
+#                                               without the utm migration)
 #   clickhouse-local.sh stop DIR                stop the server started in DIR (idempotent)
 #
 # Users (from 127.0.0.1 and ::1 only): `default` without a password, and `qtscen` with
@@ -37,7 +39,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -408,14 +410,19 @@ post_sql() {
 }
 
 cmd_schema() {
-  [[ $# -ge 1 && $# -le 2 ]] || usage
-  local port=$1 with=${2:-0} line stmt="" file="$SCRIPT_DIR/zakaz_schema.sql"
+  [[ $# -ge 1 && $# -le 3 ]] || usage
+  local port=$1 with=${2:-0} flavour=${3:-migrated} line stmt="" skip=0 file="$SCRIPT_DIR/zakaz_schema.sql"
   [[ $port =~ ^[0-9]+$ ]] || die "PORT must be a number, got '$port'"
   [[ $with == 0 || $with == 1 ]] || die "WITH_LOADED_AT must be 0 or 1, got '$with'"
+  [[ $flavour == migrated || $flavour == bootstrap ]] || die "FLAVOUR must be migrated or bootstrap, got '$flavour'"
   [[ -r $file ]] || die "missing $file"
   while IFS= read -r line || [[ -n $line ]]; do
     if [[ $with == 1 && $line =~ ^[[:space:]]*--@with_loaded_at[[:space:]](.*)$ ]]; then
       line="    ${BASH_REMATCH[1]}"
+    fi
+    if [[ $line =~ ^[[:space:]]*--@migration[[:space:]]*$ ]]; then
+      [[ $flavour == bootstrap ]] && skip=1
+      continue
     fi
     [[ $line =~ ^[[:space:]]*(--.*)?$ ]] && continue
     stmt+="$line"$'\n'
@@ -423,11 +430,14 @@ cmd_schema() {
       stmt=${stmt%$'\n'}
       stmt=${stmt%%*([[:space:]])}
       stmt=${stmt%;}
-      post_sql "$port" "$stmt" || die "schema statement failed"
+      if [[ $skip == 0 ]]; then
+        post_sql "$port" "$stmt" || die "schema statement failed"
+      fi
       stmt=""
+      skip=0
     fi
   done <"$file"
-  [[ -z ${stmt//[[:space:]]/} ]] || post_sql "$port" "$stmt" || die "schema statement failed"
+  [[ -z ${stmt//[[:space:]]/} || $skip == 1 ]] || post_sql "$port" "$stmt" || die "schema statement failed"
 }
 
 case "${1:-}" in

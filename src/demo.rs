@@ -17,7 +17,9 @@ struct LocalClickHouse {
 }
 
 impl LocalClickHouse {
-    fn start(dir: &Path) -> Result<LocalClickHouse, String> {
+    /// Starts a server whose session time zone is Europe/Moscow (production's) and
+    /// creates the schema: with the utm migration, or as a fresh bootstrap leaves it.
+    fn start(dir: &Path, bootstrap: bool) -> Result<LocalClickHouse, String> {
         if !Path::new(CLICKHOUSE_SCRIPT).exists() {
             return Err(format!(
                 "{CLICKHOUSE_SCRIPT} not found (run the demo from the repository root)"
@@ -28,6 +30,7 @@ impl LocalClickHouse {
                 .arg(CLICKHOUSE_SCRIPT)
                 .args(args)
                 .env("QTSCEN_CH_WATCH_PID", std::process::id().to_string())
+                .env("QTSCEN_CH_TIMEZONE", "Europe/Moscow")
                 .output()
                 .map_err(|e| format!("cannot run {CLICKHOUSE_SCRIPT}: {e}"))?;
             if out.status.success() {
@@ -48,7 +51,8 @@ impl LocalClickHouse {
             dir: dir.to_path_buf(),
             port,
         };
-        run(&["schema", &port.to_string(), "1"])?;
+        let flavour = if bootstrap { "bootstrap" } else { "migrated" };
+        run(&["schema", &port.to_string(), "0", flavour])?;
         Ok(server)
     }
 }
@@ -153,10 +157,57 @@ fn make_dashboard(work: &Path) -> Result<PathBuf, String> {
     Ok(dash)
 }
 
+/// The failure modes of `qtscen demo --loader-fail MODE`.
+const LOADER_FAIL_MODES: [&str; 7] = [
+    "exception",
+    "traceback",
+    "ch-write",
+    "ch-retry",
+    "no-utm",
+    "api-error",
+    "backfill",
+];
+
+/// Records an earlier successful run of the loader in `meta_job_runs`, so that this
+/// run is not its first (`--loader-fail backfill`).
+fn record_earlier_run(port: u16) -> Result<(), String> {
+    let sql = "INSERT INTO zakaz.meta_job_runs (job, started_at, finished_at, status, rows_processed, message, metrics) \
+               SELECT 'qtickets_api', now() - 7200, now() - 7190, 'ok', 0, 'an earlier run (qtscen demo)', '{\"window_hours\": 2}'";
+    let out = Command::new("curl")
+        .args(["-sS", "--fail-with-body", "--data-binary", sql])
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .output()
+        .map_err(|e| format!("cannot run curl: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "recording an earlier run failed: {}{}",
+            String::from_utf8_lossy(&out.stdout).trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
 /// Runs the demo; returns the run's exit code.
 pub fn demo_command(out: Option<String>, tags: Vec<String>, loader_fail: Option<String>) -> i32 {
+    let mode = loader_fail.as_deref().unwrap_or("");
+    if !mode.is_empty() && !LOADER_FAIL_MODES.contains(&mode) {
+        eprintln!(
+            "error: unknown --loader-fail mode `{mode}` (expected one of: {})",
+            LOADER_FAIL_MODES.join(", ")
+        );
+        return 2;
+    }
     let image = format!("qtscen-demo-loader-{}:latest", std::process::id());
-    let config = crate::sandbox::SandboxConfig::default();
+    let mut config = crate::sandbox::SandboxConfig::default();
+    if mode == "api-error" {
+        config.faults.push(crate::sandbox::FaultRule::new(
+            None,
+            "/orders",
+            crate::sandbox::FaultKind::Status(503),
+        ));
+    }
     let token = config.token.clone();
     let sandbox = match crate::sandbox::spawn(config) {
         Ok(s) => s,
@@ -187,11 +238,19 @@ pub fn demo_command(out: Option<String>, tags: Vec<String>, loader_fail: Option<
         tags
     };
     let clickhouse = if tags.iter().any(|t| t != "api") {
-        match LocalClickHouse::start(&work.join("clickhouse")) {
+        let started =
+            LocalClickHouse::start(&work.join("clickhouse"), mode == "no-utm").and_then(|ch| {
+                if mode == "backfill" {
+                    record_earlier_run(ch.port)?;
+                }
+                Ok(ch)
+            });
+        match started {
             Ok(ch) => {
                 println!("ClickHouse listening on http://127.0.0.1:{}", ch.port);
+                // Every key the real loader requires (its sample dotenv's values).
                 env_text.push_str(&format!(
-                    "CLICKHOUSE_HOST=127.0.0.1\nCLICKHOUSE_PORT={}\nCLICKHOUSE_DB=zakaz\nCLICKHOUSE_USER=default\nCLICKHOUSE_PASSWORD=\nJOB_NAME=qtickets_api\n",
+                    "CLICKHOUSE_HOST=127.0.0.1\nCLICKHOUSE_PORT={}\nCLICKHOUSE_DB=zakaz\nCLICKHOUSE_USER=default\nCLICKHOUSE_PASSWORD=\nCLICKHOUSE_SECURE=false\nCLICKHOUSE_VERIFY_SSL=false\nTZ=Europe/Moscow\nREPORT_TZ=Europe/Moscow\nJOB_NAME=qtickets_api\nQTICKETS_SINCE_HOURS=2\nQTICKETS_INITIAL_BACKFILL_HOURS=720\n",
                     ch.port
                 ));
                 Some(ch)
@@ -223,8 +282,12 @@ pub fn demo_command(out: Option<String>, tags: Vec<String>, loader_fail: Option<
                     dash.display(),
                     env_file.display()
                 ));
-                if let Some(mode) = &loader_fail {
-                    env_text.push_str(&format!("LOADER_FAIL={mode}\n"));
+                match mode {
+                    "exception" | "traceback" | "ch-write" | "ch-retry" => {
+                        env_text.push_str(&format!("LOADER_FAIL={mode}\n"));
+                    }
+                    "backfill" => env_text.push_str("LOADER_BACKFILL_BUG=true\n"),
+                    _ => {}
                 }
             }
             Err(e) => {

@@ -56,6 +56,13 @@ fn demo_runs_every_section_and_the_report_states_rows_and_deltas() {
         r"Inserted (\d+) rows into zakaz\.fact_qtickets_sales_daily",
     );
     assert!(stg > 200 && fact > 0, "{log}");
+    // The production-like loader: bare warnings, the helper's lines, no INFO of its own.
+    assert!(
+        log.contains("Skipping clients list: API returned 404 | metrics={"),
+        "{log}"
+    );
+    assert!(log.contains("integrations.common.ch INFO Inserted 1 rows into zakaz.meta_job_runs"));
+    assert!(!log.contains("Fetching orders via GET"), "{log}");
     assert!(
         report.contains(&format!(
             "| `zakaz.stg_qtickets_api_orders_raw` | 0 | {stg} | +{stg} |"
@@ -69,11 +76,29 @@ fn demo_runs_every_section_and_the_report_states_rows_and_deltas() {
         "{report}"
     );
     assert!(
-        report.contains(&format!("it reported {fact} rows inserted")),
+        report.contains(&format!(
+            "**it succeeded** (exit code 0 and a fresh `meta_job_runs` row with status ok); it reported {stg} rows inserted into `zakaz.stg_qtickets_api_orders_raw` and {fact} into"
+        )),
         "{report}"
     );
     assert!(
         report.contains("a row for this run exists with status **ok**"),
+        "{report}"
+    );
+    // 3.1 in both forms, and the window the loader used (its first run: 720 h).
+    assert!(
+        report.contains("| JSON body, no query string (`orders_get`) | 200 |"),
+        "{report}"
+    );
+    assert!(
+        report.contains("| `where`/`orderBy` in the query string (`orders_get_query`) | 200 |"),
+        "{report}"
+    );
+    assert!(
+        report.contains("the loader fetched **720 h**")
+            && report.contains(
+                "expected 720 h (first run: QTICKETS_INITIAL_BACKFILL_HOURS) — as expected."
+            ),
         "{report}"
     );
     for f in [
@@ -88,32 +113,88 @@ fn demo_runs_every_section_and_the_report_states_rows_and_deltas() {
     assert!(!console.contains("sandbox-token"));
 }
 
+/// The "Whose problem" line of a step, from the verdict.
+fn whose(report: &str, id: &str) -> String {
+    let marker = format!("- `{id}`: ");
+    report
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix(&marker))
+        .unwrap_or_else(|| panic!("no whose-problem line for {id} in:\n{report}"))
+        .to_string()
+}
+
 #[test]
-fn demo_with_a_crashing_loader_says_so_keeps_the_log_and_exits_1() {
+fn each_loader_fault_mode_of_the_demo_gets_its_verdict() {
     if !docker_ready() {
         return;
     }
-    let (code, console, out, _tmp) = demo(&["--loader-fail", "traceback"]);
-    assert_eq!(code, 1, "{console}");
-    let report = read_out(&out, "qtickets_api_live.md", &console);
-    assert!(
-        report.contains("it crashed with an unhandled exception (Traceback)"),
-        "{report}"
-    );
-    assert!(
-        report.contains("a row for this run exists with status **error**"),
-        "{report}"
-    );
-    let log = read_out(&out, "qtickets_loader_prod.log", &console);
-    assert!(log.contains("Traceback (most recent call last):"), "{log}");
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
-    let loader = r["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "loader_run")
-        .unwrap();
-    assert_eq!(loader["failure"]["class"], "program_failed");
-    assert_eq!(loader["attempts"][0]["code"], "exit 1");
+    // (mode, exit code of the run, the verdict's words, whose problem for loader_run)
+    let modes: [(&str, i32, &str, Option<&str>); 6] = [
+        (
+            "exception",
+            1,
+            "**it crashed with an unhandled exception** (`Unexpected failure during ingestion` and a Traceback)",
+            Some("the loader's code"),
+        ),
+        (
+            "ch-write",
+            1,
+            "**it could not write to ClickHouse** (`Failed to write to ClickHouse`)",
+            Some("the ClickHouse/loader side, not QTickets"),
+        ),
+        (
+            "no-utm",
+            1,
+            "`No such column utm_source` — the table lacks the utm columns",
+            Some(
+                "the ClickHouse/loader side, not QTickets: the loader could not write to ClickHouse (`No such column utm_source`",
+            ),
+        ),
+        (
+            "api-error",
+            1,
+            "**it stopped on a configuration or API error** (`Configuration or API error`)",
+            Some("QTickets' side"),
+        ),
+        (
+            "ch-retry",
+            0,
+            "was a **handled error**: its ClickHouse helper retried and the run ended with exit code 0",
+            None,
+        ),
+        (
+            "backfill",
+            0,
+            "— **finding**: it backfilled 720 h although this was not its first run",
+            None,
+        ),
+    ];
+    for (mode, want, words, who) in modes {
+        let (code, console, out, _tmp) = demo(&["--loader-fail", mode]);
+        let report = read_out(&out, "qtickets_api_live.md", &console);
+        assert_eq!(code, want, "{mode}: {console}\n{report}");
+        assert!(report.contains(words), "{mode}: {report}");
+        match who {
+            Some(who) => assert!(
+                whose(&report, "loader_run").starts_with(who),
+                "{mode}: {report}"
+            ),
+            None => assert!(!report.contains("- `loader_run`: "), "{mode}: {report}"),
+        }
+        let log = read_out(&out, "qtickets_loader_prod.log", &console);
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap())
+                .unwrap();
+        let loader = r["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "loader_run")
+            .unwrap();
+        assert_eq!(
+            loader["attempts"][0]["code"],
+            format!("exit {want}"),
+            "{mode}: {log}"
+        );
+    }
 }

@@ -540,6 +540,71 @@ async fn unknown_paths_answer_html_404() {
 }
 
 #[tokio::test]
+async fn the_loaders_side_lists_answer_404_and_seats_are_served() {
+    let sb = start(config());
+    let http = client();
+    // The side lists the loader asks for and skips on 404 (as production answers it).
+    for list in [
+        "clients",
+        "discounts",
+        "promo-codes",
+        "price-shades",
+        "barcodes",
+    ] {
+        let resp = http
+            .get(format!("{}/{list}", sb.base_url()))
+            .bearer_auth(TOKEN)
+            .json(&json!({"organization": "irs-prod", "page": 1, "per_page": 200}))
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(resp.status().as_u16(), 404, "{list}");
+    }
+    // Seats: every show's seats, those in paid orders' baskets not available.
+    let (status, body) = get_json(
+        http.get(format!("{}/events/101/seats", sb.base_url()))
+            .bearer_auth(TOKEN),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let seats = body["data"].as_array().expect("a list");
+    let (_, events) = get_json(
+        http.get(format!("{}/events", sb.base_url()))
+            .bearer_auth(TOKEN),
+    )
+    .await;
+    let shows = events["data"][0]["shows"].as_array().expect("shows").len();
+    assert_eq!(seats.len(), shows * 40);
+    let (_, orders) = get_json(
+        http.get(format!("{}/orders", sb.base_url()))
+            .bearer_auth(TOKEN)
+            .json(&json!({"per_page": 1000})),
+    )
+    .await;
+    let sold: Vec<(i64, i64)> = orders["data"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .filter(|o| o["payed"] == true)
+        .flat_map(|o| o["baskets"].as_array().expect("baskets").clone())
+        .filter_map(|b| Some((b["show_id"].as_i64()?, b["seat_id"].as_i64()?)))
+        .collect();
+    for seat in seats {
+        let key = (
+            seat["show_id"].as_i64().unwrap(),
+            seat["seat_id"].as_i64().unwrap(),
+        );
+        assert_eq!(seat["available"], json!(!sold.contains(&key)), "{seat}");
+    }
+    let (status, _) = get_json(
+        http.get(format!("{}/events/999/seats", sb.base_url()))
+            .bearer_auth(TOKEN),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
 async fn requests_are_recorded_with_body_and_query() {
     let sb = start(config());
     let http = client();

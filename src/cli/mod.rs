@@ -47,7 +47,12 @@ pub enum Command {
         /// Tags to run (default: every section whose services are available here).
         #[arg(long, value_delimiter = ',')]
         tags: Vec<String>,
-        /// Make the example loader fail: `traceback` (an unhandled exception).
+        /// Make the example loader fail the way the real one does: `exception` (an
+        /// unhandled exception, exit 1; `traceback` is the same), `ch-write` (ClickHouse
+        /// write failure, exit 1), `ch-retry` (a handled, retried ClickHouse error, then
+        /// success), `no-utm` (the bootstrap schema without the utm columns: `No such
+        /// column utm_source`), `api-error` (QTickets answers 503 to every /orders
+        /// request), `backfill` (an earlier ok run exists, yet the loader backfills 720 h).
         #[arg(long, value_name = "MODE")]
         loader_fail: Option<String>,
     },

@@ -271,7 +271,9 @@ async fn run_step(
         record.duration_ms = started.elapsed().as_millis() as u64;
         return record;
     }
-    let response = response_value(&outcome.observation, false);
+    // A program's output is its body: captures and checks read `response.body`.
+    let with_body = matches!(step.action, Action::Process(_));
+    let response = response_value(&outcome.observation, with_body);
     let ctx = rc.value(&[
         ("response", response),
         ("request", crate::template::to_value(&outcome.request)),

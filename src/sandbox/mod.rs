@@ -1,7 +1,8 @@
 //! A QTickets-compatible sandbox server: the test double and demo default for scenarios.
 //!
-//! It serves `/api/rest/v1/orders`, `/orders/{id}` and `/events` with deterministic
-//! Cyrillic data relative to its clock, imitates the compact-offset bug, offers several
+//! It serves `/api/rest/v1/orders`, `/orders/{id}`, `/events` and `/events/{id}/seats`
+//! with deterministic Cyrillic data relative to its clock (the loader's other side lists,
+//! `/clients`, `/discounts`, `/promo-codes`, `/price-shades`, `/barcodes`, answer 404), imitates the compact-offset bug, offers several
 //! pagination shapes, injects faults (statuses, delays, dropped connections) and records
 //! every request. Control routes live under `/__sandbox` without auth.
 
@@ -22,6 +23,7 @@ mod record;
 mod response;
 mod rng;
 mod routes;
+mod seats;
 mod server;
 mod state;
 mod sync;

@@ -1,4 +1,7 @@
-//! The QTickets API routes: `/orders`, `/orders/{id}`, `/events`, `/events/{id}`, with bearer auth.
+//! The QTickets API routes: `/orders`, `/orders/{id}`, `/events`, `/events/{id}`,
+//! `/events/{id}/seats`, with bearer auth. Any other path (the side lists `/clients`,
+//! `/discounts`, `/promo-codes`, `/price-shades`, `/barcodes` among them) answers the
+//! HTML 404, which the loader skips with a warning.
 
 use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -61,6 +64,7 @@ pub(crate) fn api(state: &State, req: &ApiRequest<'_>) -> Resp {
         ["orders", id] => (Collection::Orders, "orders", Some(*id)),
         ["events"] => (Collection::Events, "events", None),
         ["events", id] => (Collection::Events, "events", Some(*id)),
+        ["events", id, "seats"] => return event_seats(state, req, id),
         _ => return response::not_found_html(),
     };
     if !authorized(state, req.authorization) {
@@ -87,6 +91,23 @@ fn list(state: &State, req: &ApiRequest<'_>, collection: Collection, name: &str)
     let link_base = format!("{}{API_PREFIX}/{name}", req.origin);
     let body = page_response(&rows, &params, state.pagination_style, &link_base);
     response::json(StatusCode::OK, &body)
+}
+
+fn event_seats(state: &State, req: &ApiRequest<'_>, id: &str) -> Resp {
+    if !authorized(state, req.authorization) {
+        return response::error(StatusCode::UNAUTHORIZED, "Unauthorized");
+    }
+    if req.method != Method::GET {
+        return response::error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+    }
+    let page = id
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| super::seats::seats(&state.events, &state.orders, id));
+    match page {
+        Some(body) => response::json(StatusCode::OK, &body),
+        None => response::error(StatusCode::NOT_FOUND, "Event not found"),
+    }
 }
 
 fn single(state: &State, collection: Collection, id: &str) -> Resp {

@@ -75,8 +75,12 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>) {
         let state = Arc::clone(&state);
         async move { handle(&state, req).await }
     });
-    // Errors end this connection only: client hang-ups and deliberate drops.
+    // Errors end this connection only: client hang-ups and deliberate drops. Half-closed
+    // connections are served like production's web server does: a client that shuts its
+    // write side after the request (busybox nc, the example loader's GET with a body)
+    // still gets its answer.
     let _ = http1::Builder::new()
+        .half_close(true)
         .serve_connection(TokioIo::new(stream), service)
         .await;
 }

@@ -81,9 +81,21 @@ impl ClickHouse {
     /// Like [`ClickHouse::start`]; with `true` the staging table
     /// `zakaz.stg_qtickets_api_orders_raw` also has `_loaded_at DateTime DEFAULT now()`.
     pub fn start_with_loaded_at(with_loaded_at: bool) -> Option<ClickHouse> {
+        Self::start_with(with_loaded_at, "migrated")
+    }
+
+    /// Like [`ClickHouse::start`], with the schema a fresh `bootstrap_clickhouse.sh`
+    /// leaves: without the utm migration (no `utm_*`, no `payload_json`, no
+    /// `fact_qtickets_sales_utm_daily`).
+    pub fn start_bootstrap() -> Option<ClickHouse> {
+        Self::start_with(false, "bootstrap")
+    }
+
+    fn start_with(with_loaded_at: bool, flavour: &str) -> Option<ClickHouse> {
         let ch = Self::launch(&[])?;
         let with = if with_loaded_at { "1" } else { "0" };
-        run_script(&["schema", &ch.http_port.to_string(), with]).unwrap_or_else(|e| panic!("{e}"));
+        run_script(&["schema", &ch.http_port.to_string(), with, flavour])
+            .unwrap_or_else(|e| panic!("{e}"));
         Some(ch)
     }
 
