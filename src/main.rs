@@ -32,9 +32,14 @@ fn main() {
 /// the network between small allocations, and there a huge-page fault that has to
 /// compact memory stalls the step: W2 went from 37 ms to 120 ms when it ran right after
 /// Hurl and Tavern had fragmented memory (bench/README.md).
+#[cfg(target_os = "linux")]
 fn no_huge_pages() {
     // SAFETY: prctl with PR_SET_THP_DISABLE only sets a flag of this process.
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
+
+/// Transparent huge pages are a Linux setting; elsewhere there is nothing to turn off.
+#[cfg(not(target_os = "linux"))]
+fn no_huge_pages() {}

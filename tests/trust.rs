@@ -92,13 +92,18 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Seen>>) {
         let to = percent_decode(to);
         ("302 Found", format!("Location: {to}\r\n"), String::new())
     } else {
+        let status = if path.starts_with("/status/500") {
+            "500 Internal Server Error"
+        } else {
+            "200 OK"
+        };
         let echo = serde_json::json!({
             "path": path,
             "query": query,
             "headers": headers.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
             "body": String::from_utf8_lossy(&body),
         });
-        ("200 OK", String::new(), echo.to_string())
+        (status, String::new(), echo.to_string())
     };
     let mut out = stream;
     let _ = write!(
@@ -257,6 +262,8 @@ fn a_token_born_during_the_run_is_masked_everywhere() {
     let yaml = r#"
 name: oauth
 env: { required: [BASE] }
+report:
+  summary: "The token was {{ steps.login.captures.token }} ({{ steps.login.captures.token | urlencode }})."
 steps:
   - id: login
     http:
@@ -284,6 +291,12 @@ steps:
         equals: "no"
     capture:
       echoed: { jsonpath: $.headers.authorization }
+  - id: refused
+    http:
+      url: "{{ env.BASE }}/status/500"
+      headers: { Authorization: "Bearer {{ steps.login.captures.token }}" }
+    assert:
+      - { status: 500 }
     notes: "sent {{ steps.login.captures.token }} and {{ steps.login.captures.token | md }}"
     artifacts:
       token.txt: "{{ steps.login.captures.token | tojson }}"
@@ -307,6 +320,38 @@ steps:
         );
     }
     assert!(all.contains("***"), "the mask is there");
+    // The errors file holds the 500's echo of the header, masked.
+    let errors = out.file("errors.json");
+    assert!(errors.contains("Bearer ***"), "{errors}");
+    assert!(out.results()["verdict"].as_str().unwrap().contains("The token was ***"));
+}
+
+#[test]
+fn a_value_cut_for_display_never_ends_in_the_start_of_a_secret() {
+    let server = EchoServer::start();
+    // The path is shown cut at 120 characters: 5 of them fall on the key.
+    let yaml = r#"
+name: cut
+env: { required: [BASE, API_KEY] }
+steps:
+  - id: a
+    http: { url: "{{ env.BASE }}/echo/{{ 'x' * 109 }}{{ env.API_KEY }}" }
+    assert:
+      - { jsonpath: $.path, equals: "no", soft: true }
+"#;
+    let c = case_with_env(
+        yaml,
+        &format!("BASE={}\nAPI_KEY=k3yVALUE42abcdef\n", server.url()),
+    );
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let actual = out.results()["steps"][0]["assertions"][1]["actual"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(actual.ends_with("***…"), "{actual}");
+    let all = everything(&out);
+    assert!(!all.contains("k3yVA"), "{all}");
 }
 
 /// A secret and the forms a reader could turn back into it.
