@@ -323,7 +323,12 @@ steps:
     // The errors file holds the 500's echo of the header, masked.
     let errors = out.file("errors.json");
     assert!(errors.contains("Bearer ***"), "{errors}");
-    assert!(out.results()["verdict"].as_str().unwrap().contains("The token was ***"));
+    assert!(
+        out.results()["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("The token was ***")
+    );
 }
 
 #[test]
