@@ -66,6 +66,8 @@ pub enum Action {
     Sql(SqlPlan),
     /// A program (`exec`) or the docker CLI (`docker`).
     Process(ProcessPlan),
+    /// Two datasets compared by key.
+    Reconcile(ReconcilePlan),
     /// No action: the step's assertions judge earlier steps, vars and env
     /// (preconditions, comparisons).
     Check,
@@ -78,6 +80,7 @@ impl Action {
             Action::Http(_) => "http",
             Action::Sql(_) => "sql",
             Action::Process(p) => p.kind,
+            Action::Reconcile(_) => "reconcile",
             Action::Check => "check",
         }
     }
@@ -192,4 +195,28 @@ pub struct PaginatePlan {
     pub max_pages: u64,
     /// What to collect.
     pub collect: Option<jsonpath_rust::parser::model::JpQuery>,
+}
+
+/// A compiled `reconcile` step.
+pub struct ReconcilePlan {
+    /// The two sides.
+    pub sides: [ReconcileSidePlan; 2],
+    /// Measures compared per key.
+    pub compare: Vec<String>,
+    /// Numbers closer than this are equal.
+    pub tolerance: f64,
+    /// Keys and differences listed in the report, per kind.
+    pub show: usize,
+}
+
+/// One compiled side.
+pub struct ReconcileSidePlan {
+    /// Its name in the report.
+    pub name: String,
+    /// The rows.
+    pub rows: Compiled,
+    /// The key of one `row`.
+    pub key: Compiled,
+    /// Measures of one `row`.
+    pub values: Vec<(String, Compiled)>,
 }

@@ -181,7 +181,7 @@ fn program_secrets(plan: &Plan, rc: &RunContext) -> Vec<String> {
                     }
                 }
             }
-            Action::Http(_) | Action::Check => {}
+            Action::Http(_) | Action::Reconcile(_) | Action::Check => {}
         }
     }
     out

@@ -36,6 +36,14 @@ pub fn describe_plan(plan: &Plan, rc: &RunContext, opts: &RunOptions) -> String 
                 );
                 continue;
             }
+            Action::Reconcile(r) => {
+                let _ = writeln!(
+                    out,
+                    "(reconciles {} with {} by key, at run time)",
+                    r.sides[0].name, r.sides[1].name
+                );
+                continue;
+            }
             Action::Process(p) => {
                 match super::process_step::describe(p, &plan.templates, rc, &step.id) {
                     Ok(line) => {

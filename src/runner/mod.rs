@@ -10,6 +10,7 @@ mod failure;
 mod finish;
 mod http_step;
 mod process_step;
+mod reconcile;
 mod run;
 mod sql_step;
 mod view;

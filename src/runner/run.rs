@@ -252,6 +252,11 @@ async fn run_step(
             }
             o
         }
+        Action::Reconcile(r) => {
+            let (o, file) = super::reconcile::run_reconcile(r, t, rc, &step.id, out_dir);
+            record.artifacts.extend(file);
+            o
+        }
         Action::Check => ActionOutcome::default(),
     };
     record.attempts = attempts;
@@ -305,7 +310,10 @@ async fn run_step(
         {
             assertions.insert(0, implicit_exit(facts.as_ref()));
         }
-        Action::Http(_) | Action::Process(_) | Action::Check => {}
+        Action::Reconcile(_) if step.checks.is_empty() => {
+            assertions.insert(0, super::reconcile::implicit_reconciled(&outcome));
+        }
+        Action::Http(_) | Action::Process(_) | Action::Reconcile(_) | Action::Check => {}
     }
     if outcome.pages_left {
         assertions.push(AssertionRecord {

@@ -4,7 +4,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AssertionSpec, CaptureSpec, DockerSpec, ExecSpec, FallbackSpec, HttpSpec, RetryPolicy, SqlSpec,
+    AssertionSpec, CaptureSpec, DockerSpec, ExecSpec, FallbackSpec, HttpSpec, ReconcileSpec,
+    RetryPolicy, SqlSpec,
 };
 
 /// One step of a scenario.
@@ -44,6 +45,9 @@ pub struct Step {
     /// A docker build or run.
     #[serde(default)]
     pub docker: Option<DockerSpec>,
+    /// Two datasets compared by key (the API's orders against ClickHouse's rows).
+    #[serde(default)]
+    pub reconcile: Option<ReconcileSpec>,
     /// Retry policy; default `defaults.retry`.
     #[serde(default)]
     pub retry: Option<RetryPolicy>,
@@ -89,6 +93,9 @@ impl Step {
         }
         if self.docker.is_some() {
             kinds.push("docker");
+        }
+        if self.reconcile.is_some() {
+            kinds.push("reconcile");
         }
         kinds
     }

@@ -1,0 +1,51 @@
+//! Load stage: a `reconcile` step as written — two datasets compared by key.
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Compares two datasets by key: what the API returned (`left`) with what the warehouse
+/// holds (`right`). Rows of one side that share a key are aggregated (numbers summed,
+/// `count` counted). The result — `matched`, `only_left`, `only_right`, `different`,
+/// with the first keys of each — is the step's `response.json`; every difference goes to
+/// `<step id>.reconcile.jsonl` in the run folder.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReconcileSpec {
+    /// The first dataset (e.g. the orders the API returned).
+    pub left: ReconcileSide,
+    /// The second dataset (e.g. the rows ClickHouse holds).
+    pub right: ReconcileSide,
+    /// The measures compared per key: names of `values` on both sides, or `count` (the
+    /// number of rows with that key). Default: none (keys only).
+    #[serde(default)]
+    pub compare: Vec<String>,
+    /// Numbers closer than this are equal (default 0: exactly equal).
+    #[serde(default)]
+    pub tolerance: f64,
+    /// How many keys and differences of each kind the report lists (default 20; all of
+    /// them are in the `.reconcile.jsonl` file).
+    #[serde(default = "default_show")]
+    pub show: usize,
+}
+
+fn default_show() -> usize {
+    20
+}
+
+/// One side of a reconciliation.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReconcileSide {
+    /// What the report calls it (default `left` / `right`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// An expression giving the rows, a list (`steps.orders.items`,
+    /// `steps.ch.queries.ids.rows`).
+    pub rows: String,
+    /// An expression over one row, `row`, giving its key (`row.id`, or
+    /// `row.payed_at | tz('Europe/Moscow') | strftime('%Y-%m-%d')` for a Moscow day).
+    pub key: String,
+    /// Measures per row: name → expression over `row` (`revenue: row.price`).
+    #[serde(default)]
+    pub values: IndexMap<String, String>,
+}
