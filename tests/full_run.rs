@@ -56,6 +56,13 @@ fn demo_runs_every_section_and_the_report_states_rows_and_deltas() {
         r"Inserted (\d+) rows into zakaz\.fact_qtickets_sales_daily",
     );
     assert!(stg > 200 && fact > 0, "{log}");
+    // 5.3: every order the API returned for the 48-hour window reached staging (the
+    // loader's 720-hour first run wrote more: `stg` counts those too).
+    assert!(
+        report.contains("ClickHouse holds **all ")
+            && report.contains(" API orders** of the window in `zakaz.stg_qtickets_api_orders_raw`, and their revenue matches"),
+        "{report}"
+    );
     // The production-like loader: bare warnings, the helper's lines, no INFO of its own.
     assert!(
         log.contains("Skipping clients list: API returned 404 | metrics={"),
@@ -197,4 +204,31 @@ fn each_loader_fault_mode_of_the_demo_gets_its_verdict() {
             "{mode}: {log}"
         );
     }
+}
+
+#[test]
+fn a_loader_that_drops_orders_is_caught_by_the_reconciliation() {
+    if !docker_ready() {
+        return;
+    }
+    let (code, console, out, _tmp) = demo(&["--loader-fail", "drop-rows"]);
+    let report = read_out(&out, "qtickets_api_live.md", &console);
+    assert_eq!(code, 1, "{console}\n{report}");
+    // The loader itself reports success; only the reconciliation sees the loss.
+    assert!(report.contains("**it succeeded**"), "{report}");
+    assert!(
+        report.contains("**3 of the ")
+            && report.contains("API orders of the window are missing from ClickHouse** (ids "),
+        "{report}"
+    );
+    assert!(
+        whose(&report, "reconcile_orders").starts_with("the loader's: orders the API returned"),
+        "{report}"
+    );
+    let jsonl = read_out(&out, "reconcile_orders.reconcile.jsonl", &console);
+    assert_eq!(
+        jsonl.lines().filter(|l| l.contains("only_left")).count(),
+        3,
+        "{jsonl}"
+    );
 }

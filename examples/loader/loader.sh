@@ -38,6 +38,7 @@
 #   LOADER_FAIL=ch-write   every data insert fails (a real ClickHouse error: the insert
 #                          is sent read-only), each attempt printing a Traceback; then
 #                          `[qtickets_api] Failed to write to ClickHouse: ...`; exit 1
+#   LOADER_FAIL=drop-rows  the first 3 orders never reach staging; exit 0, status ok
 #   LOADER_FAIL=ch-retry   the first insert fails once the same way, is retried (a
 #                          Traceback in the log) and succeeds; exit 0
 #   LOADER_BACKFILL_BUG=true  reproduce the production bug: the "first run?" check
@@ -599,8 +600,8 @@ is_uint "$HTTP_TIMEOUT" && [ "$HTTP_TIMEOUT" -gt 0 ] || config_error "LOADER_HTT
 is_uint "$MAX_PAGES" && [ "$MAX_PAGES" -gt 0 ] || config_error "LOADER_MAX_PAGES must be a positive integer"
 if [ -n "$LOADER_SLOW" ]; then is_uint "$LOADER_SLOW" || config_error "LOADER_SLOW must be a number of seconds"; fi
 case $LOADER_FAIL in
-'' | exception | traceback | ch-write | ch-retry) ;;
-*) config_error "LOADER_FAIL must be empty, exception, ch-write or ch-retry (got '$LOADER_FAIL')" ;;
+'' | exception | traceback | ch-write | ch-retry | drop-rows) ;;
+*) config_error "LOADER_FAIL must be empty, exception, ch-write, ch-retry or drop-rows (got '$LOADER_FAIL')" ;;
 esac
 is_uint "$CLICKHOUSE_PORT" || config_error "CLICKHOUSE_PORT must be a port number"
 case $CLICKHOUSE_DB in *[!A-Za-z0-9_]*) config_error "CLICKHOUSE_DB must be a plain identifier" ;; esac
@@ -772,6 +773,11 @@ awk -F '\t' -v ver="$STARTED" -v now="$NOW" -v w="$WORK" "$DATE_AWK"'
     for (i = 1; i <= mu; i++) printf "%s\t%d\t%.2f\t%d\n", uorder[i], ucnt[uorder[i]], usum[uorder[i]], ver > (w "/utm.tsv")
   }' "$WORK/keys" "$WORK/events.tsv" "$WORK/seats.tsv" "$WORK/uniq.tsv"
 for _f in stg dim fact utm inv; do : >>"$WORK/$_f.tsv"; done
+# LOADER_FAIL=drop-rows: a silent bug — the first 3 orders never reach staging, and the
+# run still ends ok. Only a reconciliation of the API with ClickHouse sees it.
+if [ "$LOADER_FAIL" = drop-rows ]; then
+  sed -i '1,3d' "$WORK/stg.tsv"
+fi
 ROWS=$(wc -l <"$WORK/stg.tsv" | tr -d ' ')
 DAILY=$(wc -l <"$WORK/fact.tsv" | tr -d ' ')
 

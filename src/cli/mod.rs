@@ -52,7 +52,9 @@ pub enum Command {
         /// write failure, exit 1), `ch-retry` (a handled, retried ClickHouse error, then
         /// success), `no-utm` (the bootstrap schema without the utm columns: `No such
         /// column utm_source`), `api-error` (QTickets answers 503 to every /orders
-        /// request), `backfill` (an earlier ok run exists, yet the loader backfills 720 h).
+        /// request), `backfill` (an earlier ok run exists, yet the loader backfills 720 h),
+        /// `drop-rows` (a silent loader bug: 3 orders never reach staging; exit 0, status
+        /// ok — only the reconciliation of 5.3 catches it).
         #[arg(long, value_name = "MODE")]
         loader_fail: Option<String>,
     },
