@@ -154,6 +154,9 @@ pub enum FailureClass {
     Assertion,
     /// The scenario could not be rendered or executed (template error, bad URL).
     Engine,
+    /// The run was interrupted (Ctrl-C, SIGTERM, SIGHUP) while the step ran; its
+    /// attempts so far are kept.
+    Interrupted,
 }
 
 /// A classified failure.
@@ -246,6 +249,33 @@ pub enum TransportKind {
     /// The request could not be built (e.g. a header value with a newline): the
     /// scenario's fault, nothing was sent.
     Request,
+    /// The run was interrupted (Ctrl-C, SIGTERM, SIGHUP) while this request waited for
+    /// its answer.
+    Interrupted,
+}
+
+impl TransportKind {
+    /// The word the record, the console and the reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportKind::Timeout => "timeout",
+            TransportKind::Connect => "connect",
+            TransportKind::Other => "other",
+            TransportKind::Request => "request",
+            TransportKind::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl TransportError {
+    /// The failure recorded for a request whose answer never came because the run was
+    /// interrupted; it stays only if the request does not finish.
+    pub fn interrupted(what: &str) -> Self {
+        TransportError {
+            kind: TransportKind::Interrupted,
+            message: format!("the run was interrupted while {what}"),
+        }
+    }
 }
 
 /// One assertion's outcome.

@@ -90,7 +90,7 @@ impl SqlFailure {
             SqlFailure::Transport(t) => match t.kind {
                 TransportKind::Timeout => on_timeout,
                 TransportKind::Connect => on_connect,
-                TransportKind::Other | TransportKind::Request => false,
+                TransportKind::Other | TransportKind::Request | TransportKind::Interrupted => false,
             },
             SqlFailure::Server(msg) => {
                 on_timeout && (msg.contains("Code: 159") || msg.contains("Code: 209"))

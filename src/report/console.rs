@@ -162,7 +162,7 @@ impl EventSink for Console {
                     .unwrap_or_default();
                 let fb = if attempt.fallback { " (fallback)" } else { "" };
                 let code = match &attempt.transport_error {
-                    Some(t) => format!("000 {:?}", t.kind).to_lowercase(),
+                    Some(t) => format!("000 {}", t.kind.as_str()),
                     None => attempt.code.clone(),
                 };
                 let retry = attempt

@@ -45,6 +45,7 @@ pub(super) fn classify(
         let what = match tr.kind {
             TransportKind::Timeout => "did not answer in time",
             TransportKind::Connect => "could not be reached or dropped the connection",
+            TransportKind::Interrupted => "was still answering when the run was interrupted",
             TransportKind::Other | TransportKind::Request => "failed at the transport level",
         };
         Some(Failure {
