@@ -203,3 +203,39 @@ fn render_report_texts(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        // A non-empty folder at the name: the rename fails after the data was written.
+        let target = tmp.path().join("results.json");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("x"), "x").unwrap();
+        assert!(write_atomic(&target, b"{}").is_err());
+        let names: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["results.json"]);
+    }
+
+    #[test]
+    fn a_symlink_at_the_name_is_replaced_not_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let victim = tmp.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let link = tmp.path().join("report.md");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert_eq!(std::fs::read_to_string(&link).unwrap(), "new");
+        assert!(create_in_run_folder(&tmp.path().join("l")).is_ok());
+        std::os::unix::fs::symlink(&victim, tmp.path().join("log")).unwrap();
+        let err = create_in_run_folder(&tmp.path().join("log")).unwrap_err();
+        assert!(err.to_string().contains("is a symlink"), "{err}");
+    }
+}

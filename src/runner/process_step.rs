@@ -117,11 +117,19 @@ pub async fn run_program(
             return (outcome, None);
         }
     };
-    let log = plan
-        .log
-        .as_ref()
-        .and_then(|name| std::fs::File::create(out_dir.join(name)).ok())
-        .map(Mutex::new);
+    // The log is opened without following a symlink at its name; a log that cannot be
+    // written stops the step before the program starts (its output would be lost).
+    let log = match plan.log.as_ref().map(|name| {
+        crate::report::create_in_run_folder(&out_dir.join(name))
+            .map_err(|e| format!("cannot write the log `{name}`: {e}"))
+    }) {
+        None => None,
+        Some(Ok(f)) => Some(Mutex::new(f)),
+        Some(Err(e)) => {
+            outcome.engine_error = Some(e);
+            return (outcome, None);
+        }
+    };
     let log = Arc::new(log);
     let sink_log = log.clone();
     let clock = rc.clock.clone();

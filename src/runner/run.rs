@@ -293,7 +293,7 @@ async fn run_step(
         Action::Process(proc_plan) => {
             let (o, f) = run_program(proc_plan, t, rc, events, &step.id, out_dir, attempts).await;
             facts = f;
-            if let Some(log) = &proc_plan.log {
+            if let (Some(log), None) = (&proc_plan.log, &o.engine_error) {
                 record.artifacts.push(log.clone());
             }
             o
