@@ -2,7 +2,11 @@
 //! or be redirected, dropped connections retried, limits.
 mod common;
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::*;
@@ -285,4 +289,265 @@ steps:
         "{stderr}"
     );
     assert!(stderr.contains("3 problem(s)"), "{stderr}");
+}
+
+/// What the fault server does with one request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Act {
+    /// `200` with a JSON body; the connection stays open (no `Connection: close`).
+    Answer,
+    /// The head and part of the body, then a reset (RST).
+    ResetMidBody,
+    /// The head and part of the body, then a plain close (FIN).
+    CloseMidBody,
+    /// Reads the request and closes without a byte: an idle connection closed by the
+    /// server just as the request went out on it.
+    CloseUnanswered,
+    /// Something that is not HTTP.
+    Garbage,
+}
+
+/// A small HTTP/1.1 server on 127.0.0.1 whose every answer `act` decides from
+/// (requests seen so far, requests seen on this connection).
+struct FaultServer {
+    port: u16,
+    seen: Arc<AtomicUsize>,
+}
+
+impl FaultServer {
+    fn start(act: fn(usize, usize) -> Act) -> FaultServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(AtomicUsize::new(0));
+        let counter = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let counter = counter.clone();
+                std::thread::spawn(move || serve_faults(stream, &counter, act));
+            }
+        });
+        FaultServer { port, seen }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+fn serve_faults(stream: TcpStream, counter: &AtomicUsize, act: fn(usize, usize) -> Act) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut stream = stream;
+    for on_conn in 0.. {
+        // Read one request head (GET, no body).
+        let mut got = false;
+        loop {
+            let mut line = String::new();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) if line.trim().is_empty() && got => break,
+                Ok(_) => got = true,
+            }
+        }
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        let body = format!("{{\"n\":{n},\"pad\":\"{}\"}}", "x".repeat(200));
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        match act(n, on_conn) {
+            Act::Answer => {
+                if stream
+                    .write_all(format!("{head}{body}").as_bytes())
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Act::ResetMidBody | Act::CloseMidBody => {
+                let _ = stream.write_all(format!("{head}{}", &body[..20]).as_bytes());
+                let _ = stream.flush();
+                std::thread::sleep(Duration::from_millis(20));
+                if act(n, on_conn) == Act::ResetMidBody {
+                    set_linger_zero(&stream);
+                }
+                return;
+            }
+            Act::CloseUnanswered => return,
+            Act::Garbage => {
+                let _ = stream.write_all(b"HTTX/9 what\r\n\r\nnonsense");
+                return;
+            }
+        }
+    }
+}
+
+/// Makes the next close send a reset (RST) instead of a FIN.
+fn set_linger_zero(stream: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: setsockopt on a socket we own, with a correctly sized value.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+}
+
+fn one_get(url: &str, retry: &str) -> String {
+    format!(
+        "name: t\nsteps:\n  - id: get\n    retry: {retry}\n    http: {{ url: \"{url}/x\", timeout: 5s }}\n"
+    )
+}
+
+#[test]
+fn a_reset_mid_body_is_retried_under_on_connect_error() {
+    let server = FaultServer::start(|n, _| {
+        if n == 0 {
+            Act::ResetMidBody
+        } else {
+            Act::Answer
+        }
+    });
+    let retry = "{ attempts: 3, backoff: { initial: 10ms } }";
+    let c = case_with_env(&one_get(&server.url(), retry), "");
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = out.results();
+    let a = r["steps"][0]["attempts"].as_array().unwrap();
+    assert_eq!(a.len(), 2, "{a:#?}");
+    assert_eq!(a[0]["code"], "000");
+    assert_eq!(a[0]["transport_error"]["kind"], "reset", "{:#}", a[0]);
+    assert_eq!(a[1]["code"], "200");
+}
+
+#[test]
+fn a_close_mid_body_is_retried_and_on_connect_error_false_stops_it() {
+    let server = FaultServer::start(|n, _| {
+        if n == 0 {
+            Act::CloseMidBody
+        } else {
+            Act::Answer
+        }
+    });
+    let retry = "{ attempts: 3, backoff: { initial: 10ms } }";
+    let c = case_with_env(&one_get(&server.url(), retry), "");
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = out.results();
+    let a = r["steps"][0]["attempts"].as_array().unwrap();
+    assert_eq!(a.len(), 2, "{a:#?}");
+    assert_eq!(a[0]["transport_error"]["kind"], "reset", "{:#}", a[0]);
+
+    let server = FaultServer::start(|_, _| Act::CloseMidBody);
+    let retry = "{ attempts: 3, on_connect_error: false }";
+    let c = case_with_env(&one_get(&server.url(), retry), "");
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 1);
+    let r = out.results();
+    assert_eq!(r["steps"][0]["attempts"].as_array().unwrap().len(), 1);
+    assert_eq!(r["steps"][0]["failure"]["class"], "no_response");
+    assert!(
+        r["steps"][0]["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("dropped the connection before the answer was whole")
+    );
+}
+
+#[test]
+fn a_malformed_answer_is_named_so_and_not_retried() {
+    let server = FaultServer::start(|_, _| Act::Garbage);
+    let retry = "{ attempts: 3, backoff: { initial: 10ms } }";
+    let c = case_with_env(&one_get(&server.url(), retry), "");
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 1);
+    let r = out.results();
+    let a = r["steps"][0]["attempts"].as_array().unwrap();
+    assert_eq!(a.len(), 1, "{a:#?}");
+    assert_eq!(a[0]["transport_error"]["kind"], "malformed_response");
+    assert!(
+        r["steps"][0]["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid HTTP")
+    );
+    assert!(
+        out.stdout.contains("000 malformed_response"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_server_closing_idle_keep_alive_connections_passes_every_step() {
+    // Every connection answers one request; the next request on it is read and the
+    // connection closed without a byte, as a server closing idle connections does when a
+    // request races the close.
+    let server = FaultServer::start(|_, on_conn| {
+        if on_conn == 0 {
+            Act::Answer
+        } else {
+            Act::CloseUnanswered
+        }
+    });
+    let mut yaml = String::from("name: t\nsteps:\n");
+    for i in 0..100 {
+        yaml.push_str(&format!(
+            "  - id: get{i}\n    retry: {{ attempts: 1 }}\n    http: {{ url: \"{}/x\" }}\n",
+            server.url()
+        ));
+    }
+    let c = case_with_env(&yaml, "");
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let r = out.results();
+    assert_eq!(r["summary"]["passed"], 100);
+    let steps = r["steps"].as_array().unwrap();
+    let resent = steps
+        .iter()
+        .filter(|s| s["attempts"][0]["resent"].is_string())
+        .count();
+    assert!(resent >= 90, "{resent} re-sent");
+    assert!(
+        steps
+            .iter()
+            .all(|s| s["attempts"].as_array().unwrap().len() == 1)
+    );
+    assert!(
+        steps[1]["attempts"][0]["resent"]
+            .as_str()
+            .unwrap()
+            .contains("kept-alive connection was closed before any answer")
+    );
+    // 100 answered requests and one closed per re-send.
+    assert_eq!(server.seen.load(Ordering::SeqCst), 100 + resent);
+}
+
+#[test]
+fn a_post_is_not_sent_twice_on_its_own() {
+    let server = FaultServer::start(|_, on_conn| {
+        if on_conn == 0 {
+            Act::Answer
+        } else {
+            Act::CloseUnanswered
+        }
+    });
+    let url = server.url();
+    let yaml = format!(
+        "name: t\nsteps:\n  - id: a\n    http: {{ url: \"{url}/x\" }}\n  - id: b\n    retry: {{ attempts: 1 }}\n    http: {{ method: POST, url: \"{url}/x\" }}\n"
+    );
+    let c = case_with_env(&yaml, "");
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let r = out.results();
+    let a = &r["steps"][1]["attempts"][0];
+    assert_eq!(a["transport_error"]["kind"], "reset", "{a:#}");
+    assert!(a["resent"].is_null());
 }

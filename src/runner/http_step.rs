@@ -318,17 +318,13 @@ impl HttpRun<'_> {
                 retry_after_ms: None,
                 label: None,
                 server_error: None,
+                resent: None,
             };
             let mut slot = InFlight::start(attempts, pending, "waiting for the answer");
             let exchange = client.send(req, url, &carries_secret).await;
             let retryable = match &exchange.result {
-                Err(t) => match t.kind {
-                    TransportKind::Timeout => policy.on_timeout,
-                    TransportKind::Connect => policy.on_connect_error,
-                    TransportKind::Other | TransportKind::Request | TransportKind::Interrupted => {
-                        false
-                    }
-                },
+                Err(t) if t.kind == TransportKind::Timeout => policy.on_timeout,
+                Err(t) => t.kind.is_connection_failure() && policy.on_connect_error,
                 Ok((status, _, _)) => policy.on_status.contains(status),
             };
             let delay = (retryable && n < of).then(|| {
@@ -351,6 +347,7 @@ impl HttpRun<'_> {
                 delay,
                 rc,
             );
+            slot.attempt().resent = exchange.resent.as_deref().map(|m| rc.redactor.redact(m));
             self.events.emit(Event::AttemptFinished {
                 id: self.step_id,
                 attempt: slot.attempt(),

@@ -175,6 +175,7 @@ pub async fn run_program(
         retry_after_ms: None,
         label: None,
         server_error: None,
+        resent: None,
     };
     let mut slot = InFlight::start(
         attempts,
