@@ -551,3 +551,31 @@ fn a_post_is_not_sent_twice_on_its_own() {
     assert_eq!(a["transport_error"]["kind"], "reset", "{a:#}");
     assert!(a["resent"].is_null());
 }
+
+const NEEDS_ENV: &str = "name: t\nenv:\n  required: [GREETING]\nsteps:\n  - id: prog\n    exec: { program: \"true\" }\n";
+
+#[test]
+fn an_env_file_with_a_byte_order_mark_is_read() {
+    let c = case_with_env(NEEDS_ENV, "\u{feff}GREETING=hello\nOTHER=1\n");
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.results()["env"]["GREETING"], "hello");
+}
+
+#[test]
+fn an_env_file_error_points_into_the_env_file_without_its_line() {
+    let c = case_with_env(
+        NEEDS_ENV,
+        "# comment\nGREETING=hello\nAPI_TOKEN=s3cr3t-value oops=\"x\n",
+    );
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let env = c.env_file.display().to_string();
+    assert!(
+        out.stderr.contains(&format!("--> {env}:3:")),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("s3cr3t-value"), "{}", out.stderr);
+    assert!(!out.stderr.contains("scenario.yaml:"), "{}", out.stderr);
+}
