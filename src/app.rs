@@ -2,7 +2,6 @@
 //! (0 passed · 1 a step failed · 2 invalid scenario or command line · 130 interrupted).
 use std::ffi::OsString;
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
@@ -187,36 +186,6 @@ fn validate_command(paths: &[String], env_files: &[String]) -> i32 {
     code
 }
 
-fn out_dir(args: &RunArgs, name: &str, clock: &Clock) -> Result<PathBuf, String> {
-    let dir = match &args.out {
-        Some(d) => PathBuf::from(d),
-        None => {
-            let stamp = clock.start().strftime("%Y%m%dT%H%M%SZ").to_string();
-            let safe: String = name
-                .chars()
-                .map(|c| {
-                    if c.is_alphanumeric() || c == '-' || c == '_' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            let base = PathBuf::from("runs").join(safe).join(&stamp);
-            let mut dir = base.clone();
-            let mut n = 2;
-            while dir.exists() {
-                dir = PathBuf::from(format!("{}-{n}", base.display()));
-                n += 1;
-            }
-            dir
-        }
-    };
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| format!("cannot create output folder {}: {e}", dir.display()))?;
-    Ok(dir)
-}
-
 /// Ctrl-C, SIGTERM and SIGHUP (a closed SSH session, a stopped cron job) end the run the
 /// same way: the running step is stopped (its process group killed, its container
 /// removed) and the partial report is written. A second signal exits at once.
@@ -283,13 +252,19 @@ async fn run_command(args: &RunArgs) -> i32 {
         Ok(rc) => rc,
         Err(code) => return code,
     };
-    let dir = match out_dir(args, &plan.scenario.name, &clock) {
-        Ok(d) => d,
+    let stamp = clock.start().strftime("%Y%m%dT%H%M%SZ").to_string();
+    let folder = match crate::run_folder::open_run_folder(
+        args.out.as_deref(),
+        &plan.scenario.name,
+        &stamp,
+    ) {
+        Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_INVALID;
         }
     };
+    let dir = folder.path.clone();
     let client = match HttpClient::new() {
         Ok(c) => c,
         Err(e) => {
@@ -392,6 +367,8 @@ async fn run_command(args: &RunArgs) -> i32 {
     // The process ends now: freeing every step's record, view and plan one by one would
     // only delay the exit (it was ~8% of a 2,000-step run).
     std::mem::forget((record, plan, loaded, rc, client));
+    // The folder's lock is held to the very end.
+    drop(folder);
     code
 }
 

@@ -10,6 +10,7 @@ mod prepare;
 pub mod record;
 mod render_command;
 pub mod report;
+mod run_folder;
 pub mod runner;
 pub mod sandbox;
 pub mod scenario;

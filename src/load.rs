@@ -245,14 +245,20 @@ pub fn load_env(
         match read_dotenv(&path) {
             Ok(vars) => env.extend(vars),
             Err(_) if optional && !path.exists() => {}
-            Err(e) => {
+            // A file that cannot be read is named where the scenario lists it; a line
+            // that cannot be parsed, in the env file.
+            Err(e) if e.at.is_none() => {
                 let yp = YamlPath::parse(&format!("env.files[{i}]")).ok();
                 errors.push(
-                    Diagnostic::error(e)
+                    Diagnostic::error(e.message)
                         .with_file(loaded.file.name.clone())
                         .with_span(yp.and_then(|p| loaded.map().value(&p))),
                 );
             }
+            Err(e) => errors.push(
+                e.diagnostic(&path)
+                    .with_note(format!("listed in {} at env.files[{i}]", loaded.file.name)),
+            ),
         }
     }
     // Only the names the scenario uses are taken from the process environment, so the
@@ -275,10 +281,14 @@ pub fn load_env(
     for f in cli_env_files {
         match read_dotenv(Path::new(f)) {
             Ok(vars) => env.extend(vars),
-            Err(e) => errors.push(Diagnostic::error(e)),
+            Err(e) => errors.push(e.diagnostic(Path::new(f))),
         }
     }
     for (i, name) in s.env.required.iter().enumerate() {
+        // An env file that could not be read would make every name in it look unset.
+        if !errors.is_empty() {
+            break;
+        }
         if env.get(name).is_none_or(|v| v.trim().is_empty()) {
             let yp = YamlPath::parse(&format!("env.required[{i}]")).ok();
             errors.push(
@@ -298,23 +308,67 @@ pub fn load_env(
     }
 }
 
-fn read_dotenv(path: &Path) -> Result<Vec<(String, String)>, String> {
-    let iter = dotenvy::from_path_iter(path)
-        .map_err(|e| format!("cannot read env file `{}`: {e}", path.display()))?;
+/// Why an env file could not be read, and where in it (line, column), when known.
+struct EnvFileError {
+    message: String,
+    at: Option<(usize, usize)>,
+}
+
+impl EnvFileError {
+    /// The diagnostic, located in the env file itself. The line is not shown: it may
+    /// hold a secret.
+    fn diagnostic(&self, path: &Path) -> Diagnostic {
+        let place = match self.at {
+            Some((line, col)) => format!("{}:{line}:{col}", path.display()),
+            None => path.display().to_string(),
+        };
+        Diagnostic::error(self.message.clone()).with_file(place)
+    }
+}
+
+fn read_dotenv(path: &Path) -> Result<Vec<(String, String)>, EnvFileError> {
+    let bytes = std::fs::read(path).map_err(|e| EnvFileError {
+        message: format!("cannot read env file `{}`: {e}", path.display()),
+        at: None,
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    // Editors on Windows start a UTF-8 file with a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut vars = Vec::new();
-    for (n, item) in iter.enumerate() {
+    for (n, item) in dotenvy::from_read_iter(text.as_bytes()).enumerate() {
         match item {
             Ok(kv) => vars.push(kv),
             // dotenvy quotes the whole offending line, which may hold a secret: name the
             // place only.
-            Err(dotenvy::Error::LineParse(_, at)) => {
-                return Err(format!(
-                    "env file `{}`: cannot parse entry {} (character {at} of its line); check its quoting",
-                    path.display(),
-                    n + 1
-                ));
+            Err(dotenvy::Error::LineParse(line, at)) => {
+                // The entry's first line; the column when the fault is on that line (an
+                // open quote runs on to the end of the file).
+                let place = text.find(line.as_str()).map(|offset| {
+                    let first = line.split('\n').next().unwrap_or("");
+                    let upto = if at < first.len() { at } else { 0 };
+                    let before = &text[..offset + upto];
+                    let line_no = before.matches('\n').count() + 1;
+                    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                    (line_no, col)
+                });
+                let what = match place {
+                    Some((l, _)) => format!("the entry on line {l}"),
+                    None => format!("entry {}", n + 1),
+                };
+                return Err(EnvFileError {
+                    message: format!(
+                        "env file `{}`: cannot parse {what}; check its quoting (an open quote runs on to the end of the file)",
+                        path.display()
+                    ),
+                    at: place,
+                });
             }
-            Err(e) => return Err(format!("env file `{}`: {e}", path.display())),
+            Err(e) => {
+                return Err(EnvFileError {
+                    message: format!("env file `{}`: {e}", path.display()),
+                    at: None,
+                });
+            }
         }
     }
     Ok(vars)

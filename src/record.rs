@@ -154,6 +154,9 @@ pub enum FailureClass {
     Assertion,
     /// The scenario could not be rendered or executed (template error, bad URL).
     Engine,
+    /// The run was interrupted (Ctrl-C, SIGTERM, SIGHUP) while the step ran; its
+    /// attempts so far are kept.
+    Interrupted,
 }
 
 /// A classified failure.
@@ -194,6 +197,10 @@ pub struct Attempt {
     pub label: Option<String>,
     /// The database's error message, when it rejected the query.
     pub server_error: Option<String>,
+    /// Why the request was sent a second time on a new connection (a kept-alive
+    /// connection closed by the server before any answer); null when it was not.
+    #[serde(default)]
+    pub resent: Option<String>,
 }
 
 /// A request.
@@ -227,7 +234,8 @@ pub struct ResponseRecord {
 /// A failure below HTTP.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TransportError {
-    /// `timeout`, `connect` or `other`.
+    /// `timeout`, `refused`, `reset`, `malformed_response`, `interrupted`, `request` or
+    /// `other`.
     pub kind: TransportKind,
     /// What the client said.
     pub message: String,
@@ -239,13 +247,53 @@ pub struct TransportError {
 pub enum TransportKind {
     /// No answer in time.
     Timeout,
-    /// Refused, reset or dropped connection.
-    Connect,
-    /// Anything else (TLS, bad answer).
+    /// The connection could not be made: refused, unreachable, a name that does not
+    /// resolve. (Records before qtscen 0.1.1 said `connect`.)
+    #[serde(alias = "connect")]
+    Refused,
+    /// The connection was reset or closed before the answer was whole (mid-body too).
+    Reset,
+    /// What came back was not HTTP (a bad status line, a broken chunked body).
+    MalformedResponse,
+    /// Anything else (a certificate nothing vouches for).
     Other,
     /// The request could not be built (e.g. a header value with a newline): the
     /// scenario's fault, nothing was sent.
     Request,
+    /// The run was interrupted (Ctrl-C, SIGTERM, SIGHUP) while this request waited for
+    /// its answer.
+    Interrupted,
+}
+
+impl TransportKind {
+    /// The word the record, the console and the reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportKind::Timeout => "timeout",
+            TransportKind::Refused => "refused",
+            TransportKind::Reset => "reset",
+            TransportKind::MalformedResponse => "malformed_response",
+            TransportKind::Other => "other",
+            TransportKind::Request => "request",
+            TransportKind::Interrupted => "interrupted",
+        }
+    }
+
+    /// A connection refused or dropped: what `retry.on_connect_error` retries.
+    pub fn is_connection_failure(self) -> bool {
+        matches!(self, TransportKind::Refused | TransportKind::Reset)
+    }
+}
+
+impl TransportError {
+    /// The failure recorded for a request whose answer never came because the run was
+    /// interrupted; it stays only if the request does not finish.
+    pub fn interrupted(what: &str) -> Self {
+        TransportError {
+            kind: TransportKind::Interrupted,
+            message: format!("the run was interrupted while {what}"),
+        }
+    }
 }
 
 /// One assertion's outcome.

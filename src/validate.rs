@@ -122,6 +122,7 @@ fn plan_from(
     };
     let (vars, steps) = body(&mut cx, &scenario);
     let (reports, summary) = compile_reports(&mut cx, &scenario, report_sources);
+    check_output_names(&mut cx, &scenario);
     let refs = cx.t.take_refs();
     cx.env_refs.extend(unguarded_env(refs));
     let problems = std::mem::take(&mut cx.problems);
@@ -236,6 +237,60 @@ fn compile_reports(
         .as_ref()
         .and_then(|s| cx.text("report.summary", s));
     (reports, summary)
+}
+
+/// Every file a run writes into its folder has its own name: two outputs with one name
+/// (step logs, artifacts, reports, the errors file) would lose one of them, and
+/// `results.json` is the engine's. Names are compared ignoring ASCII case, as a
+/// case-insensitive file system would.
+fn check_output_names(cx: &mut Ctx<'_>, scenario: &Scenario) {
+    // (name, YAML path, whether the path ends at a key)
+    let mut outputs: Vec<(&str, String, bool)> = vec![(
+        scenario.report.errors_file.as_str(),
+        "report.errors_file".to_string(),
+        false,
+    )];
+    for (i, o) in scenario.report.outputs.iter().enumerate() {
+        outputs.push((&o.path, format!("report.outputs[{i}].path"), false));
+    }
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let log = (step
+            .exec
+            .as_ref()
+            .and_then(|e| e.log.as_deref())
+            .map(|l| (l, "exec")))
+        .or_else(|| {
+            step.docker
+                .as_ref()
+                .and_then(|d| d.log.as_deref())
+                .map(|l| (l, "docker"))
+        });
+        if let Some((log, kind)) = log {
+            outputs.push((log, format!("steps[{i}].{kind}.log"), false));
+        }
+        for name in step.artifacts.keys() {
+            outputs.push((name, format!("steps[{i}].artifacts.{name}"), true));
+        }
+    }
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for (name, path, at_key) in outputs {
+        let folded = name.to_ascii_lowercase();
+        let message = if folded == "results.json" {
+            format!("`{name}` is the run record's file name; choose another name")
+        } else if let Some(first) = seen.get(&folded) {
+            format!(
+                "`{name}` is also written by `{first}`: two outputs with one name would lose one of them"
+            )
+        } else {
+            seen.insert(folded, path);
+            continue;
+        };
+        if at_key {
+            cx.key_problem(path, message);
+        } else {
+            cx.problem(path, message);
+        }
+    }
 }
 
 /// A file name that stays inside the run folder.

@@ -1,6 +1,6 @@
 //! Execute stage: HTTP over one shared keep-alive client; every outcome is data —
 //! a timeout or a refused connection is an `Exchange` too, not an engine error.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -65,6 +65,9 @@ pub struct Exchange {
     pub duration: Duration,
     /// Status, headers and body, or why there were none.
     pub result: Result<(u16, BTreeMap<String, String>, String), TransportError>,
+    /// Why the request was sent twice: the kept-alive connection it first went out on
+    /// was closed by the server before any answer.
+    pub resent: Option<String>,
 }
 
 /// The run's HTTP client: one for the machine's roots, and one per `tls.ca_file`.
@@ -73,6 +76,9 @@ pub struct HttpClient {
     client: reqwest::Client,
     /// Clients that also trust a CA file, by its path, made at its first use.
     with_ca: Arc<Mutex<HashMap<PathBuf, reqwest::Client>>>,
+    /// Origins whose last answer left a connection open for the next request: a failure
+    /// there before any answer is likely that connection gone stale.
+    kept_alive: Arc<Mutex<HashSet<String>>>,
 }
 
 impl HttpClient {
@@ -81,6 +87,7 @@ impl HttpClient {
         Ok(HttpClient {
             client: build(Vec::new())?,
             with_ca: Arc::default(),
+            kept_alive: Arc::default(),
         })
     }
 
@@ -98,6 +105,7 @@ impl HttpClient {
         Ok(HttpClient {
             client,
             with_ca: self.with_ca.clone(),
+            kept_alive: self.kept_alive.clone(),
         })
     }
 
@@ -113,10 +121,33 @@ impl HttpClient {
         is_secret: &(dyn Fn(&str) -> bool + Sync),
     ) -> Exchange {
         let started = Instant::now();
-        let result = self.try_send(req, url, is_secret).await;
+        let mut resent = None;
+        let result = self.try_send(req, url, is_secret, &mut resent).await;
         Exchange {
             duration: started.elapsed(),
             result,
+            resent,
+        }
+    }
+
+    /// Whether the last answer from `url`'s origin left its connection in the pool.
+    fn pooled(&self, url: &reqwest::Url) -> bool {
+        let origin = url.origin().ascii_serialization();
+        self.kept_alive
+            .lock()
+            .map(|set| set.contains(&origin))
+            .unwrap_or(false)
+    }
+
+    /// Notes whether the connection that carried an answer from `url` stays open.
+    fn note_connection(&self, url: &reqwest::Url, kept: bool) {
+        let origin = url.origin().ascii_serialization();
+        if let Ok(mut set) = self.kept_alive.lock() {
+            if kept {
+                set.insert(origin);
+            } else {
+                set.remove(&origin);
+            }
         }
     }
 
@@ -125,6 +156,7 @@ impl HttpClient {
         req: &ResolvedRequest,
         url: &reqwest::Url,
         is_secret: &(dyn Fn(&str) -> bool + Sync),
+        resent: &mut Option<String>,
     ) -> Result<(u16, BTreeMap<String, String>, String), TransportError> {
         let other = |message: String| TransportError {
             kind: TransportKind::Other,
@@ -137,17 +169,52 @@ impl HttpClient {
         let mut body = req.body.clone();
         let mut hops = 0;
         let response = loop {
-            let mut builder = self
-                .client
-                .request(method.clone(), url.clone())
-                .timeout(req.timeout);
-            for (k, v) in &headers {
-                builder = builder.header(k.as_str(), v.as_str());
-            }
-            if let Some(body) = &body {
-                builder = builder.body(body.clone());
-            }
-            let response = builder.send().await.map_err(classify)?;
+            let make = || {
+                let mut builder = self
+                    .client
+                    .request(method.clone(), url.clone())
+                    .timeout(req.timeout);
+                for (k, v) in &headers {
+                    builder = builder.header(k.as_str(), v.as_str());
+                }
+                if let Some(body) = &body {
+                    builder = builder.body(body.clone());
+                }
+                builder
+            };
+            let response = match make().send().await {
+                Ok(r) => r,
+                // A server may close an idle keep-alive connection just as a request goes
+                // out on it (without `Connection: close`): nothing was answered, so an
+                // idempotent request is sent again, once, on a new connection — as curl
+                // does — and the record says so.
+                Err(e)
+                    if resent.is_none()
+                        && idempotent(&method)
+                        && self.pooled(&url)
+                        && super::transport::closed_before_answer(&e) =>
+                {
+                    self.note_connection(&url, false);
+                    *resent = Some(format!(
+                        "sent again on a new connection: the kept-alive connection was closed before any answer ({})",
+                        super::transport::full_message(&e)
+                    ));
+                    make().send().await.map_err(classify)?
+                }
+                Err(e) => {
+                    self.note_connection(&url, false);
+                    return Err(classify(e));
+                }
+            };
+            let closes = response
+                .headers()
+                .get(reqwest::header::CONNECTION)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.to_ascii_lowercase().contains("close"));
+            self.note_connection(
+                &url,
+                !closes && response.version() != reqwest::Version::HTTP_10,
+            );
             let next = response
                 .status()
                 .is_redirection()
@@ -187,7 +254,11 @@ impl HttpClient {
         let mut response = response;
         let mut bytes = Vec::new();
         let mut truncated = false;
-        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+        let final_url = url.clone();
+        while let Some(chunk) = response.chunk().await.map_err(|e| {
+            self.note_connection(&final_url, false);
+            classify(e)
+        })? {
             if bytes.len() + chunk.len() > MAX_BODY {
                 bytes.extend_from_slice(&chunk[..MAX_BODY - bytes.len()]);
                 truncated = true;
@@ -226,23 +297,29 @@ fn build(
 }
 
 fn classify(err: reqwest::Error) -> TransportError {
-    let mut message = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(inner) = source {
-        message.push_str(": ");
-        message.push_str(&inner.to_string());
-        source = inner.source();
-    }
+    let message = super::transport::full_message(&err);
     let kind = if err.is_builder() {
         TransportKind::Request
     } else if err.is_timeout() {
         TransportKind::Timeout
-    } else if err.is_connect() || err.is_request() || err.is_body() {
-        TransportKind::Connect
+    } else if let Some(kind) = super::transport::kind_of(&err) {
+        kind
+    } else if err.is_connect() {
+        TransportKind::Refused
+    } else if err.is_request() || err.is_body() || err.is_decode() {
+        // The connection ended before the answer was whole.
+        TransportKind::Reset
     } else {
         TransportKind::Other
     };
     TransportError { kind, message }
+}
+
+/// Methods a client may send again on its own (RFC 9110 §9.2.2): doing so twice has the
+/// effect of doing so once.
+fn idempotent(method: &reqwest::Method) -> bool {
+    use reqwest::Method as M;
+    [M::GET, M::HEAD, M::OPTIONS, M::TRACE, M::PUT, M::DELETE].contains(method)
 }
 
 /// `Retry-After` as seconds or an HTTP date, relative to `now`.

@@ -4,6 +4,7 @@ mod process;
 mod sql;
 mod sql_params;
 mod tls;
+mod transport;
 
 pub use http::{Exchange, HttpClient, ResolvedRequest, parse_retry_after};
 pub use process::{ProcessOutput, ResolvedCommand, Stream, run_process, shell_quote};

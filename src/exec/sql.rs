@@ -87,11 +87,8 @@ impl SqlFailure {
     /// (`Code: 159`, `Code: 209`), not syntax errors or missing tables.
     pub fn is_retryable(&self, on_timeout: bool, on_connect: bool) -> bool {
         match self {
-            SqlFailure::Transport(t) => match t.kind {
-                TransportKind::Timeout => on_timeout,
-                TransportKind::Connect => on_connect,
-                TransportKind::Other | TransportKind::Request => false,
-            },
+            SqlFailure::Transport(t) if t.kind == TransportKind::Timeout => on_timeout,
+            SqlFailure::Transport(t) => t.kind.is_connection_failure() && on_connect,
             SqlFailure::Server(msg) => {
                 on_timeout && (msg.contains("Code: 159") || msg.contains("Code: 209"))
             }
@@ -161,19 +158,11 @@ fn classify(err: clickhouse::error::Error) -> SqlFailure {
             kind: TransportKind::Timeout,
             message: "timeout expired".into(),
         }),
-        E::Network(e) => {
-            let mut message = e.to_string();
-            let mut source = std::error::Error::source(&*e);
-            while let Some(inner) = source {
-                message.push_str(": ");
-                message.push_str(&inner.to_string());
-                source = inner.source();
-            }
-            SqlFailure::Transport(TransportError {
-                kind: TransportKind::Connect,
-                message,
-            })
-        }
+        E::Network(e) => SqlFailure::Transport(TransportError {
+            // Refused, or dropped mid-answer: both retried under `on_connect_error`.
+            kind: super::transport::kind_of(&*e).unwrap_or(TransportKind::Refused),
+            message: super::transport::full_message(&*e),
+        }),
         other => SqlFailure::Transport(TransportError {
             kind: TransportKind::Other,
             message: other.to_string(),

@@ -160,9 +160,13 @@ impl EventSink for Console {
                     .page
                     .map(|p| format!(" page {p}"))
                     .unwrap_or_default();
-                let fb = if attempt.fallback { " (fallback)" } else { "" };
+                let fb = match (attempt.fallback, attempt.resent.is_some()) {
+                    (true, _) => " (fallback)",
+                    (false, true) => " (sent again: a kept-alive connection was closed)",
+                    (false, false) => "",
+                };
                 let code = match &attempt.transport_error {
-                    Some(t) => format!("000 {:?}", t.kind).to_lowercase(),
+                    Some(t) => format!("000 {}", t.kind.as_str()),
                     None => attempt.code.clone(),
                 };
                 let retry = attempt

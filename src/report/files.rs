@@ -9,16 +9,56 @@ use crate::record::RunRecord;
 use crate::secrets::Redactor;
 
 /// Writes a file via a temporary file and a rename, so a reader never sees half of it.
+/// The temporary file is created new, never through a symlink (a name planted in the
+/// folder cannot redirect the write), and removed when the write fails (a full disk).
+/// The rename replaces a symlink at `path` itself, not its target.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.tmp{}-{seq}", std::process::id()));
+    let written = create_new_file(&tmp).and_then(|mut f| {
         f.write_all(bytes)?;
-        f.sync_all()?;
+        f.sync_all()
+    });
+    let done = written.and_then(|()| std::fs::rename(&tmp, path));
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, path)
+    done
+}
+
+/// Creates a file that does not exist yet, refusing a symlink at its name.
+pub fn create_new_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// Opens a file of the run folder for writing from its start (a program's log), refusing
+/// to follow a symlink at its name: a link planted there cannot redirect the write.
+pub fn create_in_run_folder(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                std::io::Error::other(format!(
+                    "{} is a symlink; qtscen does not write through links",
+                    path.display()
+                ))
+            } else {
+                e
+            }
+        })
 }
 
 /// The errors file: every non-2xx answer and transport failure, with status, headers, body.
@@ -78,26 +118,26 @@ pub fn write_run_files(
         Ok(name.to_string())
     };
     let errors_file = &plan.scenario.report.errors_file;
-    // The record files and the reports are independent: write them side by side.
-    let (files, reports) = std::thread::scope(|scope| {
+    // The reports render while the record is written, but are written after it: a run
+    // stopped in between leaves a record without a report, never a report without its
+    // record.
+    std::thread::scope(|scope| {
         let files = scope.spawn(|| -> Result<Vec<String>, String> {
             let json = record_json(record)?;
+            let written = put("results.json", json + "\n")?;
             let errors =
                 serde_json::to_string_pretty(&errors_json(record)).map_err(|e| e.to_string())?;
-            Ok(vec![
-                put("results.json", json + "\n")?,
-                put(errors_file, errors + "\n")?,
-            ])
+            Ok(vec![written, put(errors_file, errors + "\n")?])
         });
-        let reports = render_reports(plan, record, redactor, dir);
-        let files = files
+        let reports = render_report_texts(plan, record, redactor);
+        let mut written = files
             .join()
-            .unwrap_or_else(|_| Err("writing results.json failed".into()));
-        (files, reports)
-    });
-    let mut written = files?;
-    written.extend(reports?);
-    Ok(written)
+            .unwrap_or_else(|_| Err("writing results.json failed".into()))?;
+        for (path, text) in reports {
+            written.push(put(&path, text)?);
+        }
+        Ok(written)
+    })
 }
 
 /// results.json's text, written into a buffer sized for it up front (growing a 20 MB
@@ -123,6 +163,21 @@ pub fn render_reports(
     redactor: &Redactor,
     dir: &Path,
 ) -> Result<Vec<String>, String> {
+    let mut written = Vec::new();
+    for (path, text) in render_report_texts(plan, record, redactor) {
+        write_atomic(&dir.join(&path), redactor.redact_owned(text).as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", dir.join(&path).display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Each report's file name and text, rendered from a finished record.
+fn render_report_texts(
+    plan: &Plan,
+    record: &Arc<RunRecord>,
+    redactor: &Redactor,
+) -> Vec<(String, String)> {
     // What report templates see: `run` (the record, read in place), `excerpt_chars`
     // and `errors_file`; and, hidden, the redactor the Markdown filters mask with before
     // they escape.
@@ -134,18 +189,53 @@ pub fn render_reports(
             super::filters::RedactorValue(redactor.clone())
         ),
     };
-    let mut written = Vec::new();
-    for (template, path) in &plan.reports {
-        let text = match plan.templates.render_named(template, &ctx) {
-            Ok(t) => t,
-            Err(e) => format!(
-                "# Report could not be rendered\n\n{}\n\nThe run record is in results.json.\n",
-                e.message
-            ),
-        };
-        write_atomic(&dir.join(path), redactor.redact_owned(text).as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", dir.join(path).display()))?;
-        written.push(path.clone());
+    plan.reports
+        .iter()
+        .map(|(template, path)| {
+            let text = match plan.templates.render_named(template, &ctx) {
+                Ok(t) => t,
+                Err(e) => format!(
+                    "# Report could not be rendered\n\n{}\n\nThe run record is in results.json.\n",
+                    e.message
+                ),
+            };
+            (path.clone(), text)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        // A non-empty folder at the name: the rename fails after the data was written.
+        let target = tmp.path().join("results.json");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("x"), "x").unwrap();
+        assert!(write_atomic(&target, b"{}").is_err());
+        let names: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["results.json"]);
     }
-    Ok(written)
+
+    #[test]
+    fn a_symlink_at_the_name_is_replaced_not_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let victim = tmp.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let link = tmp.path().join("report.md");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert_eq!(std::fs::read_to_string(&link).unwrap(), "new");
+        assert!(create_in_run_folder(&tmp.path().join("l")).is_ok());
+        std::os::unix::fs::symlink(&victim, tmp.path().join("log")).unwrap();
+        let err = create_in_run_folder(&tmp.path().join("log")).unwrap_err();
+        assert!(err.to_string().contains("is a symlink"), "{err}");
+    }
 }

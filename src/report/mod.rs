@@ -7,7 +7,10 @@ mod record_view;
 mod sql_table;
 
 pub use console::{Console, FLUSH_EVERY};
-pub use files::{errors_json, render_reports, write_atomic, write_run_files};
+pub use files::{
+    create_in_run_folder, create_new_file, errors_json, render_reports, write_atomic,
+    write_run_files,
+};
 pub use filters::{REDACTOR_KEY, RedactorValue, register_filters};
 pub use sql_table::{result_table, results_text};
 

@@ -209,6 +209,7 @@ const ATTEMPT_FIELDS: &[&str] = &[
     "retry_after_ms",
     "label",
     "server_error",
+    "resent",
 ];
 
 impl AttemptView {
@@ -238,6 +239,7 @@ impl Object for AttemptView {
             "retry_after_ms" => to_value(a.retry_after_ms),
             "label" => to_value(&a.label),
             "server_error" => to_value(&a.server_error),
+            "resent" => to_value(&a.resent),
             _ => return None,
         })
     }

@@ -44,7 +44,10 @@ pub(super) fn classify(
     } else if let Some(tr) = &outcome.transport {
         let what = match tr.kind {
             TransportKind::Timeout => "did not answer in time",
-            TransportKind::Connect => "could not be reached or dropped the connection",
+            TransportKind::Refused => "could not be reached",
+            TransportKind::Reset => "dropped the connection before the answer was whole",
+            TransportKind::MalformedResponse => "sent an answer that is not valid HTTP",
+            TransportKind::Interrupted => "was still answering when the run was interrupted",
             TransportKind::Other | TransportKind::Request => "failed at the transport level",
         };
         Some(Failure {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use minijinja::Value;
 
+use super::in_flight::InFlight;
 use super::{Clock, Event, EventSink, RunContext, backoff_delay};
 use crate::assert::Observation;
 use crate::exec::{HttpClient, ResolvedRequest, parse_retry_after};
@@ -302,13 +303,28 @@ impl HttpRun<'_> {
             let started = self.clock.now();
             let redactor = &rc.redactor;
             let carries_secret = |v: &str| redactor.redact(v) != v;
+            // On record before it is sent: an interrupted run still shows this request.
+            let pending = Attempt {
+                attempt: n,
+                of,
+                page,
+                fallback,
+                started_at: self.clock.format(started),
+                duration_ms: 0,
+                request: request_record(req, url.as_str(), rc),
+                response: None,
+                transport_error: None,
+                code: "000".to_string(),
+                retry_after_ms: None,
+                label: None,
+                server_error: None,
+                resent: None,
+            };
+            let mut slot = InFlight::start(attempts, pending, "waiting for the answer");
             let exchange = client.send(req, url, &carries_secret).await;
             let retryable = match &exchange.result {
-                Err(t) => match t.kind {
-                    TransportKind::Timeout => policy.on_timeout,
-                    TransportKind::Connect => policy.on_connect_error,
-                    TransportKind::Other | TransportKind::Request => false,
-                },
+                Err(t) if t.kind == TransportKind::Timeout => policy.on_timeout,
+                Err(t) => t.kind.is_connection_failure() && policy.on_connect_error,
                 Ok((status, _, _)) => policy.on_status.contains(status),
             };
             let delay = (retryable && n < of).then(|| {
@@ -324,24 +340,19 @@ impl HttpRun<'_> {
             });
             let delay =
                 delay.filter(|d| policy.deadline.is_none_or(|dl| first.elapsed() + *d < dl.0));
-            let attempt = record_attempt(
-                req,
-                url.as_str(),
+            fill_answer(
+                slot.attempt(),
                 &exchange.result,
-                n,
-                of,
-                page,
-                fallback,
-                self.clock.format(started),
                 exchange.duration,
                 delay,
                 rc,
             );
+            slot.attempt().resent = exchange.resent.as_deref().map(|m| rc.redactor.redact(m));
             self.events.emit(Event::AttemptFinished {
                 id: self.step_id,
-                attempt: &attempt,
+                attempt: slot.attempt(),
             });
-            attempts.push(attempt);
+            drop(slot);
             match delay {
                 Some(d) => {
                     tokio::time::sleep(d).await;
@@ -353,20 +364,8 @@ impl HttpRun<'_> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn record_attempt(
-    req: &ResolvedRequest,
-    url: &str,
-    result: &Answer,
-    n: u32,
-    of: u32,
-    page: Option<u64>,
-    fallback: bool,
-    started_at: String,
-    duration: std::time::Duration,
-    delay: Option<std::time::Duration>,
-    rc: &RunContext,
-) -> Attempt {
+/// What was sent, masked (and the Basic credential a URL's user info makes).
+fn request_record(req: &ResolvedRequest, url: &str, rc: &RunContext) -> RequestRecord {
     let r = &rc.redactor;
     let mut headers: Vec<(String, String)> = req.headers.clone();
     if let Some(basic) = userinfo_basic(url) {
@@ -382,7 +381,7 @@ fn record_attempt(
             headers.push(("Authorization".into(), basic.0));
         }
     }
-    let request = RequestRecord {
+    RequestRecord {
         method: req.method.clone(),
         url_readable: r.redact(&readable_url(url)),
         url: r.redact(url),
@@ -396,44 +395,42 @@ fn record_attempt(
             .map(|(k, v)| (k.clone(), r.redact(v)))
             .collect(),
         body: req.body.as_deref().map(|b| r.redact(b)),
-    };
-    let (response, transport_error, code) = match result {
-        Ok((status, headers, body)) => (
-            Some(ResponseRecord {
+    }
+}
+
+/// Completes an attempt with its answer or transport failure (masked).
+fn fill_answer(
+    a: &mut Attempt,
+    result: &Answer,
+    duration: std::time::Duration,
+    delay: Option<std::time::Duration>,
+    rc: &RunContext,
+) {
+    let r = &rc.redactor;
+    match result {
+        Ok((status, headers, body)) => {
+            a.response = Some(ResponseRecord {
                 status: *status,
                 headers: headers
                     .iter()
                     .map(|(k, v)| (k.clone(), r.redact(v)))
                     .collect(),
                 body: r.redact(body),
-            }),
-            None,
-            format!("{status:03}"),
-        ),
-        Err(t) => (
-            None,
-            Some(TransportError {
+            });
+            a.transport_error = None;
+            a.code = format!("{status:03}");
+        }
+        Err(t) => {
+            a.response = None;
+            a.transport_error = Some(TransportError {
                 kind: t.kind,
                 message: r.redact(&t.message),
-            }),
-            "000".to_string(),
-        ),
-    };
-    Attempt {
-        attempt: n,
-        of,
-        page,
-        fallback,
-        started_at,
-        duration_ms: duration.as_millis() as u64,
-        request,
-        response,
-        transport_error,
-        code,
-        retry_after_ms: delay.map(|d| d.as_millis() as u64),
-        label: None,
-        server_error: None,
+            });
+            a.code = "000".to_string();
+        }
     }
+    a.duration_ms = duration.as_millis() as u64;
+    a.retry_after_ms = delay.map(|d| d.as_millis() as u64);
 }
 
 /// The `Authorization: Basic …` value a client derives from a URL's user info, and the

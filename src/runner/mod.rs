@@ -9,6 +9,7 @@ mod events;
 mod failure;
 mod finish;
 mod http_step;
+mod in_flight;
 mod process_step;
 mod reconcile;
 mod run;

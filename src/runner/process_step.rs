@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::json;
 
 use super::http_step::ActionOutcome;
+use super::in_flight::InFlight;
 use super::{Event, EventSink, RunContext};
 use crate::assert::Observation;
 use crate::exec::{ProcessOutput, ResolvedCommand, Stream, run_process};
@@ -116,11 +117,19 @@ pub async fn run_program(
             return (outcome, None);
         }
     };
-    let log = plan
-        .log
-        .as_ref()
-        .and_then(|name| std::fs::File::create(out_dir.join(name)).ok())
-        .map(Mutex::new);
+    // The log is opened without following a symlink at its name; a log that cannot be
+    // written stops the step before the program starts (its output would be lost).
+    let log = match plan.log.as_ref().map(|name| {
+        crate::report::create_in_run_folder(&out_dir.join(name))
+            .map_err(|e| format!("cannot write the log `{name}`: {e}"))
+    }) {
+        None => None,
+        Some(Ok(f)) => Some(Mutex::new(f)),
+        Some(Err(e)) => {
+            outcome.engine_error = Some(e);
+            return (outcome, None);
+        }
+    };
     let log = Arc::new(log);
     let sink_log = log.clone();
     let clock = rc.clock.clone();
@@ -138,8 +147,42 @@ pub async fn run_program(
         }
     };
     let started = rc.clock.now();
-    let result = run_process(&cmd, &sink).await;
     let red = &rc.redactor;
+    let command_line = red.redact(&cmd.display());
+    // On record before it starts: an interrupted run still shows the command.
+    let pending = Attempt {
+        attempt: 1,
+        of: 1,
+        page: None,
+        fallback: false,
+        started_at: rc.clock.format(started),
+        duration_ms: 0,
+        request: RequestRecord {
+            method: plan.kind.to_ascii_uppercase(),
+            url: command_line.clone(),
+            url_readable: command_line.clone(),
+            query: Vec::new(),
+            headers: cmd
+                .dir
+                .iter()
+                .map(|d| ("dir".to_string(), red.redact(d)))
+                .collect::<BTreeMap<_, _>>(),
+            body: None,
+        },
+        response: None,
+        transport_error: None,
+        code: "interrupted".to_string(),
+        retry_after_ms: None,
+        label: None,
+        server_error: None,
+        resent: None,
+    };
+    let mut slot = InFlight::start(
+        attempts,
+        pending,
+        "the program ran (its process group was killed)",
+    );
+    let result = run_process(&cmd, &sink).await;
     let not_run = result.spawn_error.clone().or_else(|| {
         if plan.kind == "docker" {
             docker_unreachable(&result)
@@ -158,42 +201,21 @@ pub async fn run_program(
             let _ = writeln!(f, "{} qtscen {}", rc.clock.now_text(), red.redact(reason));
         }
     }
-    let command_line = red.redact(&cmd.display());
-    let attempt = Attempt {
-        attempt: 1,
-        of: 1,
-        page: None,
-        fallback: false,
-        started_at: rc.clock.format(started),
-        duration_ms: result.duration.as_millis() as u64,
-        request: RequestRecord {
-            method: plan.kind.to_ascii_uppercase(),
-            url: command_line.clone(),
-            url_readable: command_line.clone(),
-            query: Vec::new(),
-            headers: cmd
-                .dir
-                .iter()
-                .map(|d| ("dir".to_string(), red.redact(d)))
-                .collect::<BTreeMap<_, _>>(),
-            body: None,
-        },
-        response: result.exit_code.map(|c| ResponseRecord {
-            status: u16::try_from(c).unwrap_or(u16::MAX),
-            headers: BTreeMap::new(),
-            body: red.redact(&result.combined),
-        }),
-        transport_error: None,
-        code,
-        retry_after_ms: None,
-        label: None,
-        server_error: not_run.as_ref().map(|s| red.redact(s)),
-    };
+    let attempt = slot.attempt();
+    attempt.duration_ms = result.duration.as_millis() as u64;
+    attempt.response = result.exit_code.map(|c| ResponseRecord {
+        status: u16::try_from(c).unwrap_or(u16::MAX),
+        headers: BTreeMap::new(),
+        body: red.redact(&result.combined),
+    });
+    attempt.transport_error = None;
+    attempt.code = code;
+    attempt.server_error = not_run.as_ref().map(|s| red.redact(s));
     events.emit(Event::AttemptFinished {
         id: step_id,
-        attempt: &attempt,
+        attempt: slot.attempt(),
     });
-    attempts.push(attempt);
+    drop(slot);
     let combined = red.redact(&result.combined);
     outcome.request = json!({"command": command_line, "dir": cmd.dir});
     outcome.observation = Observation {

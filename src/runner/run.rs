@@ -14,7 +14,9 @@ use super::{Event, EventSink, RunContext};
 use crate::assert::eval_check;
 use crate::exec::HttpClient;
 use crate::plan::{Action, Plan, StepPlan};
-use crate::record::{AssertionRecord, Failure, FailureClass, StepOutcome, StepRecord};
+use crate::record::{
+    AssertionRecord, Attempt, Failure, FailureClass, StepOutcome, StepRecord, TransportKind,
+};
 
 /// Choices from the command line.
 #[derive(Clone, Debug, Default)]
@@ -158,15 +160,16 @@ pub async fn run_plan(
                     title: &step.title,
                 });
                 let mut interrupted = interrupted.clone();
+                // Owned here, not by the step: a step dropped at Ctrl-C leaves its
+                // attempts (the one in flight included) for the record.
+                let mut attempts = Vec::new();
+                let since = (rc.clock.now(), Instant::now());
                 tokio::select! {
-                    r = run_step(plan, step, rc, client, events, out_dir) => r,
+                    r = run_step(plan, step, rc, client, events, out_dir, &mut attempts) => r,
                     _ = interrupted.wait_for(|v| *v) => {
                         was_interrupted = true;
                         stop_reason = Some("the run was interrupted".into());
-                        let mut r = skipped(step, "interrupted while running".into());
-                        r.outcome = StepOutcome::Failed;
-                        r.failure = Some(Failure { class: FailureClass::Engine, message: "interrupted (Ctrl-C)".into() });
-                        r
+                        interrupted_record(step, rc, attempts, since, out_dir)
                     }
                 }
             }
@@ -183,6 +186,52 @@ pub async fn run_plan(
     (records, was_interrupted)
 }
 
+/// The record of a step the run was interrupted in: every attempt made so far (one in
+/// flight shows as `interrupted`, with what was sent), and the log the program wrote.
+fn interrupted_record(
+    step: &StepPlan,
+    rc: &RunContext,
+    attempts: Vec<Attempt>,
+    since: (jiff::Timestamp, Instant),
+    out_dir: &Path,
+) -> StepRecord {
+    let mut r = skipped(step, String::new());
+    r.skip_reason = None;
+    r.description = step.description.clone();
+    r.outcome = StepOutcome::Failed;
+    r.started_at = Some(rc.clock.format(since.0));
+    r.duration_ms = since.1.elapsed().as_millis() as u64;
+    let in_flight = attempts.last().filter(|a| {
+        a.transport_error
+            .as_ref()
+            .is_some_and(|t| t.kind == TransportKind::Interrupted)
+    });
+    let during = match in_flight {
+        Some(a) if matches!(a.request.method.as_str(), "EXEC" | "DOCKER") => {
+            " while its program ran (its process group was killed)".to_string()
+        }
+        Some(a) => format!(
+            " while {} {} waited for its answer",
+            a.request.method, a.request.url_readable
+        ),
+        None if attempts.is_empty() => String::new(),
+        None => " between attempts".to_string(),
+    };
+    r.failure = Some(Failure {
+        class: FailureClass::Interrupted,
+        message: format!(
+            "the run was interrupted (Ctrl-C, SIGTERM or SIGHUP){during}; {} attempt(s) recorded",
+            attempts.len()
+        ),
+    });
+    r.attempts = attempts;
+    if let crate::plan::Action::Process(p) = &step.action {
+        r.artifacts
+            .extend(p.log.iter().filter(|l| out_dir.join(l).exists()).cloned());
+    }
+    r
+}
+
 async fn run_step(
     plan: &Plan,
     step: &StepPlan,
@@ -190,6 +239,7 @@ async fn run_step(
     client: &HttpClient,
     events: &dyn EventSink,
     out_dir: &Path,
+    attempts: &mut Vec<Attempt>,
 ) -> StepRecord {
     let t = &plan.templates;
     let started = Instant::now();
@@ -214,7 +264,6 @@ async fn run_step(
             }
         }
     }
-    let mut attempts = Vec::new();
     let mut facts: Option<ProcessFacts> = None;
     let mut outcome = match &step.action {
         Action::Http(http) => {
@@ -225,16 +274,14 @@ async fn run_step(
                 events,
                 step_id: &step.id,
             };
-            let mut outcome = runner
-                .run(http, &step.retry, rc, false, &mut attempts)
-                .await;
+            let mut outcome = runner.run(http, &step.retry, rc, false, attempts).await;
             let primary_failed = outcome.engine_error.is_none()
                 && !outcome
                     .observation
                     .status
                     .is_some_and(|s| (200..300).contains(&s));
             if let (true, Some(fb)) = (primary_failed, &step.fallback) {
-                let mut fb_outcome = runner.run(fb, &step.retry, rc, true, &mut attempts).await;
+                let mut fb_outcome = runner.run(fb, &step.retry, rc, true, attempts).await;
                 record.used_fallback = true;
                 // Later steps compare against the request the step was written for.
                 fb_outcome.request = std::mem::take(&mut outcome.request);
@@ -242,12 +289,11 @@ async fn run_step(
             }
             outcome
         }
-        Action::Sql(sql) => run_sql(sql, &step.retry, t, rc, events, &step.id, &mut attempts).await,
+        Action::Sql(sql) => run_sql(sql, &step.retry, t, rc, events, &step.id, attempts).await,
         Action::Process(proc_plan) => {
-            let (o, f) =
-                run_program(proc_plan, t, rc, events, &step.id, out_dir, &mut attempts).await;
+            let (o, f) = run_program(proc_plan, t, rc, events, &step.id, out_dir, attempts).await;
             facts = f;
-            if let Some(log) = &proc_plan.log {
+            if let (Some(log), None) = (&proc_plan.log, &o.engine_error) {
                 record.artifacts.push(log.clone());
             }
             o
@@ -259,7 +305,7 @@ async fn run_step(
         }
         Action::Check => ActionOutcome::default(),
     };
-    record.attempts = attempts;
+    record.attempts = std::mem::take(attempts);
     record.output = outcome.text.clone();
     record.items_count = outcome
         .observation

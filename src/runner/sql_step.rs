@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::http_step::ActionOutcome;
+use super::in_flight::InFlight;
 use super::{Event, EventSink, RunContext, backoff_delay};
 use crate::assert::Observation;
 use crate::exec::{QueryResult, SqlClient, SqlConn, SqlFailure, fill_params, run_query};
@@ -185,6 +186,23 @@ async fn run_with_retry(
     let mut n = 1;
     loop {
         let started = rc.clock.now();
+        let pending = Attempt {
+            attempt: n,
+            of,
+            page: None,
+            fallback: false,
+            started_at: rc.clock.format(started),
+            duration_ms: 0,
+            request: sql_request(conn, sql, rc),
+            response: None,
+            transport_error: None,
+            code: "000".to_string(),
+            retry_after_ms: None,
+            label: Some(name.to_string()),
+            server_error: None,
+            resent: None,
+        };
+        let mut slot = InFlight::start(attempts, pending, "waiting for the query's result");
         let (result, took) = run_query(client, conn, sql).await;
         let retryable = result
             .as_ref()
@@ -193,23 +211,12 @@ async fn run_with_retry(
         let delay = (retryable && n < of)
             .then(|| backoff_delay(&policy.backoff, n))
             .filter(|d| policy.deadline.is_none_or(|dl| first.elapsed() + *d < dl.0));
-        let attempt = sql_attempt(
-            conn,
-            sql,
-            name,
-            &result,
-            n,
-            of,
-            rc.clock.format(started),
-            took,
-            delay,
-            rc,
-        );
+        fill_result(slot.attempt(), &result, took, delay, rc);
         events.emit(Event::AttemptFinished {
             id: step_id,
-            attempt: &attempt,
+            attempt: slot.attempt(),
         });
-        attempts.push(attempt);
+        drop(slot);
         match delay {
             Some(d) => {
                 tokio::time::sleep(d).await;
@@ -220,68 +227,57 @@ async fn run_with_retry(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn sql_attempt(
-    conn: &SqlConn,
-    sql: &str,
-    name: &str,
-    result: &Result<QueryResult, SqlFailure>,
-    n: u32,
-    of: u32,
-    started_at: String,
-    took: Duration,
-    delay: Option<Duration>,
-    rc: &RunContext,
-) -> Attempt {
+/// The query as sent (masked).
+fn sql_request(conn: &SqlConn, sql: &str, rc: &RunContext) -> RequestRecord {
     let r = &rc.redactor;
     let url = if conn.database.is_empty() {
         conn.url.clone()
     } else {
         format!("{}/?database={}", conn.url, conn.database)
     };
-    let (response, transport_error, server_error, code) = match result {
-        Ok(res) => (
-            Some(ResponseRecord {
+    RequestRecord {
+        method: "SQL".into(),
+        url_readable: r.redact(&url),
+        url: r.redact(&url),
+        query: Vec::new(),
+        headers: BTreeMap::from([("X-ClickHouse-User".to_string(), r.redact(&conn.user))]),
+        body: Some(r.redact(sql)),
+    }
+}
+
+/// Completes a query's attempt with its result or failure (masked).
+fn fill_result(
+    a: &mut Attempt,
+    result: &Result<QueryResult, SqlFailure>,
+    took: Duration,
+    delay: Option<Duration>,
+    rc: &RunContext,
+) {
+    let r = &rc.redactor;
+    a.response = None;
+    a.transport_error = None;
+    a.server_error = None;
+    match result {
+        Ok(res) => {
+            a.response = Some(ResponseRecord {
                 status: 200,
                 headers: BTreeMap::new(),
                 body: r.redact(&res.raw),
-            }),
-            None,
-            None,
-            "OK".to_string(),
-        ),
+            });
+            a.code = "OK".to_string();
+        }
         Err(f) => {
-            let code = f.code();
+            a.code = f.code();
             match f {
                 SqlFailure::Transport(t) => {
                     let mut t = t.clone();
                     t.message = r.redact(&t.message);
-                    (None, Some(t), None, code)
+                    a.transport_error = Some(t);
                 }
-                SqlFailure::Server(m) => (None, None, Some(r.redact(m)), code),
+                SqlFailure::Server(m) => a.server_error = Some(r.redact(m)),
             }
         }
-    };
-    Attempt {
-        attempt: n,
-        of,
-        page: None,
-        fallback: false,
-        started_at,
-        duration_ms: took.as_millis() as u64,
-        request: RequestRecord {
-            method: "SQL".into(),
-            url_readable: r.redact(&url),
-            url: r.redact(&url),
-            query: Vec::new(),
-            headers: BTreeMap::from([("X-ClickHouse-User".to_string(), r.redact(&conn.user))]),
-            body: Some(r.redact(sql)),
-        },
-        response,
-        transport_error,
-        code,
-        retry_after_ms: delay.map(|d| d.as_millis() as u64),
-        label: Some(name.to_string()),
-        server_error,
     }
+    a.duration_ms = took.as_millis() as u64;
+    a.retry_after_ms = delay.map(|d| d.as_millis() as u64);
 }
