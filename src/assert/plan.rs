@@ -87,17 +87,7 @@ impl PredicatePlan {
     /// Compiles a predicate; `field` prefixes error paths.
     pub fn compile(p: &Predicate, t: &mut Templates, field: &str) -> Result<Self, PlanError> {
         let mut ops = Vec::new();
-        let pairs: [(&'static str, &Option<serde_json::Value>); 8] = [
-            ("equals", &p.equals),
-            ("not_equals", &p.not_equals),
-            ("gt", &p.gt),
-            ("gte", &p.gte),
-            ("lt", &p.lt),
-            ("lte", &p.lte),
-            ("contains", &p.contains),
-            ("not_contains", &p.not_contains),
-        ];
-        for (op, value) in pairs {
+        for (op, value) in p.operands() {
             if let Some(v) = value {
                 let c = CompiledJson::compile(t, v)
                     .map_err(|(sub, e)| (format!("{field}{op}{sub}"), e.message))?;
@@ -193,14 +183,11 @@ fn check_literals(p: &Predicate, numeric: bool, field: &str) -> Result<(), PlanE
                 .is_some_and(|s| crate::template::parse_instant(s).is_some())
     };
     let mut operands: Vec<(&str, &serde_json::Value)> = Vec::new();
-    for (op, value) in [
-        ("equals", &p.equals),
-        ("not_equals", &p.not_equals),
-        ("gt", &p.gt),
-        ("gte", &p.gte),
-        ("lt", &p.lt),
-        ("lte", &p.lte),
-    ] {
+    // `contains` takes any text: only the comparisons have a type to check.
+    for (op, value) in p.operands() {
+        if matches!(op, "contains" | "not_contains") {
+            continue;
+        }
         if let Some(v) = value {
             operands.push((op, v));
         }

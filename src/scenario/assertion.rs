@@ -173,6 +173,22 @@ pub struct Predicate {
     pub one_of: Option<Vec<Value>>,
 }
 
+impl Predicate {
+    /// The operators that take one operand, with theirs (set or not).
+    pub fn operands(&self) -> [(&'static str, &Option<serde_json::Value>); 8] {
+        [
+            ("equals", &self.equals),
+            ("not_equals", &self.not_equals),
+            ("gt", &self.gt),
+            ("gte", &self.gte),
+            ("lt", &self.lt),
+            ("lte", &self.lte),
+            ("contains", &self.contains),
+            ("not_contains", &self.not_contains),
+        ]
+    }
+}
+
 /// Conditions on one value; all that are set must hold.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
