@@ -2,12 +2,12 @@
 //! (0 passed · 1 a step failed · 2 invalid scenario or command line · 130 interrupted).
 use std::ffi::OsString;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, RunArgs};
+use crate::cli::{Cli, Command, OutputArgs, RunArgs};
 use crate::exec::HttpClient;
 use crate::load::{Loaded, load_report_sources, load_scenario, problems_to_diagnostics};
 use crate::plan::Plan;
@@ -43,7 +43,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
             crate::render_command::render_command(&run_dir, scenario.as_deref())
         }
         Command::Plan(args) => plan_command(&args),
-        Command::Run(args) => block_on_run(&args),
+        Command::Run { args, output } => block_on_run(&args, &output),
         Command::Demo {
             out,
             tags,
@@ -53,14 +53,14 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
 }
 
 /// Runs `qtscen run` with these arguments on a fresh runtime.
-pub(crate) fn block_on_run(args: &RunArgs) -> i32 {
+pub(crate) fn block_on_run(args: &RunArgs, output: &OutputArgs) -> i32 {
     // One thread, like the raw client: a smoke run sends one request at a time, and
     // cross-thread wake-ups per request cost more than they give.
     match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
-        Ok(rt) => rt.block_on(run_command(args)),
+        Ok(rt) => rt.block_on(run_command(args, output)),
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
             1
@@ -264,7 +264,7 @@ fn check_tags(plan: &Plan, args: &RunArgs) -> Result<(), String> {
     Ok(())
 }
 
-async fn run_command(args: &RunArgs) -> i32 {
+async fn run_command(args: &RunArgs, output: &OutputArgs) -> i32 {
     let started = Instant::now();
     let clock = match args.now {
         Some(now) => Clock::new(Some(now)).with_zone(jiff::tz::TimeZone::UTC),
@@ -349,6 +349,12 @@ async fn run_command(args: &RunArgs) -> i32 {
             return 1;
         }
     };
+    if let Some(path) = &output.junit {
+        if let Err(e) = crate::report::write_junit(&record, &rc.redactor, Path::new(path)) {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    }
     let files_to = started.elapsed();
     console.print_summary(&record);
     let s = &record.summary;
@@ -372,6 +378,9 @@ async fn run_command(args: &RunArgs) -> i32 {
     }
     for w in &written {
         console.line(&format!("wrote {}", dir.join(w).display()));
+    }
+    if let Some(path) = &output.junit {
+        console.line(&format!("wrote {path}"));
     }
     if let Some((_, report)) = plan.reports.first() {
         console.line(&format!("report: {}", dir.join(report).display()));

@@ -319,7 +319,7 @@ pub fn demo_command(out: Option<String>, tags: Vec<String>, loader_fail: Option<
         now: None,
         allow_empty: false,
     };
-    let code = block_on_run(&args);
+    let code = block_on_run(&args, &Default::default());
     let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
     drop(clickhouse);
     drop(sandbox);

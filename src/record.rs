@@ -156,6 +156,21 @@ pub enum FailureClass {
     Engine,
 }
 
+impl FailureClass {
+    /// The class's word, as results.json, the report, the console and JUnit say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            FailureClass::ServerError => "server_error",
+            FailureClass::NoResponse => "no_response",
+            FailureClass::Rejected => "rejected",
+            FailureClass::QueryError => "query_error",
+            FailureClass::ProgramFailed => "program_failed",
+            FailureClass::Assertion => "assertion",
+            FailureClass::Engine => "engine",
+        }
+    }
+}
+
 /// A classified failure.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Failure {
@@ -263,4 +278,27 @@ pub struct AssertionRecord {
     pub actual: String,
     /// Details (e.g. which element broke an `all`).
     pub message: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn class_words_are_the_serialized_names() {
+        for c in [
+            FailureClass::ServerError,
+            FailureClass::NoResponse,
+            FailureClass::Rejected,
+            FailureClass::QueryError,
+            FailureClass::ProgramFailed,
+            FailureClass::Assertion,
+            FailureClass::Engine,
+        ] {
+            assert_eq!(
+                serde_json::to_value(c).unwrap(),
+                serde_json::Value::from(c.word())
+            );
+        }
+    }
 }

@@ -14,7 +14,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario and write its evidence (report, results.json, errors file).
-    Run(RunArgs),
+    Run {
+        /// What to run.
+        #[command(flatten)]
+        args: RunArgs,
+        /// Where else the evidence goes.
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Check scenarios without running anything.
     Validate {
         /// Scenario files.
@@ -84,6 +91,15 @@ pub struct RunArgs {
     /// Pass a run in which no step ran (by default it fails: "nothing ran").
     #[arg(long)]
     pub allow_empty: bool,
+}
+
+/// Options of `run` only: evidence written beside the run folder.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutputArgs {
+    /// Also write the run as JUnit XML to FILE (any path; secrets masked as in every
+    /// file): a testsuite for the scenario, a testcase per step.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<String>,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {

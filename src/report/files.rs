@@ -135,12 +135,19 @@ pub fn render_reports(
         ),
     };
     let mut written = Vec::new();
+    let junit = format!("report:{}", super::BUILTIN_JUNIT_NAME);
     for (template, path) in &plan.reports {
-        let text = match plan.templates.render_named(template, &ctx) {
+        let rendered = if *template == junit {
+            super::junit_xml(record).map_err(|e| e.to_string())
+        } else {
+            plan.templates
+                .render_named(template, &ctx)
+                .map_err(|e| e.message)
+        };
+        let text = match rendered {
             Ok(t) => t,
             Err(e) => format!(
-                "# Report could not be rendered\n\n{}\n\nThe run record is in results.json.\n",
-                e.message
+                "# Report could not be rendered\n\n{e}\n\nThe run record is in results.json.\n"
             ),
         };
         write_atomic(&dir.join(path), redactor.redact_owned(text).as_bytes())
@@ -148,4 +155,16 @@ pub fn render_reports(
         written.push(path.clone());
     }
     Ok(written)
+}
+
+/// Writes the run's JUnit XML to `path` (`--junit FILE`, anywhere), masked like every
+/// file the run writes.
+pub fn write_junit(record: &RunRecord, redactor: &Redactor, path: &Path) -> Result<(), String> {
+    let xml = super::junit_xml(record)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    write_atomic(path, redactor.redact_owned(xml).as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
