@@ -264,6 +264,19 @@ fn check_tags(plan: &Plan, args: &RunArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The step selection of `run` and `plan`: the tags (checked) and `--step` with the
+/// steps its `needs` require.
+fn run_options(plan: &Plan, args: &RunArgs) -> Result<RunOptions, String> {
+    check_tags(plan, args)?;
+    Ok(RunOptions {
+        tags: args.tags.clone(),
+        skip_tags: args.skip_tags.clone(),
+        allow_empty: args.allow_empty,
+        steps: args.steps.clone(),
+        needed: crate::runner::needed_steps(plan, &args.steps)?,
+    })
+}
+
 async fn run_command(args: &RunArgs, output: &OutputArgs) -> i32 {
     let started = Instant::now();
     let clock = match args.now {
@@ -275,10 +288,13 @@ async fn run_command(args: &RunArgs, output: &OutputArgs) -> i32 {
         Err(code) => return code,
     };
     let compiled_at = started.elapsed();
-    if let Err(e) = check_tags(&plan, args) {
-        eprintln!("error: {e}");
-        return EXIT_INVALID;
-    }
+    let opts = match run_options(&plan, args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_INVALID;
+        }
+    };
     let mut rc = match prepare(args, &loaded, &mut plan, clock.clone()) {
         Ok(rc) => rc,
         Err(code) => return code,
@@ -306,11 +322,6 @@ async fn run_command(args: &RunArgs, output: &OutputArgs) -> i32 {
     ));
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(watch_signals(tx));
-    let opts = RunOptions {
-        tags: args.tags.clone(),
-        skip_tags: args.skip_tags.clone(),
-        allow_empty: args.allow_empty,
-    };
     let steps_from = started.elapsed();
     let ticker = {
         let console = console.clone();
@@ -410,18 +421,16 @@ fn plan_command(args: &RunArgs) -> i32 {
         Ok(x) => x,
         Err(code) => return code,
     };
-    if let Err(e) = check_tags(&plan, args) {
-        eprintln!("error: {e}");
-        return EXIT_INVALID;
-    }
+    let opts = match run_options(&plan, args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_INVALID;
+        }
+    };
     let rc = match prepare(args, &loaded, &mut plan, clock) {
         Ok(rc) => rc,
         Err(code) => return code,
-    };
-    let opts = RunOptions {
-        tags: args.tags.clone(),
-        skip_tags: args.skip_tags.clone(),
-        allow_empty: args.allow_empty,
     };
     print!(
         "{}",

@@ -315,6 +315,7 @@ pub fn demo_command(out: Option<String>, tags: Vec<String>, loader_fail: Option<
         vars: Vec::new(),
         out,
         tags,
+        steps: Vec::new(),
         skip_tags: Vec::new(),
         now: None,
         allow_empty: false,

@@ -33,6 +33,12 @@ pub struct RunRecord {
     pub tags: Vec<String>,
     /// Tags skipped by `--skip-tags`.
     pub skip_tags: Vec<String>,
+    /// The steps `--step` asked for (empty: every step the tags select).
+    #[serde(default)]
+    pub only_steps: Vec<String>,
+    /// Steps that ran only because an asked step `needs` them.
+    #[serde(default)]
+    pub needed_steps: Vec<String>,
     /// The rendered vars (secrets masked).
     pub vars: BTreeMap<String, Value>,
     /// Env variables the scenario uses: name → value (secrets masked).
@@ -197,6 +203,10 @@ pub struct Attempt {
     pub duration_ms: u64,
     /// What was sent (secrets masked).
     pub request: RequestRecord,
+    /// HTTP only: a shell-quoted curl command that sends the same request again (secrets
+    /// masked as `***`: put them back to run it).
+    #[serde(default)]
+    pub curl: Option<String>,
     /// What came back, if anything.
     pub response: Option<ResponseRecord>,
     /// Why nothing came back.

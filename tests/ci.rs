@@ -134,3 +134,118 @@ fn junit_names_each_step_its_failure_class_and_what_was_skipped() {
     // The Bearer token was sent on every attempt; the XML shows it nowhere.
     assert!(out.file("results.json").contains("Bearer ***"));
 }
+
+#[test]
+fn the_curl_line_of_a_failing_attempt_reproduces_the_503_with_the_secret_put_back() {
+    let sb = sandbox();
+    sb.add_fault(FaultRule::new(
+        Some("GET"),
+        "/orders",
+        FaultKind::Status(503),
+    ));
+    let yaml = format!(
+        r#"{HEAD}
+steps:
+  - id: orders
+    http:
+      path: /orders
+      query: {{ organization: "irs prod & co" }}
+      json: {{ where: "{{{{ vars.where }}}}", note: "it's" }}
+    retry: {{ attempts: 2, backoff: {{ kind: fixed, initial: 10ms }} }}
+"#
+    );
+    let c = case(&sb, &yaml);
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let results = out.results();
+    let attempts = results["steps"][0]["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2);
+    let line = attempts[0]["curl"].as_str().unwrap();
+    assert!(line.starts_with("curl -X GET "), "{line}");
+    assert!(line.contains("'Authorization: Bearer ***'"), "{line}");
+    assert!(line.contains(" --data-raw "), "{line}");
+    assert!(!line.contains(TOKEN));
+    // The report shows the failing attempts' requests: headers, body, the curl line.
+    let report = out.file("report.md");
+    assert_eq!(report.matches("**Failing request**").count(), 2, "{report}");
+    assert!(report.contains("`Authorization: Bearer ***`"), "{report}");
+    assert!(report.contains("Request body:"), "{report}");
+    assert!(report.contains(&format!("```sh\n{line}\n```")), "{report}");
+    assert!(!report.contains(TOKEN));
+    // Pasted into a shell with the secret filled in, it gets the same answer.
+    let filled = line.replace("***", TOKEN);
+    let curl = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{filled} -sS -o /dev/null -w '%{{http_code}}'"))
+        .output()
+        .expect("sh and curl run");
+    assert_eq!(
+        String::from_utf8_lossy(&curl.stdout),
+        "503",
+        "{}",
+        String::from_utf8_lossy(&curl.stderr)
+    );
+    // Without the fault the same line is accepted: the token, query and body are right.
+    sb.clear_faults();
+    let curl = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{filled} -sS -o /dev/null -w '%{{http_code}}'"))
+        .output()
+        .expect("sh and curl run");
+    assert_eq!(String::from_utf8_lossy(&curl.stdout), "200");
+}
+
+#[test]
+fn step_runs_the_asked_steps_and_what_they_need() {
+    let sb = sandbox();
+    let yaml = format!(
+        r#"{HEAD}
+steps:
+  - {{ id: a, http: {{ path: /events }} }}
+  - {{ id: b, needs: [a], http: {{ path: /events }} }}
+  - {{ id: c, http: {{ path: /events }} }}
+  - {{ id: d, needs: [b], http: {{ path: /events }} }}
+"#
+    );
+    let c = case(&sb, &yaml);
+    let out = run(&c, &["--step", "d"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let results = out.results();
+    assert_eq!(results["only_steps"], serde_json::json!(["d"]));
+    assert_eq!(results["needed_steps"], serde_json::json!(["a", "b"]));
+    let outcome = |i: usize| {
+        (
+            results["steps"][i]["selected"].as_bool().unwrap(),
+            results["steps"][i]["outcome"].as_str().unwrap().to_string(),
+        )
+    };
+    assert_eq!(outcome(0), (true, "passed".into()));
+    assert_eq!(outcome(1), (true, "passed".into()));
+    assert_eq!(outcome(2), (false, "skipped".into()));
+    assert_eq!(outcome(3), (true, "passed".into()));
+    assert_eq!(
+        results["steps"][2]["skip_reason"],
+        "not selected by --step d"
+    );
+    let report = out.file("report.md");
+    assert!(
+        report.contains("| Steps | only d (`--step`), with a, b that they need |"),
+        "{report}"
+    );
+    let (code, _, stderr) = qtscen(
+        &[
+            "run",
+            c.scenario.to_str().unwrap(),
+            "--env-file",
+            c.env_file.to_str().unwrap(),
+            "--step",
+            "dd",
+        ],
+        c.dir.path(),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--step dd: no step has this id (did you mean `d`?)"),
+        "{stderr}"
+    );
+}

@@ -82,6 +82,10 @@ pub struct RunArgs {
     /// Run only steps with one of these tags.
     #[arg(long, value_delimiter = ',', value_name = "a,b")]
     pub tags: Vec<String>,
+    /// Run only this step (repeatable), with the steps its `needs` require; combines
+    /// with --tags/--skip-tags.
+    #[arg(long = "step", value_name = "ID")]
+    pub steps: Vec<String>,
     /// Skip steps with one of these tags.
     #[arg(long = "skip-tags", value_delimiter = ',', value_name = "c,d")]
     pub skip_tags: Vec<String>,

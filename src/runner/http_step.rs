@@ -426,6 +426,7 @@ fn record_attempt(
         fallback,
         started_at,
         duration_ms: duration.as_millis() as u64,
+        curl: Some(crate::curl::curl_line(&request)),
         request,
         response,
         transport_error,

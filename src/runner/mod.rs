@@ -11,6 +11,7 @@ mod finish;
 mod http_step;
 mod process_step;
 mod run;
+mod select;
 mod sql_step;
 mod view;
 
@@ -21,3 +22,4 @@ pub use describe::describe_plan;
 pub use events::{Event, EventSink};
 pub use finish::finish_record;
 pub use run::{RunOptions, run_plan, selection_reason};
+pub use select::needed_steps;

@@ -178,6 +178,7 @@ pub async fn run_program(
                 .collect::<BTreeMap<_, _>>(),
             body: None,
         },
+        curl: None,
         response: result.exit_code.map(|c| ResponseRecord {
             status: u16::try_from(c).unwrap_or(u16::MAX),
             headers: BTreeMap::new(),

@@ -277,6 +277,7 @@ fn sql_attempt(
             headers: BTreeMap::from([("X-ClickHouse-User".to_string(), r.redact(&conn.user))]),
             body: Some(r.redact(sql)),
         },
+        curl: None,
         response,
         transport_error,
         code,
