@@ -313,8 +313,8 @@ async fn run_command(args: &RunArgs, output: &OutputArgs) -> i32 {
             return 1;
         }
     };
-    let console = std::sync::Arc::new(Console::new(rc.redactor.clone()));
-    console.line(&format!(
+    let console = std::sync::Arc::new(Console::new(rc.redactor.clone(), output.console()));
+    console.info(&format!(
         "qtscen {} — {} ({})",
         env!("CARGO_PKG_VERSION"),
         plan.scenario.name,
@@ -388,10 +388,10 @@ async fn run_command(args: &RunArgs, output: &OutputArgs) -> i32 {
         console.line(&format!("nothing ran: {why}"));
     }
     for w in &written {
-        console.line(&format!("wrote {}", dir.join(w).display()));
+        console.info(&format!("wrote {}", dir.join(w).display()));
     }
     if let Some(path) = &output.junit {
-        console.line(&format!("wrote {path}"));
+        console.info(&format!("wrote {path}"));
     }
     if let Some((_, report)) = plan.reports.first() {
         console.line(&format!("report: {}", dir.join(report).display()));

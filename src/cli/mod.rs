@@ -104,6 +104,43 @@ pub struct OutputArgs {
     /// file): a testsuite for the scenario, a testcase per step.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<String>,
+    /// Print only failed steps and the summary.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print every request's and response's headers (secrets masked).
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Colour: `auto` (on a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it),
+    /// `always`, `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal without NO_COLOR (or with CLICOLOR_FORCE).
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl OutputArgs {
+    /// The console's settings.
+    pub fn console(&self) -> crate::report::ConsoleOptions {
+        crate::report::ConsoleOptions {
+            quiet: self.quiet,
+            verbose: self.verbose,
+            color: match self.color {
+                ColorWhen::Auto => crate::report::ColorMode::Auto,
+                ColorWhen::Always => crate::report::ColorMode::Always,
+                ColorWhen::Never => crate::report::ColorMode::Never,
+            },
+        }
+    }
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {

@@ -7,7 +7,7 @@ pub mod markdown;
 mod record_view;
 mod sql_table;
 
-pub use console::{Console, FLUSH_EVERY};
+pub use console::{ColorMode, Console, ConsoleOptions, FLUSH_EVERY, use_color};
 pub use files::{errors_json, render_reports, write_atomic, write_junit, write_run_files};
 pub use filters::{REDACTOR_KEY, RedactorValue, register_filters};
 pub use junit::{BUILTIN_JUNIT_NAME, junit_xml};
