@@ -31,6 +31,11 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         }
     };
     match cli.command {
+        Command::Completions { shell } => {
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(&crate::cli::completions(shell));
+            0
+        }
         Command::Schema => {
             print!("{}", crate::schema::scenario_schema());
             0
