@@ -2,11 +2,12 @@
 //! (0 passed · 1 a step failed · 2 invalid scenario or command line · 130 interrupted).
 use std::ffi::OsString;
 use std::io::IsTerminal;
+use std::path::Path;
 use std::time::Instant;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, RunArgs};
+use crate::cli::{Cli, Command, OutputArgs, RunArgs};
 use crate::exec::HttpClient;
 use crate::load::{Loaded, load_report_sources, load_scenario, problems_to_diagnostics};
 use crate::plan::Plan;
@@ -30,6 +31,11 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         }
     };
     match cli.command {
+        Command::Completions { shell } => {
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(&crate::cli::completions(shell));
+            0
+        }
         Command::Schema => {
             print!("{}", crate::schema::scenario_schema());
             0
@@ -42,7 +48,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
             crate::render_command::render_command(&run_dir, scenario.as_deref())
         }
         Command::Plan(args) => plan_command(&args),
-        Command::Run(args) => block_on_run(&args),
+        Command::Run { args, output } => block_on_run(&args, &output),
         Command::Demo {
             out,
             tags,
@@ -52,14 +58,14 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
 }
 
 /// Runs `qtscen run` with these arguments on a fresh runtime.
-pub(crate) fn block_on_run(args: &RunArgs) -> i32 {
+pub(crate) fn block_on_run(args: &RunArgs, output: &OutputArgs) -> i32 {
     // One thread, like the raw client: a smoke run sends one request at a time, and
     // cross-thread wake-ups per request cost more than they give.
     match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
-        Ok(rt) => rt.block_on(run_command(args)),
+        Ok(rt) => rt.block_on(run_command(args, output)),
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
             1
@@ -233,7 +239,20 @@ fn check_tags(plan: &Plan, args: &RunArgs) -> Result<(), String> {
     Ok(())
 }
 
-async fn run_command(args: &RunArgs) -> i32 {
+/// The step selection of `run` and `plan`: the tags (checked) and `--step` with the
+/// steps its `needs` require.
+fn run_options(plan: &Plan, args: &RunArgs) -> Result<RunOptions, String> {
+    check_tags(plan, args)?;
+    Ok(RunOptions {
+        tags: args.tags.clone(),
+        skip_tags: args.skip_tags.clone(),
+        allow_empty: args.allow_empty,
+        steps: args.steps.clone(),
+        needed: crate::runner::needed_steps(plan, &args.steps)?,
+    })
+}
+
+async fn run_command(args: &RunArgs, output: &OutputArgs) -> i32 {
     let started = Instant::now();
     let clock = match args.now {
         Some(now) => Clock::new(Some(now)).with_zone(jiff::tz::TimeZone::UTC),
@@ -244,10 +263,13 @@ async fn run_command(args: &RunArgs) -> i32 {
         Err(code) => return code,
     };
     let compiled_at = started.elapsed();
-    if let Err(e) = check_tags(&plan, args) {
-        eprintln!("error: {e}");
-        return EXIT_INVALID;
-    }
+    let opts = match run_options(&plan, args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_INVALID;
+        }
+    };
     let mut rc = match prepare(args, &loaded, &mut plan, clock.clone()) {
         Ok(rc) => rc,
         Err(code) => return code,
@@ -272,8 +294,8 @@ async fn run_command(args: &RunArgs) -> i32 {
             return 1;
         }
     };
-    let console = std::sync::Arc::new(Console::new(rc.redactor.clone()));
-    console.line(&format!(
+    let console = std::sync::Arc::new(Console::new(rc.redactor.clone(), output.console()));
+    console.info(&format!(
         "qtscen {} — {} ({})",
         env!("CARGO_PKG_VERSION"),
         plan.scenario.name,
@@ -281,11 +303,6 @@ async fn run_command(args: &RunArgs) -> i32 {
     ));
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(watch_signals(tx));
-    let opts = RunOptions {
-        tags: args.tags.clone(),
-        skip_tags: args.skip_tags.clone(),
-        allow_empty: args.allow_empty,
-    };
     let steps_from = started.elapsed();
     let ticker = {
         let console = console.clone();
@@ -324,6 +341,12 @@ async fn run_command(args: &RunArgs) -> i32 {
             return 1;
         }
     };
+    if let Some(path) = &output.junit {
+        if let Err(e) = crate::report::write_junit(&record, &rc.redactor, Path::new(path)) {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    }
     let files_to = started.elapsed();
     console.print_summary(&record);
     let s = &record.summary;
@@ -346,7 +369,10 @@ async fn run_command(args: &RunArgs) -> i32 {
         console.line(&format!("nothing ran: {why}"));
     }
     for w in &written {
-        console.line(&format!("wrote {}", dir.join(w).display()));
+        console.info(&format!("wrote {}", dir.join(w).display()));
+    }
+    if let Some(path) = &output.junit {
+        console.info(&format!("wrote {path}"));
     }
     if let Some((_, report)) = plan.reports.first() {
         console.line(&format!("report: {}", dir.join(report).display()));
@@ -378,18 +404,16 @@ fn plan_command(args: &RunArgs) -> i32 {
         Ok(x) => x,
         Err(code) => return code,
     };
-    if let Err(e) = check_tags(&plan, args) {
-        eprintln!("error: {e}");
-        return EXIT_INVALID;
-    }
+    let opts = match run_options(&plan, args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_INVALID;
+        }
+    };
     let rc = match prepare(args, &loaded, &mut plan, clock) {
         Ok(rc) => rc,
         Err(code) => return code,
-    };
-    let opts = RunOptions {
-        tags: args.tags.clone(),
-        skip_tags: args.skip_tags.clone(),
-        allow_empty: args.allow_empty,
     };
     print!(
         "{}",

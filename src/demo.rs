@@ -316,11 +316,12 @@ pub fn demo_command(out: Option<String>, tags: Vec<String>, loader_fail: Option<
         vars: Vec::new(),
         out,
         tags,
+        steps: Vec::new(),
         skip_tags: Vec::new(),
         now: None,
         allow_empty: false,
     };
-    let code = block_on_run(&args);
+    let code = block_on_run(&args, &Default::default());
     let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
     drop(clickhouse);
     drop(sandbox);

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
-use crate::report::{BUILTIN_MARKDOWN, BUILTIN_MARKDOWN_NAME};
+use crate::report::{
+    BUILTIN_JUNIT_NAME, BUILTIN_JUNIT_SOURCE, BUILTIN_MARKDOWN, BUILTIN_MARKDOWN_NAME,
+};
 use crate::scenario::Scenario;
 use crate::source::{
     Diagnostic, SourceFile, SourceMap, YamlPath, did_you_mean, span_of_serde_yaml_error,
@@ -160,6 +162,10 @@ pub fn load_report_sources(loaded: &Loaded) -> Result<HashMap<String, String>, V
     out.insert(
         BUILTIN_MARKDOWN_NAME.to_string(),
         BUILTIN_MARKDOWN.to_string(),
+    );
+    out.insert(
+        BUILTIN_JUNIT_NAME.to_string(),
+        BUILTIN_JUNIT_SOURCE.to_string(),
     );
     let mut errors = Vec::new();
     for (i, o) in loaded.scenario.report.outputs.iter().enumerate() {

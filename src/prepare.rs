@@ -117,6 +117,9 @@ fn check_selected_env(
         tags: args.tags.clone(),
         skip_tags: args.skip_tags.clone(),
         allow_empty: args.allow_empty,
+        steps: args.steps.clone(),
+        // The ids were checked before (`run_options`).
+        needed: crate::runner::needed_steps(plan, &args.steps).unwrap_or_default(),
     };
     let problems: Vec<crate::validate::Problem> = plan
         .steps

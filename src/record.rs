@@ -33,6 +33,12 @@ pub struct RunRecord {
     pub tags: Vec<String>,
     /// Tags skipped by `--skip-tags`.
     pub skip_tags: Vec<String>,
+    /// The steps `--step` asked for (empty: every step the tags select).
+    #[serde(default)]
+    pub only_steps: Vec<String>,
+    /// Steps that ran only because an asked step `needs` them.
+    #[serde(default)]
+    pub needed_steps: Vec<String>,
     /// The rendered vars (secrets masked).
     pub vars: BTreeMap<String, Value>,
     /// Env variables the scenario uses: name → value (secrets masked).
@@ -159,6 +165,22 @@ pub enum FailureClass {
     Interrupted,
 }
 
+impl FailureClass {
+    /// The class's word, as results.json, the report, the console and JUnit say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            FailureClass::ServerError => "server_error",
+            FailureClass::NoResponse => "no_response",
+            FailureClass::Rejected => "rejected",
+            FailureClass::QueryError => "query_error",
+            FailureClass::ProgramFailed => "program_failed",
+            FailureClass::Assertion => "assertion",
+            FailureClass::Engine => "engine",
+            FailureClass::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// A classified failure.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Failure {
@@ -185,6 +207,10 @@ pub struct Attempt {
     pub duration_ms: u64,
     /// What was sent (secrets masked).
     pub request: RequestRecord,
+    /// HTTP only: a shell-quoted curl command that sends the same request again (secrets
+    /// masked as `***`: put them back to run it).
+    #[serde(default)]
+    pub curl: Option<String>,
     /// What came back, if anything.
     pub response: Option<ResponseRecord>,
     /// Why nothing came back.
@@ -311,4 +337,27 @@ pub struct AssertionRecord {
     pub actual: String,
     /// Details (e.g. which element broke an `all`).
     pub message: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn class_words_are_the_serialized_names() {
+        for c in [
+            FailureClass::ServerError,
+            FailureClass::NoResponse,
+            FailureClass::Rejected,
+            FailureClass::QueryError,
+            FailureClass::ProgramFailed,
+            FailureClass::Assertion,
+            FailureClass::Engine,
+        ] {
+            assert_eq!(
+                serde_json::to_value(c).unwrap(),
+                serde_json::Value::from(c.word())
+            );
+        }
+    }
 }

@@ -14,8 +14,17 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario and write its evidence (report, results.json, errors file).
-    Run(RunArgs),
+    #[command(after_help = RUN_EXAMPLES)]
+    Run {
+        /// What to run.
+        #[command(flatten)]
+        args: RunArgs,
+        /// Where else the evidence goes.
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Check scenarios without running anything.
+    #[command(after_help = VALIDATE_EXAMPLES)]
     Validate {
         /// Scenario files.
         #[arg(required = true)]
@@ -25,11 +34,20 @@ pub enum Command {
         env_files: Vec<String>,
     },
     /// Render every step's request and print it without sending anything.
+    #[command(after_help = PLAN_EXAMPLES)]
     Plan(RunArgs),
     /// Print the JSON Schema of the scenario format.
+    #[command(after_help = "Example:\n  qtscen schema > schemas/scenario.schema.json")]
     Schema,
+    /// Print a completion script for a shell.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Render the reports of a finished run again from its results.json (e.g. after
     /// editing a report template); nothing is sent.
+    #[command(after_help = RENDER_EXAMPLES)]
     Render {
         /// The run's output folder (with results.json).
         run_dir: String,
@@ -40,6 +58,7 @@ pub enum Command {
     /// Run `scenarios/prod_smoke.yaml` on this machine: the built-in QTickets sandbox and
     /// a throwaway ClickHouse on 127.0.0.1, and the example loader built and run with
     /// Docker (sections whose services are missing are left out, with a warning).
+    #[command(after_help = DEMO_EXAMPLES)]
     Demo {
         /// Output folder (default runs/<scenario name>/<UTC timestamp>/).
         #[arg(long, value_name = "DIR")]
@@ -54,10 +73,63 @@ pub enum Command {
         /// column utm_source`), `api-error` (QTickets answers 503 to every /orders
         /// request), `backfill` (an earlier ok run exists, yet the loader backfills 720 h),
         /// `drop-rows` (a silent loader bug: 3 orders never reach staging; exit 0, status
-        /// ok — only the reconciliation of 5.3 catches it).
+        /// ok; only the reconciliation of 5.3 catches it).
         #[arg(long, value_name = "MODE")]
         loader_fail: Option<String>,
     },
+}
+
+const RUN_EXAMPLES: &str = "Examples:
+  qtscen run scenarios/prod_smoke.yaml --env-file .env --tags api
+  qtscen run scenarios/prod_smoke.yaml --env-file .env --step order_detail -v
+  qtscen run scenarios/prod_smoke.yaml --env-file .env -q --junit reports/qtscen.xml";
+const VALIDATE_EXAMPLES: &str = "Examples:
+  qtscen validate scenarios/*.yaml
+  qtscen validate scenarios/prod_smoke.yaml --env-file .env";
+const PLAN_EXAMPLES: &str = "Examples:
+  qtscen plan scenarios/prod_smoke.yaml --env-file .env --tags api
+  qtscen plan scenarios/prod_smoke.yaml --env-file .env --now 2025-11-05T16:46:54+03:00";
+const RENDER_EXAMPLES: &str = "Examples:
+  qtscen render runs/prod_smoke/20251105T134654Z
+  qtscen render runs/prod_smoke/20251105T134654Z --scenario scenarios/prod_smoke.yaml";
+const DEMO_EXAMPLES: &str = "Examples:
+  qtscen demo
+  qtscen demo --tags api --loader-fail api-error";
+const COMPLETIONS_EXAMPLES: &str = "Examples:
+  qtscen completions bash > /etc/bash_completion.d/qtscen
+  qtscen completions zsh > \"${fpath[1]}/_qtscen\"
+  qtscen completions fish > ~/.config/fish/completions/qtscen.fish";
+
+/// The completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "qtscen", &mut out);
+    out
+}
+
+/// The man pages (roff) by file name: `qtscen.1` and a `qtscen-<command>.1` for each
+/// subcommand, checked in under `man/`.
+pub fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let mut pages = Vec::new();
+    let mut out = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut out)?;
+    pages.push(("qtscen.1".to_string(), out));
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("qtscen-{}", sub.get_name());
+        let mut out = Vec::new();
+        clap_mangen::Man::new(
+            sub.clone()
+                .display_name(name.clone())
+                .bin_name(format!("qtscen {}", sub.get_name()))
+                .version(env!("CARGO_PKG_VERSION")),
+        )
+        .render(&mut out)?;
+        pages.push((format!("{name}.1"), out));
+    }
+    Ok(pages)
 }
 
 /// Options of `run` and `plan`.
@@ -77,6 +149,10 @@ pub struct RunArgs {
     /// Run only steps with one of these tags.
     #[arg(long, value_delimiter = ',', value_name = "a,b")]
     pub tags: Vec<String>,
+    /// Run only this step (repeatable), with the steps its `needs` require; combines
+    /// with --tags/--skip-tags.
+    #[arg(long = "step", value_name = "ID")]
+    pub steps: Vec<String>,
     /// Skip steps with one of these tags.
     #[arg(long = "skip-tags", value_delimiter = ',', value_name = "c,d")]
     pub skip_tags: Vec<String>,
@@ -86,6 +162,52 @@ pub struct RunArgs {
     /// Pass a run in which no step ran (by default it fails: "nothing ran").
     #[arg(long)]
     pub allow_empty: bool,
+}
+
+/// Options of `run` only: evidence written beside the run folder.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutputArgs {
+    /// Also write the run as JUnit XML to FILE (any path; secrets masked as in every
+    /// file): a testsuite for the scenario, a testcase per step.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<String>,
+    /// Print only failed steps and the summary.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print every request's and response's headers (secrets masked).
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Colour: `auto` (on a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it),
+    /// `always`, `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal without NO_COLOR (or with CLICOLOR_FORCE).
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl OutputArgs {
+    /// The console's settings.
+    pub fn console(&self) -> crate::report::ConsoleOptions {
+        crate::report::ConsoleOptions {
+            quiet: self.quiet,
+            verbose: self.verbose,
+            color: match self.color {
+                ColorWhen::Auto => crate::report::ColorMode::Auto,
+                ColorWhen::Always => crate::report::ColorMode::Always,
+                ColorWhen::Never => crate::report::ColorMode::Never,
+            },
+        }
+    }
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {

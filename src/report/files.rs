@@ -189,19 +189,38 @@ fn render_report_texts(
             super::filters::RedactorValue(redactor.clone())
         ),
     };
+    let junit = format!("report:{}", super::BUILTIN_JUNIT_NAME);
     plan.reports
         .iter()
         .map(|(template, path)| {
-            let text = match plan.templates.render_named(template, &ctx) {
+            let rendered = if *template == junit {
+                super::junit_xml(record).map_err(|e| e.to_string())
+            } else {
+                plan.templates
+                    .render_named(template, &ctx)
+                    .map_err(|e| e.message)
+            };
+            let text = match rendered {
                 Ok(t) => t,
                 Err(e) => format!(
-                    "# Report could not be rendered\n\n{}\n\nThe run record is in results.json.\n",
-                    e.message
+                    "# Report could not be rendered\n\n{e}\n\nThe run record is in results.json.\n"
                 ),
             };
             (path.clone(), text)
         })
         .collect()
+}
+
+/// Writes the run's JUnit XML to `path` (`--junit FILE`, anywhere), masked like every
+/// file the run writes.
+pub fn write_junit(record: &RunRecord, redactor: &Redactor, path: &Path) -> Result<(), String> {
+    let xml = super::junit_xml(record)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    write_atomic(path, redactor.redact_owned(xml).as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]

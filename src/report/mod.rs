@@ -2,21 +2,26 @@
 mod console;
 mod files;
 mod filters;
+mod junit;
 pub mod markdown;
 mod record_view;
 mod sql_table;
 
-pub use console::{Console, FLUSH_EVERY};
+pub use console::{ColorMode, Console, ConsoleOptions, FLUSH_EVERY, use_color};
 pub use files::{
-    create_in_run_folder, create_new_file, errors_json, render_reports, write_atomic,
+    create_in_run_folder, create_new_file, errors_json, render_reports, write_atomic, write_junit,
     write_run_files,
 };
 pub use filters::{REDACTOR_KEY, RedactorValue, register_filters};
+pub use junit::{BUILTIN_JUNIT_NAME, junit_xml};
 pub use sql_table::{result_table, results_text};
 
 /// The built-in Markdown report template.
 pub const BUILTIN_MARKDOWN: &str = include_str!("../../templates/report.md.j2");
 /// The name scenarios use for it.
 pub const BUILTIN_MARKDOWN_NAME: &str = "builtin:markdown";
+/// What `load` registers under [`BUILTIN_JUNIT_NAME`]: the JUnit output is written by
+/// [`junit_xml`], not by a template, so its template source is only this comment.
+pub const BUILTIN_JUNIT_SOURCE: &str = "{# JUnit XML, written by qtscen from the run record #}";
 /// The names a report template sees.
 pub const REPORT_ROOTS: &[&str] = &["run", "excerpt_chars", "errors_file"];

@@ -82,6 +82,8 @@ pub fn finish_record(
         exit_code,
         tags: opts.tags.clone(),
         skip_tags: opts.skip_tags.clone(),
+        only_steps: opts.steps.clone(),
+        needed_steps: opts.needed.clone(),
         vars,
         env,
         steps,
@@ -101,6 +103,12 @@ pub fn finish_record(
 /// Why no step ran: the tag selection, or the reason the selected steps were skipped.
 fn why_nothing_ran(steps: &[StepRecord], opts: &RunOptions) -> String {
     let selected: Vec<&StepRecord> = steps.iter().filter(|s| s.selected).collect();
+    if selected.is_empty() && !opts.steps.is_empty() {
+        return format!(
+            "--tags/--skip-tags leave out every step --step {} selects",
+            opts.steps.join(",")
+        );
+    }
     if selected.is_empty() {
         let tags = opts.tags.join(",");
         let skip = opts.skip_tags.join(",");

@@ -304,6 +304,7 @@ impl HttpRun<'_> {
             let redactor = &rc.redactor;
             let carries_secret = |v: &str| redactor.redact(v) != v;
             // On record before it is sent: an interrupted run still shows this request.
+            let request = request_record(req, url.as_str(), rc);
             let pending = Attempt {
                 attempt: n,
                 of,
@@ -311,7 +312,8 @@ impl HttpRun<'_> {
                 fallback,
                 started_at: self.clock.format(started),
                 duration_ms: 0,
-                request: request_record(req, url.as_str(), rc),
+                curl: Some(crate::curl::curl_line(&request)),
+                request,
                 response: None,
                 transport_error: None,
                 code: "000".to_string(),

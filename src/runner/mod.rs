@@ -13,6 +13,7 @@ mod in_flight;
 mod process_step;
 mod reconcile;
 mod run;
+mod select;
 mod sql_step;
 mod view;
 
@@ -23,3 +24,4 @@ pub use describe::describe_plan;
 pub use events::{Event, EventSink};
 pub use finish::finish_record;
 pub use run::{RunOptions, run_plan, selection_reason};
+pub use select::needed_steps;

@@ -176,6 +176,7 @@ pub async fn run_program(
         label: None,
         server_error: None,
         resent: None,
+        curl: None,
     };
     let mut slot = InFlight::start(
         attempts,

@@ -27,6 +27,10 @@ pub struct RunOptions {
     pub skip_tags: Vec<String>,
     /// A run in which no step ran passes (`--allow-empty`).
     pub allow_empty: bool,
+    /// Run only these steps (`--step`; all when empty) …
+    pub steps: Vec<String>,
+    /// … and these, which they `needs` (see [`super::needed_steps`]).
+    pub needed: Vec<String>,
 }
 
 fn skipped(step: &StepPlan, reason: String) -> StepRecord {
@@ -53,8 +57,11 @@ fn skipped(step: &StepPlan, reason: String) -> StepRecord {
     }
 }
 
-/// Why `--tags`/`--skip-tags` leave the step out, if they do.
+/// Why `--step`, `--tags` or `--skip-tags` leave the step out, if they do.
 pub fn selection_reason(step: &StepPlan, opts: &RunOptions) -> Option<String> {
+    if !opts.steps.is_empty() && !opts.steps.contains(&step.id) && !opts.needed.contains(&step.id) {
+        return Some(format!("not selected by --step {}", opts.steps.join(",")));
+    }
     if !opts.tags.is_empty() && !step.tags.iter().any(|t| opts.tags.contains(t)) {
         return Some(format!("not selected by --tags {}", opts.tags.join(",")));
     }

@@ -201,6 +201,7 @@ async fn run_with_retry(
             label: Some(name.to_string()),
             server_error: None,
             resent: None,
+            curl: None,
         };
         let mut slot = InFlight::start(attempts, pending, "waiting for the query's result");
         let (result, took) = run_query(client, conn, sql).await;

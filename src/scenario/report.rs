@@ -41,7 +41,8 @@ impl Default for ReportSpec {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportOutput {
-    /// A minijinja template file relative to the scenario, or `builtin:markdown`.
+    /// A minijinja template file relative to the scenario, `builtin:markdown` (the
+    /// built-in Markdown report) or `builtin:junit` (the run as JUnit XML, for CI).
     #[serde(default = "builtin")]
     pub template: String,
     /// File name inside the run's output folder.
