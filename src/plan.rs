@@ -67,7 +67,7 @@ pub enum Action {
     /// A program (`exec`) or the docker CLI (`docker`).
     Process(ProcessPlan),
     /// No action: the step's assertions judge earlier steps, vars and env
-    /// (preconditions, comparisons).
+    /// (preconditions, comparisons), and its captures compute values mid-run.
     Check,
 }
 

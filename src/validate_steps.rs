@@ -270,13 +270,15 @@ pub(crate) fn compile_steps(
             compile_exec(cx, &format!("{p}.exec"), e).map(Action::Process)
         } else if let Some(d) = &step.docker {
             compile_docker(cx, &format!("{p}.docker"), d).map(Action::Process)
-        } else if !step.assert.is_empty() {
+        } else if !step.assert.is_empty() || !step.capture.is_empty() {
+            // A check of earlier results, or values computed mid-run (`capture:` with
+            // `expr:` joins pages, derives a date range, …).
             Some(Action::Check)
         } else {
             cx.problem(
                 &p,
                 format!(
-                    "step `{}` does nothing: add `http:`, `sql:`, `exec:` or `docker:`, or `assert:` for a check",
+                    "step `{}` does nothing: add `http:`, `sql:`, `exec:` or `docker:`, `assert:` for a check, or `capture:` for values computed mid-run",
                     step.id
                 ),
             );

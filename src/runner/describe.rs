@@ -31,8 +31,9 @@ pub fn describe_plan(plan: &Plan, rc: &RunContext, opts: &RunOptions) -> String 
             Action::Check => {
                 let _ = writeln!(
                     out,
-                    "(a check of earlier results: {} assertions)",
-                    step.checks.len()
+                    "(a check of earlier results: {} assertions, {} computed values)",
+                    step.checks.len(),
+                    step.captures.len()
                 );
                 continue;
             }
