@@ -160,6 +160,8 @@ pub struct HttpPlan {
     pub json: Option<CompiledJson>,
     /// Text body.
     pub body: Option<Compiled>,
+    /// Form body pairs (URL-encoded when sent).
+    pub form: Option<Vec<(String, CompiledJson)>>,
     /// Timeout.
     pub timeout: Duration,
     /// Pagination.

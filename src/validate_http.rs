@@ -82,12 +82,30 @@ pub(crate) fn compile_http(
                 .map(|c| (k.clone(), c)),
         );
     }
-    if h.json.is_some() && h.body.is_some() {
+    let bodies: Vec<&str> = [
+        ("json", h.json.is_some()),
+        ("body", h.body.is_some()),
+        ("form", h.form.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    if bodies.len() > 1 {
         cx.key_problem(
-            format!("{p}.body"),
-            "give either `json` or `body`, not both",
+            format!("{p}.{}", bodies[1]),
+            format!(
+                "give one body: `json`, `body` or `form`, not {}",
+                bodies.join(" and ")
+            ),
         );
     }
+    let form = h.form.as_ref().map(|f| {
+        let mut pairs = Vec::new();
+        for (k, v) in f {
+            pairs.extend(cx.json(&format!("{p}.form.{k}"), v).map(|c| (k.clone(), c)));
+        }
+        pairs
+    });
     let json = h
         .json
         .as_ref()
@@ -159,6 +177,7 @@ pub(crate) fn compile_http(
         headers,
         json,
         body,
+        form,
         timeout,
         paginate,
         ca_file,

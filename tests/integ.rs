@@ -3,7 +3,7 @@
 //! binary, against the sandbox on 127.0.0.1.
 mod common;
 
-use common::{HEAD, case, run, sandbox};
+use common::{HEAD, TOKEN, case, run, sandbox};
 
 #[test]
 fn a_step_with_only_captures_computes_values_mid_run() {
@@ -45,4 +45,64 @@ steps:
             .contains(" .. ")
     );
     assert_eq!(r["steps"][2]["outcome"], "passed");
+}
+
+#[test]
+fn a_form_body_is_encoded_by_qtscen_and_recorded_masked() {
+    let sb = sandbox();
+    let yaml = format!(
+        r#"{HEAD}
+steps:
+  - id: token
+    http:
+      method: POST
+      path: /nowhere
+      use_defaults: false
+      base_url: "{{{{ env.QTICKETS_BASE_URL }}}}"
+      form:
+        grant_type: client_credentials
+        client_secret: "{{{{ env.QTICKETS_TOKEN }}}}"
+        note: "a b&c=d/é"
+        pages: 2
+        absent: null
+    assert:
+      - status: 404
+      - expr: "request.form.note == 'a b&c=d/é' and request.form.pages == 2"
+"#
+    );
+    let c = case(&sb, &yaml);
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let seen = sb.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        seen[0].body,
+        format!(
+            "grant_type=client_credentials&client_secret={TOKEN}&note=a+b%26c%3Dd%2F%C3%A9&pages=2"
+        )
+    );
+    let content_type = seen[0].headers.iter().find(|(k, _)| k == "content-type");
+    assert_eq!(
+        content_type.map(|(_, v)| v.as_str()),
+        Some("application/x-www-form-urlencoded")
+    );
+    let results = out.file("results.json");
+    assert!(!results.contains(TOKEN));
+    assert!(results.contains("client_secret=***"), "{results}");
+}
+
+#[test]
+fn two_bodies_are_refused_with_the_line() {
+    let c = common::case_with_env(
+        "name: t\nsteps:\n  - id: a\n    http:\n      url: http://127.0.0.1:9/\n      json: {a: 1}\n      form: {a: 1}\n",
+        "",
+    );
+    let (code, stdout, stderr) =
+        common::qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("scenario.yaml:7:7"), "{stderr}");
+    assert!(
+        stderr.contains("give one body: `json`, `body` or `form`, not json and form"),
+        "{stderr}"
+    );
 }

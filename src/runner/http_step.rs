@@ -39,6 +39,7 @@ pub(crate) struct Rendered {
     pub(crate) req: ResolvedRequest,
     query_json: serde_json::Map<String, serde_json::Value>,
     json: Option<serde_json::Value>,
+    form: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 pub(crate) fn render(plan: &HttpPlan, t: &Templates, ctx: &Value) -> Result<Rendered, String> {
@@ -74,6 +75,7 @@ pub(crate) fn render(plan: &HttpPlan, t: &Templates, ctx: &Value) -> Result<Rend
                 .map_err(|e| format!("header `{k}`: {}", e.message))?,
         ));
     }
+    let mut form = None;
     let json = match &plan.json {
         Some(j) => Some(
             j.render(t, ctx)
@@ -95,7 +97,23 @@ pub(crate) fn render(plan: &HttpPlan, t: &Templates, ctx: &Value) -> Result<Rend
             t.render_string(b, ctx)
                 .map_err(|e| format!("body: {}", e.message))?,
         ),
-        _ => None,
+        (None, None) => match &plan.form {
+            Some(pairs) => {
+                let (text, map) = render_form(pairs, t, ctx)?;
+                if !headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                {
+                    headers.push((
+                        "Content-Type".into(),
+                        "application/x-www-form-urlencoded".into(),
+                    ));
+                }
+                form = Some(map);
+                Some(text)
+            }
+            None => None,
+        },
     };
     Ok(Rendered {
         req: ResolvedRequest {
@@ -108,7 +126,35 @@ pub(crate) fn render(plan: &HttpPlan, t: &Templates, ctx: &Value) -> Result<Rend
         },
         query_json,
         json,
+        form,
     })
+}
+
+/// A form body: its pairs rendered (null left out), URL-encoded as browsers do
+/// (`application/x-www-form-urlencoded`, spaces as `+`), and its values for
+/// `request.form`.
+fn render_form(
+    pairs: &[(String, crate::template::CompiledJson)],
+    t: &Templates,
+    ctx: &Value,
+) -> Result<(String, serde_json::Map<String, serde_json::Value>), String> {
+    let mut map = serde_json::Map::new();
+    // The URL crate's query serializer is the form serializer.
+    let mut url = reqwest::Url::parse("http://form.invalid/").map_err(|e| e.to_string())?;
+    {
+        let mut enc = url.query_pairs_mut();
+        for (k, c) in pairs {
+            let v = c
+                .render(t, ctx)
+                .map_err(|e| format!("form `{k}`: {}", e.message))?;
+            if v.is_null() {
+                continue;
+            }
+            enc.append_pair(k, &query_text(&v));
+            map.insert(k.clone(), v);
+        }
+    }
+    Ok((url.query().unwrap_or("").to_string(), map))
 }
 
 /// A query value as sent: strings as they are, everything else as JSON.
@@ -200,6 +246,7 @@ impl HttpRun<'_> {
             "url": rendered.req.url,
             "query": rendered.query_json,
             "json": rendered.json,
+            "form": rendered.form,
             "body": rendered.req.body,
         });
         let mut items: Vec<serde_json::Value> = Vec::new();

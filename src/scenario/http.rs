@@ -55,6 +55,12 @@ pub struct HttpSpec {
     /// A text body.
     #[serde(default)]
     pub body: Option<String>,
+    /// A form body (`application/x-www-form-urlencoded`): name → value, each value a
+    /// template, encoded by qtscen (an OAuth token request: `{grant_type:
+    /// client_credentials, client_id: "{{ env.CLIENT_ID }}"}`). A null value is left out;
+    /// lists and mappings are sent as JSON. At most one of `json`, `body` and `form`.
+    #[serde(default)]
+    pub form: Option<IndexMap<String, serde_json::Value>>,
     /// How long to wait for the whole answer.
     #[serde(default)]
     pub timeout: Option<DurationSpec>,
