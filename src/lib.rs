@@ -19,6 +19,7 @@ pub mod source;
 pub mod template;
 pub mod validate;
 mod validate_http;
+mod validate_paginate;
 mod validate_process;
 mod validate_steps;
 pub mod zones;

@@ -165,7 +165,7 @@ pub struct HttpPlan {
     /// Timeout.
     pub timeout: Duration,
     /// Pagination.
-    pub paginate: Option<PaginatePlan>,
+    pub paginate: Option<Box<PaginatePlan>>,
     /// CA certificates trusted besides the machine's roots.
     pub ca_file: Option<CaFilePlan>,
 }
@@ -182,16 +182,64 @@ pub struct CaFilePlan {
 /// A compiled page walk.
 #[derive(Clone)]
 pub struct PaginatePlan {
-    /// Page parameter.
-    pub param: String,
-    /// Where it goes.
-    pub place: PageIn,
-    /// First page.
-    pub start: u64,
+    /// What changes between pages.
+    pub style: PageStyle,
     /// Stop condition.
-    pub until: Compiled,
+    pub until: Option<Compiled>,
     /// Page limit.
     pub max_pages: u64,
     /// What to collect.
     pub collect: Option<jsonpath_rust::parser::model::JpQuery>,
+}
+
+/// How the next page is asked for.
+#[derive(Clone)]
+pub enum PageStyle {
+    /// A page number counted up from `start`.
+    Number {
+        /// Page parameter.
+        param: String,
+        /// Where it goes.
+        place: PageIn,
+        /// First page.
+        start: u64,
+    },
+    /// An offset grown by `limit` from `start`.
+    Offset {
+        /// Offset parameter.
+        param: String,
+        /// Items per page.
+        limit: u64,
+        /// The limit parameter, when it is sent too.
+        limit_param: Option<String>,
+        /// First offset.
+        start: u64,
+        /// Where they go.
+        place: PageIn,
+    },
+    /// A cursor read from each answer.
+    Cursor {
+        /// Where it is read.
+        from: NextFrom,
+        /// The parameter it is sent as.
+        param: String,
+        /// Where it goes.
+        place: PageIn,
+    },
+    /// A next URL read from each answer.
+    NextUrl {
+        /// Where it is read.
+        from: NextFrom,
+    },
+}
+
+/// Where the next cursor or URL is read from an answer.
+#[derive(Clone)]
+pub enum NextFrom {
+    /// A JSONPath over the answer's JSON.
+    JsonPath(jsonpath_rust::parser::model::JpQuery),
+    /// A template expression over `response`.
+    Expr(Compiled),
+    /// The `Link` header's `rel="next"` target.
+    LinkHeader,
 }

@@ -3,10 +3,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::assert::compile_jsonpath;
 use crate::exec::{placeholders, read_ca_file};
-use crate::plan::{CaFilePlan, HttpPlan, PaginatePlan, QueryPlan, SqlPlan};
-use crate::scenario::{HttpDefaults, HttpSpec, PageIn, Scenario, SqlDefaults, SqlSpec, TlsSpec};
+use crate::plan::{CaFilePlan, HttpPlan, QueryPlan, SqlPlan};
+use crate::scenario::{HttpDefaults, HttpSpec, Scenario, SqlDefaults, SqlSpec, TlsSpec};
 use crate::validate::{Ctx, Problem};
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -125,46 +124,11 @@ pub(crate) fn compile_http(
             "a timeout of zero would fail every request",
         );
     }
-    let paginate = match &h.paginate {
-        None => None,
-        Some(pg) => {
-            let until = cx.expr(&format!("{p}.paginate.until"), &pg.until);
-            let collect = match &pg.collect {
-                Some(c) => match compile_jsonpath(c) {
-                    Ok(q) => Some(q),
-                    Err(e) => {
-                        cx.problem(format!("{p}.paginate.collect"), e);
-                        None
-                    }
-                },
-                None => None,
-            };
-            if pg.max_pages == 0 {
-                cx.problem(
-                    format!("{p}.paginate.max_pages"),
-                    "max_pages must be at least 1",
-                );
-            }
-            let in_body = h.json.as_ref().and_then(|j| j.get(&pg.param)).is_some();
-            let place = pg
-                .r#in
-                .unwrap_or(if in_body { PageIn::Body } else { PageIn::Query });
-            if place == PageIn::Body && !h.json.as_ref().is_some_and(|j| j.is_object()) {
-                cx.problem(
-                    format!("{p}.paginate.in"),
-                    "the page goes in the body, but the request has no JSON object body",
-                );
-            }
-            until.map(|until| PaginatePlan {
-                param: pg.param.clone(),
-                place,
-                start: pg.start,
-                until,
-                max_pages: pg.max_pages,
-                collect,
-            })
-        }
-    };
+    let paginate = h
+        .paginate
+        .as_ref()
+        .and_then(|pg| crate::validate_paginate::compile_paginate(cx, p, h, pg))
+        .map(Box::new);
     let ca_file = compile_ca_file(
         cx,
         (h.tls.as_ref(), &format!("{p}.tls")),

@@ -106,3 +106,302 @@ fn two_bodies_are_refused_with_the_line() {
         "{stderr}"
     );
 }
+
+/// A sandbox serving the ads API, its client secret [`TOKEN`].
+fn ads() -> qtscen::sandbox::SandboxHandle {
+    qtscen::sandbox::spawn(qtscen::sandbox::SandboxConfig {
+        token: TOKEN.into(),
+        now: Some("2025-11-05T13:46:54Z".parse().unwrap()),
+        mode: qtscen::sandbox::SandboxMode::Ads,
+        ..Default::default()
+    })
+    .expect("sandbox starts")
+}
+
+/// A scenario head for the ads API with a login step (a token good for 5 requests).
+fn ads_case(sb: &qtscen::sandbox::SandboxHandle, steps: &str) -> common::Case {
+    let yaml = format!(
+        r#"name: ads
+env:
+  required: [ADS_URL, ADS_CLIENT_SECRET]
+defaults:
+  http:
+    base_url: "{{{{ env.ADS_URL }}}}"
+    timeout: 5s
+  retry:
+    attempts: 3
+    on_status: [429]
+    backoff: {{ kind: fixed, initial: 100ms, max: 2s }}
+steps:
+  - id: login
+    http:
+      method: POST
+      url: "{{{{ env.ADS_URL }}}}/../../oauth/token"
+      form: {{ grant_type: client_credentials, client_id: ads-client, client_secret: "{{{{ env.ADS_CLIENT_SECRET }}}}" }}
+    capture:
+      token: {{ jsonpath: $.access_token, secret: true }}
+{steps}"#
+    );
+    let env = format!("ADS_URL={}\nADS_CLIENT_SECRET={TOKEN}\n", sb.ads_url());
+    common::case_with_env(&yaml, &env)
+}
+
+const BEARER: &str = r#"headers: { Authorization: "Bearer {{ steps.login.captures.token }}" }"#;
+
+#[test]
+fn a_cursor_walk_sends_each_next_cursor_once_and_collects_every_page() {
+    let sb = ads();
+    let c = ads_case(
+        &sb,
+        &format!(
+            r#"  - id: stats
+    http:
+      path: /stats
+      {BEARER}
+      query: {{ date_from: "2025-11-01", date_to: "2025-11-07", limit: 5 }}
+      paginate:
+        cursor: {{ from: "$.meta.next_cursor", param: cursor }}
+        collect: "$.data[*]"
+    assert:
+      - items: "$[*].updated_at"
+        all: {{ gt: 1700000000 }}
+      - items: "$"
+        length: 14
+"#
+        ),
+    );
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let stats: Vec<_> = sb
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/stats"))
+        .collect();
+    // Page 1, page 2 answered 429 then sent again, page 3.
+    assert_eq!(stats.len(), 4);
+    assert_eq!(stats[0].query_param("cursor"), None);
+    assert!(stats[1].query_param("cursor").is_some());
+    assert_eq!(
+        stats[1].query_param("cursor"),
+        stats[2].query_param("cursor")
+    );
+    assert_ne!(
+        stats[2].query_param("cursor"),
+        stats[3].query_param("cursor")
+    );
+    for r in &stats {
+        assert_eq!(r.query_param("date_from"), Some("2025-11-01"));
+        assert_eq!(r.query_param("limit"), Some("5"));
+    }
+    let r = out.results();
+    assert_eq!(r["steps"][1]["items_count"], 14);
+    let codes: Vec<_> = r["steps"][1]["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["code"].as_str().unwrap().to_string(), a["page"].as_u64()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("200".to_string(), Some(1)),
+            ("429".to_string(), Some(2)),
+            ("200".to_string(), Some(2)),
+            ("200".to_string(), Some(3))
+        ]
+    );
+}
+
+#[test]
+fn a_repeated_cursor_fails_the_step_naming_both_pages() {
+    let sb = ads();
+    let c = ads_case(
+        &sb,
+        &format!(
+            r#"  - id: stats
+    http:
+      path: /stats
+      {BEARER}
+      query: {{ date_from: "2025-11-01", date_to: "2025-11-07", limit: 5, account: loop }}
+      paginate:
+        cursor: {{ from: "response.json.meta.next_cursor", param: cursor }}
+        max_pages: 50
+"#
+        ),
+    );
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let r = out.results();
+    let step = &r["steps"][1];
+    assert_eq!(step["outcome"], "failed");
+    let text = step.to_string();
+    assert!(
+        text.contains("page 2 gave the next cursor") && text.contains("already sent for page 2"),
+        "{text}"
+    );
+    // It stopped at once: pages 1 and 2 (and the 429), not 50 pages.
+    assert_eq!(step["attempts"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn a_link_header_walk_follows_relative_next_urls() {
+    let sb = ads();
+    let c = ads_case(
+        &sb,
+        &format!(
+            r#"  - id: campaigns
+    http:
+      path: /campaigns
+      {BEARER}
+      query: {{ per_page: 3 }}
+      paginate:
+        next_url: {{ from: link_header }}
+        collect: "$.data[*]"
+    assert:
+      - items: "$[*].id"
+        length: 7
+    capture:
+      names: {{ items: "$[*].name", all: true }}
+"#
+        ),
+    );
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let seen: Vec<String> = sb
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/campaigns"))
+        .map(|r| format!("{}?{}", r.path, r.query))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "/ads/v2/campaigns?per_page=3",
+            "/ads/v2/campaigns?page=2&per_page=3",
+            "/ads/v2/campaigns?page=3&per_page=3"
+        ]
+    );
+    let r = out.results();
+    assert_eq!(
+        r["steps"][1]["captures"]["names"].as_array().unwrap().len(),
+        7
+    );
+}
+
+#[test]
+fn an_offset_walk_stops_on_a_short_page() {
+    let sb = ads();
+    let c = ads_case(
+        &sb,
+        &format!(
+            r#"  - id: stats
+    http:
+      path: /stats
+      {BEARER}
+      query: {{ date_from: "2025-11-01", date_to: "2025-11-06" }}
+      paginate:
+        offset: {{ param: offset, limit: 4, limit_param: limit }}
+        collect: "$.data[*]"
+    assert:
+      - items: "$"
+        length: 12
+"#
+        ),
+    );
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let offsets: Vec<String> = sb
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/stats"))
+        .map(|r| {
+            format!(
+                "{}/{}",
+                r.query_param("offset").unwrap(),
+                r.query_param("limit").unwrap()
+            )
+        })
+        .collect();
+    // 12 rows by 4: a full last page, then an empty one ends the walk; the 429 at
+    // offset 4 is retried.
+    assert_eq!(offsets, ["0/4", "4/4", "4/4", "8/4", "12/4"]);
+}
+
+#[test]
+fn a_next_url_from_the_body_is_followed_as_given() {
+    let sb = qtscen::sandbox::spawn(qtscen::sandbox::SandboxConfig {
+        token: TOKEN.into(),
+        now: Some("2025-11-05T13:46:54Z".parse().unwrap()),
+        pagination_style: qtscen::sandbox::PaginationStyle::LinksOnly,
+        ..Default::default()
+    })
+    .unwrap();
+    let yaml = format!(
+        r#"{HEAD}
+steps:
+  - id: orders
+    http:
+      path: /orders
+      query: {{ where: "{{{{ vars.where }}}}", per_page: 100 }}
+      paginate: {{ next_url: {{ from: "$.links.next" }}, collect: "$.data[*]" }}
+    assert:
+      - items: "$[*].payed_at"
+        all: {{ gte: "{{{{ vars.window_from }}}}", lt: "{{{{ vars.window_to }}}}" }}
+"#
+    );
+    let c = case(&sb, &yaml);
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let seen = sb.requests();
+    assert!(seen.len() >= 3, "{}", seen.len());
+    for req in &seen {
+        assert_eq!(req.query_param("where"), seen[0].query_param("where"));
+        // Followed as given: the step's query is not added a second time.
+        assert_eq!(req.query.matches("per_page=").count(), 1, "{}", req.query);
+    }
+}
+
+fn validate_text(yaml: &str) -> (i32, String) {
+    let c = common::case_with_env(yaml, "");
+    let (code, stdout, stderr) =
+        common::qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
+    (code, format!("{stdout}{stderr}"))
+}
+
+#[test]
+fn pagination_misuse_is_refused_with_the_line() {
+    let head =
+        "name: t\nsteps:\n  - id: a\n    http:\n      url: http://127.0.0.1:9/\n      paginate:\n";
+    for (body, at, says) in [
+        (
+            "        cursor: { from: $.next, param: c }\n        next_url: { from: link_header }\n",
+            "scenario.yaml:8:9",
+            "a walk has one style: found cursor and next_url",
+        ),
+        (
+            "        param: page\n        cursor: { from: $.next, param: c }\n",
+            "scenario.yaml:7:9",
+            "`param` belongs to page-number pagination",
+        ),
+        (
+            "        cursor: { from: link_header, param: c }\n",
+            "scenario.yaml:7:25",
+            "`link_header` gives a next URL",
+        ),
+        (
+            "        next_url: { from: \"$.links[\" }\n",
+            "scenario.yaml:7:27",
+            "paginate.next_url.from",
+        ),
+        (
+            "        max_pages: 3\n",
+            "scenario.yaml:7:9",
+            "page numbers need `until`",
+        ),
+    ] {
+        let (code, text) = validate_text(&format!("{head}{body}"));
+        assert_eq!(code, 2, "{text}");
+        assert!(text.contains(at), "{at} in {text}");
+        assert!(text.contains(says), "{says} in {text}");
+    }
+}

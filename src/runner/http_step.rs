@@ -10,7 +10,7 @@ use crate::assert::Observation;
 use crate::exec::{HttpClient, ResolvedRequest, parse_retry_after};
 use crate::plan::HttpPlan;
 use crate::record::{Attempt, RequestRecord, ResponseRecord, TransportError, TransportKind};
-use crate::scenario::{PageIn, RetryPolicy};
+use crate::scenario::RetryPolicy;
 use crate::template::Templates;
 
 /// What a step's action produced (HTTP or SQL).
@@ -26,8 +26,10 @@ pub struct ActionOutcome {
     pub engine_error: Option<String>,
     /// Pages fetched.
     pub pages: u64,
-    /// A page walk stopped at `max_pages` although `until` was still false.
+    /// A page walk stopped at `max_pages` although more pages were announced.
     pub pages_left: bool,
+    /// A page walk was asked for a cursor or URL a second time (both pages named).
+    pub page_loop: Option<String>,
     /// SQL queries that failed: (name, server message, optional).
     pub query_errors: Vec<(String, String, bool)>,
     /// SQL results rendered as aligned tables.
@@ -38,7 +40,7 @@ pub struct ActionOutcome {
 pub(crate) struct Rendered {
     pub(crate) req: ResolvedRequest,
     query_json: serde_json::Map<String, serde_json::Value>,
-    json: Option<serde_json::Value>,
+    pub(crate) json: Option<serde_json::Value>,
     form: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -165,24 +167,6 @@ fn query_text(v: &serde_json::Value) -> String {
     }
 }
 
-fn set_page(r: &mut Rendered, param: &str, place: PageIn, page: u64) {
-    match place {
-        PageIn::Query => {
-            let text = page.to_string();
-            match r.req.query.iter_mut().find(|(k, _)| k == param) {
-                Some(pair) => pair.1 = text,
-                None => r.req.query.push((param.to_string(), text)),
-            }
-        }
-        PageIn::Body => {
-            if let Some(serde_json::Value::Object(map)) = r.json.as_mut() {
-                map.insert(param.to_string(), serde_json::Value::from(page));
-                r.req.body = Some(serde_json::Value::Object(map.clone()).to_string());
-            }
-        }
-    }
-}
-
 /// Runs an HTTP step's requests.
 pub struct HttpRun<'a> {
     /// The client.
@@ -249,11 +233,12 @@ impl HttpRun<'_> {
             "form": rendered.form,
             "body": rendered.req.body,
         });
-        let mut items: Vec<serde_json::Value> = Vec::new();
-        let mut page = plan.paginate.as_ref().map(|p| p.start);
+        let mut walk = plan
+            .paginate
+            .as_ref()
+            .map(|pg| super::paginate::Walk::start(pg, &mut rendered));
         loop {
-            if let (Some(pg), Some(n)) = (&plan.paginate, page) {
-                set_page(&mut rendered, &pg.param, pg.place, n);
+            if walk.is_some() {
                 url = match rendered.req.full_url() {
                     Ok(u) => u,
                     Err(e) => {
@@ -262,6 +247,7 @@ impl HttpRun<'_> {
                     }
                 };
             }
+            let page = walk.as_ref().map(|w| w.page());
             let answer = self
                 .send_with_retry(
                     &client,
@@ -294,38 +280,34 @@ impl HttpRun<'_> {
                         items: None,
                         files: Default::default(),
                     };
-                    let (Some(pg), Some(n)) = (&plan.paginate, page) else {
+                    let Some(w) = walk.as_mut() else {
                         break;
                     };
                     if !success {
                         break;
                     }
-                    if let (Some(q), Some(j)) = (&pg.collect, out.observation.json.as_deref()) {
-                        items.extend(crate::assert::select_all(q, j).into_iter().cloned());
-                    }
-                    let response = super::view::response_value(&out.observation, false);
-                    let pctx = rc.value(&[("response", response), ("page", Value::from(n))]);
-                    match self.templates.eval_bool(&pg.until, &pctx) {
-                        Ok(true) => break,
-                        Ok(false) => {}
-                        Err(e) => {
-                            out.engine_error = Some(format!("paginate.until: {}", e.message));
+                    use super::paginate::Next;
+                    match w.after(&out.observation, &url, &mut rendered, self.templates, rc) {
+                        Next::More => {}
+                        Next::Stop => break,
+                        Next::Left => {
+                            out.pages_left = true;
                             break;
                         }
-                    }
-                    // `until` is still false: more pages were announced.
-                    match n.checked_add(1) {
-                        Some(next) if out.pages < pg.max_pages => page = Some(next),
-                        _ => {
-                            out.pages_left = true;
+                        Next::Loop(e) => {
+                            out.page_loop = Some(e);
+                            break;
+                        }
+                        Next::Error(e) => {
+                            out.engine_error = Some(e);
                             break;
                         }
                     }
                 }
             }
         }
-        if plan.paginate.is_some() {
-            out.observation.items = Some(Arc::new(serde_json::Value::Array(items)));
+        if let Some(w) = walk {
+            out.observation.items = Some(Arc::new(serde_json::Value::Array(w.items)));
         }
         out
     }

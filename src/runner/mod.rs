@@ -9,6 +9,7 @@ mod events;
 mod failure;
 mod finish;
 mod http_step;
+mod paginate;
 mod process_step;
 mod run;
 mod sql_step;

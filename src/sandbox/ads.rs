@@ -5,8 +5,8 @@
 //! tokens that expire mid-walk (401).
 //!
 //! Routes (no prefix other than these): `POST /oauth/token`, `GET /ads/v2/stats`
-//! (`date_from`, `date_to`, `limit`, `cursor`; `account=loop` makes the server hand out
-//! a cursor it already gave), `GET /ads/v2/campaigns` (`page`, `per_page`).
+//! (`date_from`, `date_to`, `limit`, `cursor` or `offset`; `account=loop` makes the
+//! server hand out a cursor it already gave), `GET /ads/v2/campaigns` (`page`, `per_page`).
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -212,8 +212,13 @@ fn stats(state: &State, req: &AdsRequest) -> Resp {
         .and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(5)
         .clamp(1, 100);
+    // `offset` (offset/limit paging) or an opaque `cursor`.
     let offset = match req.param("cursor").filter(|c| !c.is_empty()) {
-        None => 0,
+        None => match req.param("offset").map(str::parse::<usize>) {
+            None => 0,
+            Some(Ok(o)) => o,
+            Some(Err(_)) => return response::error(StatusCode::BAD_REQUEST, "invalid offset"),
+        },
         Some(c) => match decode_cursor(c) {
             Some(o) => o,
             None => return response::error(StatusCode::BAD_REQUEST, "invalid cursor"),

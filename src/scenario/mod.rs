@@ -12,7 +12,9 @@ mod tls;
 
 pub use assertion::{AssertionSpec, CaptureSpec, Predicate, Quantifier};
 pub use duration::DurationSpec;
-pub use http::{FallbackSpec, HttpDefaults, HttpSpec, PageIn, PaginateSpec};
+pub use http::{
+    CursorSpec, FallbackSpec, HttpDefaults, HttpSpec, NextUrlSpec, OffsetSpec, PageIn, PaginateSpec,
+};
 pub use process::{DockerBuildSpec, DockerRunSpec, DockerSpec, ExecSpec};
 pub use report::{ReportOutput, ReportSpec};
 pub use retry::{BackoffKind, BackoffSpec, RetryPolicy};
