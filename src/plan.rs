@@ -168,6 +168,34 @@ pub struct HttpPlan {
     pub paginate: Option<Box<PaginatePlan>>,
     /// CA certificates trusted besides the machine's roots.
     pub ca_file: Option<CaFilePlan>,
+    /// How the request authenticates.
+    pub auth: Option<AuthPlan>,
+}
+
+/// A compiled `auth` block.
+#[derive(Clone)]
+pub enum AuthPlan {
+    /// A bearer token.
+    Bearer(Compiled),
+    /// Basic credentials: username, password.
+    Basic(Compiled, Compiled),
+    /// The OAuth2 client-credentials grant.
+    OAuth2(Box<OAuth2Plan>),
+}
+
+/// A compiled OAuth2 client-credentials grant.
+#[derive(Clone)]
+pub struct OAuth2Plan {
+    /// Token endpoint.
+    pub token_url: Compiled,
+    /// Client id.
+    pub client_id: Compiled,
+    /// Client secret.
+    pub client_secret: Compiled,
+    /// Scopes.
+    pub scope: Option<Compiled>,
+    /// Client auth by HTTP Basic (else in the form).
+    pub basic: bool,
 }
 
 /// A compiled `tls.ca_file`: a path relative to the scenario file.

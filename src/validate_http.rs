@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::exec::{placeholders, read_ca_file};
-use crate::plan::{CaFilePlan, HttpPlan, QueryPlan, SqlPlan};
+use crate::plan::{AuthPlan, CaFilePlan, HttpPlan, OAuth2Plan, QueryPlan, SqlPlan};
 use crate::scenario::{HttpDefaults, HttpSpec, Scenario, SqlDefaults, SqlSpec, TlsSpec};
 use crate::validate::{Ctx, Problem};
 
@@ -134,7 +134,13 @@ pub(crate) fn compile_http(
         (h.tls.as_ref(), &format!("{p}.tls")),
         (d.tls.as_ref(), "defaults.http.tls"),
     );
+    let auth = match (&h.auth, &d.auth) {
+        (Some(a), _) => compile_auth(cx, &format!("{p}.auth"), a),
+        (None, Some(a)) => compile_auth(cx, "defaults.http.auth", a),
+        (None, None) => None,
+    };
     Some(HttpPlan {
+        auth,
         method,
         url,
         query,
@@ -302,4 +308,57 @@ pub(crate) fn ca_file_problems(scenario: &Scenario, dir: &Path) -> Vec<Problem> 
         }
     }
     problems
+}
+
+/// Checks and compiles an `auth` block (exactly one kind).
+fn compile_auth(cx: &mut Ctx, p: &str, a: &crate::scenario::AuthSpec) -> Option<AuthPlan> {
+    let kinds: Vec<&str> = [
+        ("bearer", a.bearer.is_some()),
+        ("basic", a.basic.is_some()),
+        (
+            "oauth2_client_credentials",
+            a.oauth2_client_credentials.is_some(),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    if kinds.len() != 1 {
+        let msg = if kinds.is_empty() {
+            "`auth` needs one of `bearer`, `basic` or `oauth2_client_credentials`".to_string()
+        } else {
+            format!("`auth` takes one kind, found {}", kinds.join(" and "))
+        };
+        match kinds.get(1) {
+            Some(k) => cx.key_problem(format!("{p}.{k}"), msg),
+            None => cx.problem(p, msg),
+        }
+        return None;
+    }
+    if let Some(b) = &a.bearer {
+        return cx
+            .text(&format!("{p}.bearer.token"), &b.token)
+            .map(AuthPlan::Bearer);
+    }
+    if let Some(b) = &a.basic {
+        let user = cx.text(&format!("{p}.basic.username"), &b.username);
+        let password = cx.text(&format!("{p}.basic.password"), &b.password);
+        return Some(AuthPlan::Basic(user?, password?));
+    }
+    let o = a.oauth2_client_credentials.as_ref()?;
+    let at = format!("{p}.oauth2_client_credentials");
+    let token_url = cx.text(&format!("{at}.token_url"), &o.token_url);
+    let client_id = cx.text(&format!("{at}.client_id"), &o.client_id);
+    let client_secret = cx.text(&format!("{at}.client_secret"), &o.client_secret);
+    let scope = match &o.scope {
+        Some(s) => Some(cx.text(&format!("{at}.scope"), s)?),
+        None => None,
+    };
+    Some(AuthPlan::OAuth2(Box::new(OAuth2Plan {
+        token_url: token_url?,
+        client_id: client_id?,
+        client_secret: client_secret?,
+        scope,
+        basic: o.client_auth == crate::scenario::ClientAuth::Basic,
+    })))
 }

@@ -405,3 +405,167 @@ fn pagination_misuse_is_refused_with_the_line() {
         assert!(text.contains(says), "{says} in {text}");
     }
 }
+
+/// Every byte the run wrote (files, recursively) and printed.
+fn everything(out: &common::Output) -> String {
+    fn walk(dir: &std::path::Path, text: &mut String) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, text);
+            } else {
+                text.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+                text.push('\n');
+            }
+        }
+    }
+    let mut text = format!("{}\n{}\n", out.stdout, out.stderr);
+    walk(&out.out_dir, &mut text);
+    text
+}
+
+/// The bearer tokens the sandbox saw (each once).
+fn bearer_tokens(sb: &qtscen::sandbox::SandboxHandle) -> Vec<String> {
+    let mut tokens: Vec<String> = Vec::new();
+    for r in sb.requests() {
+        for (k, v) in &r.headers {
+            if k == "authorization" {
+                if let Some(t) = v.strip_prefix("Bearer ") {
+                    if !tokens.iter().any(|x| x == t) {
+                        tokens.push(t.to_string());
+                    }
+                }
+            }
+        }
+    }
+    tokens
+}
+
+#[test]
+fn an_oauth2_token_is_fetched_once_refreshed_on_a_401_and_never_written() {
+    let sb = ads();
+    let yaml = r#"name: ads
+env:
+  required: [ADS_URL, ADS_OAUTH_URL, ADS_CLIENT_SECRET]
+defaults:
+  http:
+    base_url: "{{ env.ADS_URL }}"
+    auth:
+      oauth2_client_credentials:
+        token_url: "{{ env.ADS_OAUTH_URL }}"
+        client_id: ads-client
+        client_secret: "{{ env.ADS_CLIENT_SECRET }}"
+        client_auth: basic
+  retry:
+    attempts: 3
+    on_status: [429]
+    backoff: { kind: fixed, initial: 100ms, max: 2s }
+steps:
+  - id: stats
+    http:
+      path: /stats
+      query: { date_from: "2025-11-01", date_to: "2025-11-07", limit: 5 }
+      paginate: { cursor: { from: "$.meta.next_cursor", param: cursor }, collect: "$.data[*]" }
+  - id: campaigns
+    http:
+      path: /campaigns
+      paginate: { next_url: { from: link_header }, collect: "$.data[*]" }
+    assert:
+      - items: "$"
+        length: 7
+"#;
+    let env = format!(
+        "ADS_URL={}\nADS_OAUTH_URL={}/oauth/token\nADS_CLIENT_SECRET={TOKEN}\n",
+        sb.ads_url(),
+        sb.origin()
+    );
+    let c = common::case_with_env(yaml, &env);
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let token_requests: Vec<_> = sb
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/oauth/token")
+        .collect();
+    // Once for the run, once more after the 401 in the middle of the campaign walk.
+    assert_eq!(token_requests.len(), 2);
+    for r in &token_requests {
+        assert_eq!(r.body, "grant_type=client_credentials");
+        assert!(
+            r.headers
+                .iter()
+                .any(|(k, v)| k == "authorization" && v.starts_with("Basic "))
+        );
+    }
+    let tokens = bearer_tokens(&sb);
+    assert_eq!(tokens.len(), 2, "{tokens:?}");
+    let r = out.results();
+    let codes = |i: usize| -> Vec<String> {
+        r["steps"][i]["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(codes(0), ["200", "200", "429", "200", "200"]);
+    assert_eq!(r["steps"][0]["attempts"][0]["label"], "oauth2 token");
+    assert_eq!(codes(1), ["200", "401", "200", "200", "200"]);
+    let all = everything(&out);
+    for secret in tokens.iter().map(String::as_str).chain([TOKEN]) {
+        assert!(!all.contains(secret), "{secret} leaked");
+    }
+}
+
+#[test]
+fn bearer_and_basic_auth_set_the_header_and_stay_masked() {
+    let sb = sandbox();
+    let yaml = format!(
+        r#"{HEAD}
+steps:
+  - id: bearer
+    http:
+      path: /events
+      headers: {{ Authorization: "overridden" }}
+      auth: {{ bearer: {{ token: "{{{{ env.QTICKETS_TOKEN }}}}" }} }}
+  - id: basic
+    http:
+      path: /events
+      auth: {{ basic: {{ username: irs, password: "{{{{ env.QTICKETS_TOKEN }}}}" }} }}
+    assert:
+      - status: 401
+"#
+    );
+    let c = case(&sb, &yaml);
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let auth: Vec<String> = sb
+        .requests()
+        .iter()
+        .map(|r| {
+            r.headers
+                .iter()
+                .find(|(k, _)| k == "authorization")
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(auth[0], format!("Bearer {TOKEN}"));
+    assert!(auth[1].starts_with("Basic "));
+    let all = everything(&out);
+    assert!(!all.contains(TOKEN));
+    assert!(!all.contains(&auth[1][6..]), "the Basic credential leaked");
+}
+
+#[test]
+fn an_auth_block_takes_one_kind() {
+    let (code, text) = validate_text(
+        "name: t\ndefaults:\n  http:\n    auth:\n      bearer: { token: x }\n      basic: { username: u, password: p }\nsteps:\n  - id: a\n    http: { url: http://127.0.0.1:9/ }\n",
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("scenario.yaml:6:7"), "{text}");
+    assert!(
+        text.contains("`auth` takes one kind, found bearer and basic"),
+        "{text}"
+    );
+}

@@ -248,18 +248,52 @@ impl HttpRun<'_> {
                 };
             }
             let page = walk.as_ref().map(|w| w.page());
-            let answer = self
-                .send_with_retry(
-                    &client,
-                    &rendered.req,
-                    &url,
-                    policy,
-                    page,
-                    fallback,
-                    rc,
-                    attempts,
-                )
-                .await;
+            let auth_cx = super::auth::AuthCx {
+                client: &client,
+                templates: self.templates,
+                clock: self.clock,
+                events: self.events,
+                step_id: self.step_id,
+                rc,
+                ctx: &ctx,
+                fallback,
+            };
+            // A 401 with an OAuth2 token: one more try with a fresh token.
+            let mut fresh = false;
+            let answer = loop {
+                if let Some(auth) = &plan.auth {
+                    let set =
+                        super::auth::authorize(auth, &mut rendered, fresh, &auth_cx, attempts);
+                    if let Err(e) = set.await {
+                        break Err(e);
+                    }
+                }
+                let answer = self
+                    .send_with_retry(
+                        &client,
+                        &rendered.req,
+                        &url,
+                        policy,
+                        page,
+                        fallback,
+                        rc,
+                        attempts,
+                    )
+                    .await;
+                let unauthorized = matches!(&answer, Ok((401, _, _)));
+                if unauthorized && !fresh && super::auth::refreshable(plan.auth.as_ref()) {
+                    fresh = true;
+                    continue;
+                }
+                break Ok(answer);
+            };
+            let answer = match answer {
+                Ok(a) => a,
+                Err(e) => {
+                    out.engine_error = Some(e);
+                    break;
+                }
+            };
             out.pages += 1;
             match answer {
                 Err(t) => {
@@ -383,7 +417,7 @@ impl HttpRun<'_> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn record_attempt(
+pub(super) fn record_attempt(
     req: &ResolvedRequest,
     url: &str,
     result: &Answer,

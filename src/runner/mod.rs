@@ -1,5 +1,6 @@
 //! Run stage: for each selected step — when/needs → render → execute → assert → capture,
 //! retried as its policy says, every attempt kept.
+mod auth;
 mod backoff;
 mod checks;
 mod clock;
@@ -15,6 +16,7 @@ mod run;
 mod sql_step;
 mod view;
 
+pub use auth::TokenCache;
 pub use backoff::backoff_delay;
 pub use clock::Clock;
 pub use context::RunContext;

@@ -3,7 +3,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{DurationSpec, TlsSpec};
+use super::{AuthSpec, DurationSpec, TlsSpec};
 
 /// Settings every HTTP step starts from.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
@@ -25,6 +25,10 @@ pub struct HttpDefaults {
     /// own `tls.ca_file` wins).
     #[serde(default)]
     pub tls: Option<TlsSpec>,
+    /// How every request authenticates (a step's own `auth` wins): `bearer`, `basic` or
+    /// `oauth2_client_credentials`.
+    #[serde(default)]
+    pub auth: Option<AuthSpec>,
 }
 
 /// One HTTP request as written. Strings are templates.
@@ -70,6 +74,10 @@ pub struct HttpSpec {
     /// How the https server is trusted; overrides `defaults.http.tls`.
     #[serde(default)]
     pub tls: Option<TlsSpec>,
+    /// How the request authenticates; overrides `defaults.http.auth`. Sets the
+    /// `Authorization` header.
+    #[serde(default)]
+    pub auth: Option<AuthSpec>,
     /// Start from `defaults.http` (base URL, headers, query, timeout, tls). Set false for a
     /// request to another server, so the API's token is not sent there.
     #[serde(default = "yes")]

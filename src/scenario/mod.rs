@@ -1,5 +1,6 @@
 //! Load stage: the scenario format as written (`*Spec` types), deserialised by serde_yaml.
 mod assertion;
+mod auth;
 mod duration;
 mod http;
 mod process;
@@ -11,6 +12,7 @@ mod step;
 mod tls;
 
 pub use assertion::{AssertionSpec, CaptureSpec, Predicate, Quantifier};
+pub use auth::{AuthSpec, BasicSpec, BearerSpec, ClientAuth, OAuth2Spec};
 pub use duration::DurationSpec;
 pub use http::{
     CursorSpec, FallbackSpec, HttpDefaults, HttpSpec, NextUrlSpec, OffsetSpec, PageIn, PaginateSpec,
