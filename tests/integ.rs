@@ -569,3 +569,59 @@ fn an_auth_block_takes_one_kind() {
         "{text}"
     );
 }
+
+#[test]
+fn the_ads_example_passes_against_the_sandbox_and_writes_no_secret() {
+    let sb = ads();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let yaml = std::fs::read_to_string(format!("{root}/scenarios/ads_smoke.yaml")).unwrap();
+    let env = format!(
+        "ADS_BASE_URL={}\nADS_OAUTH_URL={}/oauth/token\nADS_CLIENT_ID={}\nADS_CLIENT_SECRET={TOKEN}\n",
+        sb.ads_url(),
+        sb.origin(),
+        qtscen::sandbox::ADS_CLIENT_ID
+    );
+    let c = common::case_with_env(&yaml, &env);
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = out.results();
+    let steps = r["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 4, "no step per page");
+    let codes = |i: usize| -> Vec<String> {
+        steps[i]["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The token, page 1, the 429 on page 2 and its retry, page 3.
+    assert_eq!(codes(0), ["200", "200", "429", "200", "200"]);
+    // The token expires in the middle of the Link walk: 401, a fresh token, the same page.
+    assert_eq!(codes(1), ["200", "401", "200", "200", "200"]);
+    assert_eq!(steps[0]["items_count"], 14);
+    assert_eq!(steps[2]["captures"]["strays"], 0);
+    assert_eq!(
+        steps[2]["captures"]["newest"], "2025-11-04T12:00:00+00:00",
+        "epoch seconds read with datetime"
+    );
+    // The form was encoded by qtscen; the secret and both tokens appear nowhere.
+    let token_bodies: Vec<String> = sb
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/oauth/token")
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(token_bodies.len(), 2);
+    assert!(token_bodies[0].contains("scope=stats%3Aread"));
+    let tokens = bearer_tokens(&sb);
+    assert_eq!(tokens.len(), 2);
+    let all = everything(&out);
+    for secret in tokens.iter().map(String::as_str).chain([TOKEN]) {
+        assert!(!all.contains(secret), "{secret} leaked");
+    }
+    assert!(
+        out.file("report.md")
+            .contains("**Fresh statistics:** 14 rows")
+    );
+}
