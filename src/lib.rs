@@ -2,6 +2,7 @@
 pub mod app;
 pub mod assert;
 pub mod cli;
+mod compose;
 mod demo;
 pub mod exec;
 pub mod load;

@@ -625,3 +625,94 @@ fn the_ads_example_passes_against_the_sandbox_and_writes_no_secret() {
             .contains("**Fresh statistics:** 14 rows")
     );
 }
+
+#[test]
+fn merge_keys_and_x_anchor_holders_are_honoured() {
+    let sb = sandbox();
+    let yaml = format!(
+        r#"{HEAD}
+x-events: &events
+  path: /events
+  query: {{ organization: irs-prod }}
+steps:
+  - id: first
+    http:
+      <<: *events
+      headers: {{ X-Probe: one }}
+  - id: second
+    http: {{ <<: *events, method: GET, query: {{ organization: other }} }}
+"#
+    );
+    let c = case(&sb, &yaml);
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let seen = sb.requests();
+    assert_eq!(seen.len(), 2);
+    assert!(seen[0].path.ends_with("/events"), "{}", seen[0].path);
+    assert_eq!(seen[0].query_param("organization"), Some("irs-prod"));
+    assert_eq!(seen[0].query_param("<<"), None);
+    assert!(
+        seen[0]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "x-probe" && v == "one")
+    );
+    assert_eq!(seen[1].query_param("organization"), Some("other"));
+}
+
+#[test]
+fn includes_bring_defaults_and_steps_relative_to_the_including_file() {
+    let sb = sandbox();
+    let c = case(
+        &sb,
+        "name: composed\ninclude: [lib/base.yaml]\nsteps:\n  - id: own\n    http: { path: /events }\n",
+    );
+    let lib = c.dir.path().join("lib");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::write(lib.join("base.yaml"), "include: [defaults.yaml]\nsteps:\n  - id: shared\n    http: { path: /events, query: { from: lib } }\n").unwrap();
+    std::fs::write(
+        lib.join("defaults.yaml"),
+        "env:\n  required: [QTICKETS_BASE_URL, QTICKETS_TOKEN]\ndefaults:\n  http:\n    base_url: \"{{ env.QTICKETS_BASE_URL }}\"\n    auth: { bearer: { token: \"{{ env.QTICKETS_TOKEN }}\" } }\n",
+    )
+    .unwrap();
+    let out = run(&c, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = out.results();
+    let ids: Vec<&str> = r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["shared", "own"]);
+    assert_eq!(sb.requests()[0].query_param("from"), Some("lib"));
+}
+
+#[test]
+fn an_include_cycle_and_a_missing_include_exit_2_with_the_place() {
+    let c = common::case_with_env(
+        "name: t\ninclude:\n  - a.yaml\nsteps:\n  - id: x\n    assert: [{ expr: 'true' }]\n",
+        "",
+    );
+    std::fs::write(c.dir.path().join("a.yaml"), "include: [b.yaml]\n").unwrap();
+    std::fs::write(c.dir.path().join("b.yaml"), "include: [a.yaml]\n").unwrap();
+    let (code, stdout, stderr) =
+        common::qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("include cycle:"), "{stderr}");
+    assert!(
+        stderr.contains("a.yaml → ") && stderr.contains("b.yaml → "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("b.yaml:1:11"), "{stderr}");
+
+    let c = common::case_with_env(
+        "name: t\ninclude:\n  - missing.yaml\nsteps:\n  - id: x\n    assert: [{ expr: 'true' }]\n",
+        "",
+    );
+    let (code, _, stderr) =
+        common::qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot read include"), "{stderr}");
+    assert!(stderr.contains("scenario.yaml:3:5"), "{stderr}");
+}
