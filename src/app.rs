@@ -165,6 +165,7 @@ fn placeholder() -> crate::scenario::Scenario {
     crate::scenario::Scenario {
         version: 1,
         name: String::new(),
+        include: Vec::new(),
         description: None,
         env: Default::default(),
         secrets: Vec::new(),

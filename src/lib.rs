@@ -2,6 +2,7 @@
 pub mod app;
 pub mod assert;
 pub mod cli;
+mod compose;
 pub mod curl;
 mod demo;
 pub mod exec;
@@ -21,6 +22,7 @@ pub mod source;
 pub mod template;
 pub mod validate;
 mod validate_http;
+mod validate_paginate;
 mod validate_process;
 mod validate_steps;
 pub mod zones;

@@ -36,7 +36,28 @@ impl Loaded {
 
 /// Reads and parses a scenario; errors are diagnostics with file, line and column.
 pub fn load_scenario(path: &str) -> Result<Loaded, Vec<Diagnostic>> {
-    load_as(path, |text| serde_yaml::from_str::<Scenario>(text))
+    let mut composed: Option<Vec<Diagnostic>> = None;
+    let loaded = load_as(path, |text| {
+        if !crate::compose::needs_compose(text) {
+            return serde_yaml::from_str::<Scenario>(text);
+        }
+        // `include:`, `<<:` merge keys and `x-…` anchor holders, resolved first.
+        let start = Path::new(path)
+            .canonicalize()
+            .unwrap_or_else(|_| PathBuf::from(path));
+        match crate::compose::compose(Path::new(path), text, &mut vec![start]) {
+            Ok(value) => serde_yaml::from_value::<Scenario>(value),
+            Err(diags) => {
+                composed = Some(diags);
+                // Stands for the diagnostics above; replaced below.
+                serde_yaml::from_str::<Scenario>("")
+            }
+        }
+    });
+    match (loaded, composed) {
+        (Err(_), Some(diags)) => Err(diags),
+        (other, _) => other,
+    }
 }
 
 /// The parts of a scenario `qtscen render` needs; the rest (the steps) is skipped
@@ -60,6 +81,7 @@ pub fn load_report_part(path: &str) -> Result<Loaded, Vec<Diagnostic>> {
         Ok(Scenario {
             version: part.version,
             name: part.name,
+            include: Vec::new(),
             description: part.description,
             env: Default::default(),
             secrets: Vec::new(),

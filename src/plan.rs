@@ -69,7 +69,7 @@ pub enum Action {
     /// Two datasets compared by key.
     Reconcile(ReconcilePlan),
     /// No action: the step's assertions judge earlier steps, vars and env
-    /// (preconditions, comparisons).
+    /// (preconditions, comparisons), and its captures compute values mid-run.
     Check,
 }
 
@@ -163,12 +163,42 @@ pub struct HttpPlan {
     pub json: Option<CompiledJson>,
     /// Text body.
     pub body: Option<Compiled>,
+    /// Form body pairs (URL-encoded when sent).
+    pub form: Option<Vec<(String, CompiledJson)>>,
     /// Timeout.
     pub timeout: Duration,
     /// Pagination.
-    pub paginate: Option<PaginatePlan>,
+    pub paginate: Option<Box<PaginatePlan>>,
     /// CA certificates trusted besides the machine's roots.
     pub ca_file: Option<CaFilePlan>,
+    /// How the request authenticates.
+    pub auth: Option<AuthPlan>,
+}
+
+/// A compiled `auth` block.
+#[derive(Clone)]
+pub enum AuthPlan {
+    /// A bearer token.
+    Bearer(Compiled),
+    /// Basic credentials: username, password.
+    Basic(Compiled, Compiled),
+    /// The OAuth2 client-credentials grant.
+    OAuth2(Box<OAuth2Plan>),
+}
+
+/// A compiled OAuth2 client-credentials grant.
+#[derive(Clone)]
+pub struct OAuth2Plan {
+    /// Token endpoint.
+    pub token_url: Compiled,
+    /// Client id.
+    pub client_id: Compiled,
+    /// Client secret.
+    pub client_secret: Compiled,
+    /// Scopes.
+    pub scope: Option<Compiled>,
+    /// Client auth by HTTP Basic (else in the form).
+    pub basic: bool,
 }
 
 /// A compiled `tls.ca_file`: a path relative to the scenario file.
@@ -183,14 +213,10 @@ pub struct CaFilePlan {
 /// A compiled page walk.
 #[derive(Clone)]
 pub struct PaginatePlan {
-    /// Page parameter.
-    pub param: String,
-    /// Where it goes.
-    pub place: PageIn,
-    /// First page.
-    pub start: u64,
+    /// What changes between pages.
+    pub style: PageStyle,
     /// Stop condition.
-    pub until: Compiled,
+    pub until: Option<Compiled>,
     /// Page limit.
     pub max_pages: u64,
     /// What to collect.
@@ -219,4 +245,56 @@ pub struct ReconcileSidePlan {
     pub key: Compiled,
     /// Measures of one `row`.
     pub values: Vec<(String, Compiled)>,
+}
+
+/// How the next page is asked for.
+#[derive(Clone)]
+pub enum PageStyle {
+    /// A page number counted up from `start`.
+    Number {
+        /// Page parameter.
+        param: String,
+        /// Where it goes.
+        place: PageIn,
+        /// First page.
+        start: u64,
+    },
+    /// An offset grown by `limit` from `start`.
+    Offset {
+        /// Offset parameter.
+        param: String,
+        /// Items per page.
+        limit: u64,
+        /// The limit parameter, when it is sent too.
+        limit_param: Option<String>,
+        /// First offset.
+        start: u64,
+        /// Where they go.
+        place: PageIn,
+    },
+    /// A cursor read from each answer.
+    Cursor {
+        /// Where it is read.
+        from: NextFrom,
+        /// The parameter it is sent as.
+        param: String,
+        /// Where it goes.
+        place: PageIn,
+    },
+    /// A next URL read from each answer.
+    NextUrl {
+        /// Where it is read.
+        from: NextFrom,
+    },
+}
+
+/// Where the next cursor or URL is read from an answer.
+#[derive(Clone)]
+pub enum NextFrom {
+    /// A JSONPath over the answer's JSON.
+    JsonPath(jsonpath_rust::parser::model::JpQuery),
+    /// A template expression over `response`.
+    Expr(Compiled),
+    /// The `Link` header's `rel="next"` target.
+    LinkHeader,
 }

@@ -3,10 +3,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::assert::compile_jsonpath;
 use crate::exec::{placeholders, read_ca_file};
-use crate::plan::{CaFilePlan, HttpPlan, PaginatePlan, QueryPlan, SqlPlan};
-use crate::scenario::{HttpDefaults, HttpSpec, PageIn, Scenario, SqlDefaults, SqlSpec, TlsSpec};
+use crate::plan::{AuthPlan, CaFilePlan, HttpPlan, OAuth2Plan, QueryPlan, SqlPlan};
+use crate::scenario::{HttpDefaults, HttpSpec, Scenario, SqlDefaults, SqlSpec, TlsSpec};
 use crate::validate::{Ctx, Problem};
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -82,12 +81,30 @@ pub(crate) fn compile_http(
                 .map(|c| (k.clone(), c)),
         );
     }
-    if h.json.is_some() && h.body.is_some() {
+    let bodies: Vec<&str> = [
+        ("json", h.json.is_some()),
+        ("body", h.body.is_some()),
+        ("form", h.form.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    if bodies.len() > 1 {
         cx.key_problem(
-            format!("{p}.body"),
-            "give either `json` or `body`, not both",
+            format!("{p}.{}", bodies[1]),
+            format!(
+                "give one body: `json`, `body` or `form`, not {}",
+                bodies.join(" and ")
+            ),
         );
     }
+    let form = h.form.as_ref().map(|f| {
+        let mut pairs = Vec::new();
+        for (k, v) in f {
+            pairs.extend(cx.json(&format!("{p}.form.{k}"), v).map(|c| (k.clone(), c)));
+        }
+        pairs
+    });
     let json = h
         .json
         .as_ref()
@@ -107,58 +124,30 @@ pub(crate) fn compile_http(
             "a timeout of zero would fail every request",
         );
     }
-    let paginate = match &h.paginate {
-        None => None,
-        Some(pg) => {
-            let until = cx.expr(&format!("{p}.paginate.until"), &pg.until);
-            let collect = match &pg.collect {
-                Some(c) => match compile_jsonpath(c) {
-                    Ok(q) => Some(q),
-                    Err(e) => {
-                        cx.problem(format!("{p}.paginate.collect"), e);
-                        None
-                    }
-                },
-                None => None,
-            };
-            if pg.max_pages == 0 {
-                cx.problem(
-                    format!("{p}.paginate.max_pages"),
-                    "max_pages must be at least 1",
-                );
-            }
-            let in_body = h.json.as_ref().and_then(|j| j.get(&pg.param)).is_some();
-            let place = pg
-                .r#in
-                .unwrap_or(if in_body { PageIn::Body } else { PageIn::Query });
-            if place == PageIn::Body && !h.json.as_ref().is_some_and(|j| j.is_object()) {
-                cx.problem(
-                    format!("{p}.paginate.in"),
-                    "the page goes in the body, but the request has no JSON object body",
-                );
-            }
-            until.map(|until| PaginatePlan {
-                param: pg.param.clone(),
-                place,
-                start: pg.start,
-                until,
-                max_pages: pg.max_pages,
-                collect,
-            })
-        }
-    };
+    let paginate = h
+        .paginate
+        .as_ref()
+        .and_then(|pg| crate::validate_paginate::compile_paginate(cx, p, h, pg))
+        .map(Box::new);
     let ca_file = compile_ca_file(
         cx,
         (h.tls.as_ref(), &format!("{p}.tls")),
         (d.tls.as_ref(), "defaults.http.tls"),
     );
+    let auth = match (&h.auth, &d.auth) {
+        (Some(a), _) => compile_auth(cx, &format!("{p}.auth"), a),
+        (None, Some(a)) => compile_auth(cx, "defaults.http.auth", a),
+        (None, None) => None,
+    };
     Some(HttpPlan {
+        auth,
         method,
         url,
         query,
         headers,
         json,
         body,
+        form,
         timeout,
         paginate,
         ca_file,
@@ -319,4 +308,57 @@ pub(crate) fn ca_file_problems(scenario: &Scenario, dir: &Path) -> Vec<Problem> 
         }
     }
     problems
+}
+
+/// Checks and compiles an `auth` block (exactly one kind).
+fn compile_auth(cx: &mut Ctx, p: &str, a: &crate::scenario::AuthSpec) -> Option<AuthPlan> {
+    let kinds: Vec<&str> = [
+        ("bearer", a.bearer.is_some()),
+        ("basic", a.basic.is_some()),
+        (
+            "oauth2_client_credentials",
+            a.oauth2_client_credentials.is_some(),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    if kinds.len() != 1 {
+        let msg = if kinds.is_empty() {
+            "`auth` needs one of `bearer`, `basic` or `oauth2_client_credentials`".to_string()
+        } else {
+            format!("`auth` takes one kind, found {}", kinds.join(" and "))
+        };
+        match kinds.get(1) {
+            Some(k) => cx.key_problem(format!("{p}.{k}"), msg),
+            None => cx.problem(p, msg),
+        }
+        return None;
+    }
+    if let Some(b) = &a.bearer {
+        return cx
+            .text(&format!("{p}.bearer.token"), &b.token)
+            .map(AuthPlan::Bearer);
+    }
+    if let Some(b) = &a.basic {
+        let user = cx.text(&format!("{p}.basic.username"), &b.username);
+        let password = cx.text(&format!("{p}.basic.password"), &b.password);
+        return Some(AuthPlan::Basic(user?, password?));
+    }
+    let o = a.oauth2_client_credentials.as_ref()?;
+    let at = format!("{p}.oauth2_client_credentials");
+    let token_url = cx.text(&format!("{at}.token_url"), &o.token_url);
+    let client_id = cx.text(&format!("{at}.client_id"), &o.client_id);
+    let client_secret = cx.text(&format!("{at}.client_secret"), &o.client_secret);
+    let scope = match &o.scope {
+        Some(s) => Some(cx.text(&format!("{at}.scope"), s)?),
+        None => None,
+    };
+    Some(AuthPlan::OAuth2(Box::new(OAuth2Plan {
+        token_url: token_url?,
+        client_id: client_id?,
+        client_secret: client_secret?,
+        scope,
+        basic: o.client_auth == crate::scenario::ClientAuth::Basic,
+    })))
 }

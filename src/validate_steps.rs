@@ -322,13 +322,15 @@ pub(crate) fn compile_steps(
             compile_docker(cx, &format!("{p}.docker"), d).map(Action::Process)
         } else if let Some(r) = &step.reconcile {
             compile_reconcile(cx, &format!("{p}.reconcile"), r).map(Action::Reconcile)
-        } else if !step.assert.is_empty() {
+        } else if !step.assert.is_empty() || !step.capture.is_empty() {
+            // A check of earlier results, or values computed mid-run (`capture:` with
+            // `expr:` joins pages, derives a date range, …).
             Some(Action::Check)
         } else {
             cx.problem(
                 &p,
                 format!(
-                    "step `{}` does nothing: add `http:`, `sql:`, `exec:` or `docker:`, or `assert:` for a check",
+                    "step `{}` does nothing: add `http:`, `sql:`, `exec:` or `docker:`, `assert:` for a check, or `capture:` for values computed mid-run",
                     step.id
                 ),
             );

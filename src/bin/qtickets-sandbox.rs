@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use jiff::Timestamp;
-use qtscen::sandbox::{API_PREFIX, FAULT_SYNTAX, FaultRule, PaginationStyle, SandboxConfig, serve};
+use qtscen::sandbox::{
+    API_PREFIX, FAULT_SYNTAX, FaultRule, PaginationStyle, SandboxConfig, SandboxMode, serve,
+};
 
 /// A QTickets-compatible sandbox: deterministic orders and events, the compact-offset
 /// bug, selectable pagination shapes and injectable faults. Loopback only.
@@ -46,6 +48,12 @@ struct Args {
     /// silently dropping them as the buggy production environment does.
     #[arg(long)]
     strict_offsets: bool,
+
+    /// Which API to serve: qtickets, or ads (an OAuth2 client-credentials token at
+    /// /oauth/token, cursor-paged /ads/v2/stats, Link-header-paged /ads/v2/campaigns;
+    /// the client id is `ads-client`, the secret is --token).
+    #[arg(long, default_value = "qtickets")]
+    mode: SandboxMode,
 
     /// A fault rule, e.g. "GET /orders 503 x2" (repeatable; see the syntax below).
     #[arg(long = "fault", value_name = "SPEC")]
@@ -131,6 +139,7 @@ async fn main() -> ExitCode {
         ignore_compact_offsets: !args.strict_offsets,
         pagination_style: args.pagination,
         faults: args.faults,
+        mode: args.mode,
     };
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(listener) => listener,
@@ -155,11 +164,15 @@ async fn main() -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
+    let prefix = match args.mode {
+        SandboxMode::Qtickets => API_PREFIX,
+        SandboxMode::Ads => qtscen::sandbox::ADS_PREFIX,
+    };
     let mut stdout = std::io::stdout().lock();
     // If stdout is closed nobody is reading the banner; keep serving anyway.
     let _ = writeln!(
         stdout,
-        "qtickets-sandbox listening on http://{addr}{API_PREFIX}"
+        "qtickets-sandbox listening on http://{addr}{prefix}"
     );
     let _ = stdout.flush();
     drop(stdout);

@@ -31,6 +31,8 @@ pub struct RunContext {
     /// The scenario file's folder: relative paths in the scenario (`tls.ca_file`) start
     /// here.
     pub scenario_dir: PathBuf,
+    /// OAuth2 tokens fetched during the run.
+    pub tokens: super::TokenCache,
     env_value: Value,
     vars_value: Value,
     run_value: Value,
@@ -78,6 +80,7 @@ impl RunContext {
             env_files: Vec::new(),
             secret_names: Vec::new(),
             scenario_dir: PathBuf::new(),
+            tokens: Default::default(),
             env_value,
             vars_value: Value::from(BTreeMap::<String, Value>::new()),
             run_value: Value::UNDEFINED,

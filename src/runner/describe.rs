@@ -31,8 +31,9 @@ pub fn describe_plan(plan: &Plan, rc: &RunContext, opts: &RunOptions) -> String 
             Action::Check => {
                 let _ = writeln!(
                     out,
-                    "(a check of earlier results: {} assertions)",
-                    step.checks.len()
+                    "(a check of earlier results: {} assertions, {} computed values)",
+                    step.checks.len(),
+                    step.captures.len()
                 );
                 continue;
             }
@@ -89,11 +90,30 @@ pub fn describe_plan(plan: &Plan, rc: &RunContext, opts: &RunOptions) -> String 
                     }
                 }
                 if let Some(p) = &http.paginate {
-                    let _ = writeln!(
-                        out,
-                        "  pages: `{}` from {} in the {:?}, at most {}",
-                        p.param, p.start, p.place, p.max_pages
-                    );
+                    use crate::plan::PageStyle;
+                    let how = match &p.style {
+                        PageStyle::Number {
+                            param,
+                            place,
+                            start,
+                        } => {
+                            format!("`{param}` from {start} in the {place:?}")
+                        }
+                        PageStyle::Offset {
+                            param,
+                            limit,
+                            start,
+                            place,
+                            ..
+                        } => {
+                            format!("`{param}` from {start} by {limit} in the {place:?}")
+                        }
+                        PageStyle::Cursor { param, place, .. } => {
+                            format!("the next cursor as `{param}` in the {place:?}")
+                        }
+                        PageStyle::NextUrl { .. } => "the next URL, followed".to_string(),
+                    };
+                    let _ = writeln!(out, "  pages: {how}, at most {}", p.max_pages);
                 }
             }
             Err(e) => {

@@ -11,7 +11,7 @@ use crate::assert::Observation;
 use crate::exec::{HttpClient, ResolvedRequest, parse_retry_after};
 use crate::plan::HttpPlan;
 use crate::record::{Attempt, RequestRecord, ResponseRecord, TransportError, TransportKind};
-use crate::scenario::{PageIn, RetryPolicy};
+use crate::scenario::RetryPolicy;
 use crate::template::Templates;
 
 /// What a step's action produced (HTTP or SQL).
@@ -27,8 +27,10 @@ pub struct ActionOutcome {
     pub engine_error: Option<String>,
     /// Pages fetched.
     pub pages: u64,
-    /// A page walk stopped at `max_pages` although `until` was still false.
+    /// A page walk stopped at `max_pages` although more pages were announced.
     pub pages_left: bool,
+    /// A page walk was asked for a cursor or URL a second time (both pages named).
+    pub page_loop: Option<String>,
     /// SQL queries that failed: (name, server message, optional).
     pub query_errors: Vec<(String, String, bool)>,
     /// SQL results rendered as aligned tables.
@@ -39,7 +41,8 @@ pub struct ActionOutcome {
 pub(crate) struct Rendered {
     pub(crate) req: ResolvedRequest,
     query_json: serde_json::Map<String, serde_json::Value>,
-    json: Option<serde_json::Value>,
+    pub(crate) json: Option<serde_json::Value>,
+    form: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 pub(crate) fn render(plan: &HttpPlan, t: &Templates, ctx: &Value) -> Result<Rendered, String> {
@@ -75,6 +78,7 @@ pub(crate) fn render(plan: &HttpPlan, t: &Templates, ctx: &Value) -> Result<Rend
                 .map_err(|e| format!("header `{k}`: {}", e.message))?,
         ));
     }
+    let mut form = None;
     let json = match &plan.json {
         Some(j) => Some(
             j.render(t, ctx)
@@ -96,7 +100,23 @@ pub(crate) fn render(plan: &HttpPlan, t: &Templates, ctx: &Value) -> Result<Rend
             t.render_string(b, ctx)
                 .map_err(|e| format!("body: {}", e.message))?,
         ),
-        _ => None,
+        (None, None) => match &plan.form {
+            Some(pairs) => {
+                let (text, map) = render_form(pairs, t, ctx)?;
+                if !headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                {
+                    headers.push((
+                        "Content-Type".into(),
+                        "application/x-www-form-urlencoded".into(),
+                    ));
+                }
+                form = Some(map);
+                Some(text)
+            }
+            None => None,
+        },
     };
     Ok(Rendered {
         req: ResolvedRequest {
@@ -109,7 +129,35 @@ pub(crate) fn render(plan: &HttpPlan, t: &Templates, ctx: &Value) -> Result<Rend
         },
         query_json,
         json,
+        form,
     })
+}
+
+/// A form body: its pairs rendered (null left out), URL-encoded as browsers do
+/// (`application/x-www-form-urlencoded`, spaces as `+`), and its values for
+/// `request.form`.
+fn render_form(
+    pairs: &[(String, crate::template::CompiledJson)],
+    t: &Templates,
+    ctx: &Value,
+) -> Result<(String, serde_json::Map<String, serde_json::Value>), String> {
+    let mut map = serde_json::Map::new();
+    // The URL crate's query serializer is the form serializer.
+    let mut url = reqwest::Url::parse("http://form.invalid/").map_err(|e| e.to_string())?;
+    {
+        let mut enc = url.query_pairs_mut();
+        for (k, c) in pairs {
+            let v = c
+                .render(t, ctx)
+                .map_err(|e| format!("form `{k}`: {}", e.message))?;
+            if v.is_null() {
+                continue;
+            }
+            enc.append_pair(k, &query_text(&v));
+            map.insert(k.clone(), v);
+        }
+    }
+    Ok((url.query().unwrap_or("").to_string(), map))
 }
 
 /// A query value as sent: strings as they are, everything else as JSON.
@@ -117,24 +165,6 @@ fn query_text(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
-    }
-}
-
-fn set_page(r: &mut Rendered, param: &str, place: PageIn, page: u64) {
-    match place {
-        PageIn::Query => {
-            let text = page.to_string();
-            match r.req.query.iter_mut().find(|(k, _)| k == param) {
-                Some(pair) => pair.1 = text,
-                None => r.req.query.push((param.to_string(), text)),
-            }
-        }
-        PageIn::Body => {
-            if let Some(serde_json::Value::Object(map)) = r.json.as_mut() {
-                map.insert(param.to_string(), serde_json::Value::from(page));
-                r.req.body = Some(serde_json::Value::Object(map.clone()).to_string());
-            }
-        }
     }
 }
 
@@ -201,13 +231,15 @@ impl HttpRun<'_> {
             "url": rendered.req.url,
             "query": rendered.query_json,
             "json": rendered.json,
+            "form": rendered.form,
             "body": rendered.req.body,
         });
-        let mut items: Vec<serde_json::Value> = Vec::new();
-        let mut page = plan.paginate.as_ref().map(|p| p.start);
+        let mut walk = plan
+            .paginate
+            .as_ref()
+            .map(|pg| super::paginate::Walk::start(pg, &mut rendered));
         loop {
-            if let (Some(pg), Some(n)) = (&plan.paginate, page) {
-                set_page(&mut rendered, &pg.param, pg.place, n);
+            if walk.is_some() {
                 url = match rendered.req.full_url() {
                     Ok(u) => u,
                     Err(e) => {
@@ -216,18 +248,53 @@ impl HttpRun<'_> {
                     }
                 };
             }
-            let answer = self
-                .send_with_retry(
-                    &client,
-                    &rendered.req,
-                    &url,
-                    policy,
-                    page,
-                    fallback,
-                    rc,
-                    attempts,
-                )
-                .await;
+            let page = walk.as_ref().map(|w| w.page());
+            let auth_cx = super::auth::AuthCx {
+                client: &client,
+                templates: self.templates,
+                clock: self.clock,
+                events: self.events,
+                step_id: self.step_id,
+                rc,
+                ctx: &ctx,
+                fallback,
+            };
+            // A 401 with an OAuth2 token: one more try with a fresh token.
+            let mut fresh = false;
+            let answer = loop {
+                if let Some(auth) = &plan.auth {
+                    let set =
+                        super::auth::authorize(auth, &mut rendered, fresh, &auth_cx, attempts);
+                    if let Err(e) = set.await {
+                        break Err(e);
+                    }
+                }
+                let answer = self
+                    .send_with_retry(
+                        &client,
+                        &rendered.req,
+                        &url,
+                        policy,
+                        page,
+                        fallback,
+                        rc,
+                        attempts,
+                    )
+                    .await;
+                let unauthorized = matches!(&answer, Ok((401, _, _)));
+                if unauthorized && !fresh && super::auth::refreshable(plan.auth.as_ref()) {
+                    fresh = true;
+                    continue;
+                }
+                break Ok(answer);
+            };
+            let answer = match answer {
+                Ok(a) => a,
+                Err(e) => {
+                    out.engine_error = Some(e);
+                    break;
+                }
+            };
             out.pages += 1;
             match answer {
                 Err(t) => {
@@ -248,38 +315,34 @@ impl HttpRun<'_> {
                         items: None,
                         files: Default::default(),
                     };
-                    let (Some(pg), Some(n)) = (&plan.paginate, page) else {
+                    let Some(w) = walk.as_mut() else {
                         break;
                     };
                     if !success {
                         break;
                     }
-                    if let (Some(q), Some(j)) = (&pg.collect, out.observation.json.as_deref()) {
-                        items.extend(crate::assert::select_all(q, j).into_iter().cloned());
-                    }
-                    let response = super::view::response_value(&out.observation, false);
-                    let pctx = rc.value(&[("response", response), ("page", Value::from(n))]);
-                    match self.templates.eval_bool(&pg.until, &pctx) {
-                        Ok(true) => break,
-                        Ok(false) => {}
-                        Err(e) => {
-                            out.engine_error = Some(format!("paginate.until: {}", e.message));
+                    use super::paginate::Next;
+                    match w.after(&out.observation, &url, &mut rendered, self.templates, rc) {
+                        Next::More => {}
+                        Next::Stop => break,
+                        Next::Left => {
+                            out.pages_left = true;
                             break;
                         }
-                    }
-                    // `until` is still false: more pages were announced.
-                    match n.checked_add(1) {
-                        Some(next) if out.pages < pg.max_pages => page = Some(next),
-                        _ => {
-                            out.pages_left = true;
+                        Next::Loop(e) => {
+                            out.page_loop = Some(e);
+                            break;
+                        }
+                        Next::Error(e) => {
+                            out.engine_error = Some(e);
                             break;
                         }
                     }
                 }
             }
         }
-        if plan.paginate.is_some() {
-            out.observation.items = Some(Arc::new(serde_json::Value::Array(items)));
+        if let Some(w) = walk {
+            out.observation.items = Some(Arc::new(serde_json::Value::Array(w.items)));
         }
         out
     }
@@ -401,6 +464,38 @@ fn request_record(req: &ResolvedRequest, url: &str, rc: &RunContext) -> RequestR
 }
 
 /// Completes an attempt with its answer or transport failure (masked).
+/// An attempt recorded in one go, after its answer (a token request of `auth:`).
+pub(super) fn finished_attempt(
+    req: &ResolvedRequest,
+    url: &str,
+    result: &Answer,
+    fallback: bool,
+    started_at: String,
+    duration: std::time::Duration,
+    rc: &RunContext,
+) -> Attempt {
+    let request = request_record(req, url, rc);
+    let mut a = Attempt {
+        attempt: 1,
+        of: 1,
+        page: None,
+        fallback,
+        started_at,
+        duration_ms: 0,
+        curl: Some(crate::curl::curl_line(&request)),
+        request,
+        response: None,
+        transport_error: None,
+        code: "000".to_string(),
+        retry_after_ms: None,
+        label: None,
+        server_error: None,
+        resent: None,
+    };
+    fill_answer(&mut a, result, duration, None, rc);
+    a
+}
+
 fn fill_answer(
     a: &mut Attempt,
     result: &Answer,

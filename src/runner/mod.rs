@@ -1,5 +1,6 @@
 //! Run stage: for each selected step — when/needs → render → execute → assert → capture,
 //! retried as its policy says, every attempt kept.
+mod auth;
 mod backoff;
 mod checks;
 mod clock;
@@ -10,6 +11,7 @@ mod failure;
 mod finish;
 mod http_step;
 mod in_flight;
+mod paginate;
 mod process_step;
 mod reconcile;
 mod run;
@@ -17,6 +19,7 @@ mod select;
 mod sql_step;
 mod view;
 
+pub use auth::TokenCache;
 pub use backoff::backoff_delay;
 pub use clock::Clock;
 pub use context::RunContext;

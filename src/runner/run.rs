@@ -373,9 +373,20 @@ async fn run_step(
             description: "every page was read".into(),
             passed: false,
             soft: false,
-            expected: "`paginate.until` true before `max_pages`".into(),
+            expected: "the last page (no next page, or `paginate.until` true) before `max_pages`"
+                .into(),
             actual: format!("stopped after {} pages with more announced", outcome.pages),
             message: Some("raise paginate.max_pages, or check the stop condition".into()),
+        });
+    }
+    if let Some(e) = &outcome.page_loop {
+        assertions.push(AssertionRecord {
+            description: "every page is new".into(),
+            passed: false,
+            soft: false,
+            expected: "each next cursor or URL asked for once".into(),
+            actual: format!("stopped after {} pages", outcome.pages),
+            message: Some(e.clone()),
         });
     }
     for a in &mut assertions {

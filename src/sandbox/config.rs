@@ -69,6 +69,29 @@ impl FromStr for PaginationStyle {
     }
 }
 
+/// Which API the sandbox serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SandboxMode {
+    /// The QTickets-compatible API under `/api/rest/v1`.
+    #[default]
+    Qtickets,
+    /// The ads API (OAuth2 client credentials, cursor and Link-header pages) under
+    /// `/ads/v2`, its token endpoint at `/oauth/token`.
+    Ads,
+}
+
+impl FromStr for SandboxMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "qtickets" => Ok(SandboxMode::Qtickets),
+            "ads" => Ok(SandboxMode::Ads),
+            _ => Err(format!("unknown mode {s:?} (expected qtickets or ads)")),
+        }
+    }
+}
+
 /// Everything that shapes one sandbox instance. Build it with
 /// `SandboxConfig { orders: 50, ..Default::default() }`.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +115,8 @@ pub struct SandboxConfig {
     pub pagination_style: PaginationStyle,
     /// Fault rules installed when the server starts (default none).
     pub faults: Vec<FaultRule>,
+    /// Which API is served (default QTickets).
+    pub mode: SandboxMode,
 }
 
 /// The seed used by [`SandboxConfig::default`].
@@ -108,6 +133,7 @@ impl Default for SandboxConfig {
             ignore_compact_offsets: true,
             pagination_style: PaginationStyle::Full,
             faults: Vec::new(),
+            mode: SandboxMode::Qtickets,
         }
     }
 }

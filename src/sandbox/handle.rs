@@ -74,6 +74,11 @@ impl SandboxHandle {
         format!("{}{API_PREFIX}", self.origin())
     }
 
+    /// `http://127.0.0.1:PORT/ads/v2`, the ads API's base URL (ads mode).
+    pub fn ads_url(&self) -> String {
+        format!("{}{}", self.origin(), super::ads::ADS_PREFIX)
+    }
+
     /// `http://127.0.0.1:PORT`, where the `/__sandbox` control routes live.
     pub fn origin(&self) -> String {
         format!("http://{}", self.addr)

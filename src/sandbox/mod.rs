@@ -6,6 +6,7 @@
 //! pagination shapes, injects faults (statuses, delays, dropped connections) and records
 //! every request. Control routes live under `/__sandbox` without auth.
 
+mod ads;
 mod config;
 mod control;
 mod events;
@@ -29,7 +30,8 @@ mod state;
 mod sync;
 mod time;
 
-pub use config::{DEFAULT_SEED, PaginationStyle, SandboxConfig};
+pub use ads::{ADS_CLIENT_ID, ADS_PREFIX, ADS_TOKEN_USES};
+pub use config::{DEFAULT_SEED, PaginationStyle, SandboxConfig, SandboxMode};
 pub use fault_spec::FAULT_SYNTAX;
 pub use faults::{API_PREFIX, FaultKind, FaultRule};
 pub use handle::{SandboxHandle, spawn};

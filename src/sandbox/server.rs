@@ -153,6 +153,20 @@ async fn handle(state: &State, req: Request<Incoming>) -> Result<Resp, DropConne
         time: Timestamp::now(),
     });
 
+    if state.mode == super::config::SandboxMode::Ads {
+        let content_type = header_text(hyper::header::CONTENT_TYPE);
+        return Ok(super::ads::route(
+            state,
+            &super::ads::AdsRequest {
+                method: &parts.method,
+                path,
+                query: &query,
+                authorization: authorization.as_deref(),
+                content_type: content_type.as_deref(),
+                body: &body,
+            },
+        ));
+    }
     let Some(api_path) = api_path(path) else {
         return Ok(response::not_found_html());
     };

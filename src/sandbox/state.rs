@@ -6,7 +6,8 @@ use std::sync::Mutex;
 use jiff::Timestamp;
 use serde_json::Value;
 
-use super::config::{PaginationStyle, SandboxConfig};
+use super::ads::AdsState;
+use super::config::{PaginationStyle, SandboxConfig, SandboxMode};
 use super::events::generate_events;
 use super::faults::FaultBook;
 use super::orders::generate_orders;
@@ -26,6 +27,10 @@ pub(crate) struct State {
     pub(crate) faults: FaultBook,
     pub(crate) requests: Mutex<Vec<RecordedRequest>>,
     pub(crate) local_addr: SocketAddr,
+    /// Which API is served.
+    pub(crate) mode: SandboxMode,
+    /// The ads API's tokens.
+    pub(crate) ads: AdsState,
 }
 
 impl State {
@@ -45,6 +50,8 @@ impl State {
             faults: FaultBook::new(config.faults),
             requests: Mutex::new(Vec::new()),
             local_addr,
+            mode: config.mode,
+            ads: AdsState::default(),
         }
     }
 

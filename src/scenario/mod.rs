@@ -1,5 +1,6 @@
 //! Load stage: the scenario format as written (`*Spec` types), deserialised by serde_yaml.
 mod assertion;
+mod auth;
 mod duration;
 mod http;
 mod process;
@@ -12,8 +13,11 @@ mod step;
 mod tls;
 
 pub use assertion::{AssertionSpec, CaptureSpec, Predicate, Quantifier};
+pub use auth::{AuthSpec, BasicSpec, BearerSpec, ClientAuth, OAuth2Spec};
 pub use duration::DurationSpec;
-pub use http::{FallbackSpec, HttpDefaults, HttpSpec, PageIn, PaginateSpec};
+pub use http::{
+    CursorSpec, FallbackSpec, HttpDefaults, HttpSpec, NextUrlSpec, OffsetSpec, PageIn, PaginateSpec,
+};
 pub use process::{DockerBuildSpec, DockerRunSpec, DockerSpec, ExecSpec};
 pub use reconcile::{ReconcileSide, ReconcileSpec};
 pub use report::{ReportOutput, ReportSpec};

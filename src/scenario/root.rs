@@ -8,12 +8,20 @@ use super::{HttpDefaults, ReportSpec, RetryPolicy, SqlDefaults, Step};
 /// A scenario: one YAML file that turns a runbook into steps.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("patternProperties" = {"^x-": {"description": "Holds YAML anchors for `<<: *name` merge keys and `*name` aliases; ignored otherwise."}}))]
 pub struct Scenario {
     /// Format version; only `1` exists.
     #[serde(default = "one")]
     pub version: u32,
     /// Short name; used for the default output folder `runs/<name>/<timestamp>/`.
     pub name: String,
+    /// Other YAML files merged in first (paths relative to this file): their mappings
+    /// key by key (this file wins), their `steps` before this file's. Resolved when the
+    /// file is loaded (always empty afterwards); a cycle or a missing file is an error.
+    /// Top-level `x-…` keys hold YAML anchors and are ignored; `<<: *anchor` merge keys
+    /// are applied.
+    #[serde(default)]
+    pub include: Vec<String>,
     /// What the scenario proves, shown at the top of the report.
     #[serde(default)]
     pub description: Option<String>,
