@@ -367,24 +367,9 @@ impl HttpRun<'_> {
             let redactor = &rc.redactor;
             let carries_secret = |v: &str| redactor.redact(v) != v;
             // On record before it is sent: an interrupted run still shows this request.
-            let request = request_record(req, url.as_str(), rc);
-            let pending = Attempt {
-                attempt: n,
-                of,
-                page,
-                fallback,
-                started_at: self.clock.format(started),
-                duration_ms: 0,
-                curl: Some(crate::curl::curl_line(&request)),
-                request,
-                response: None,
-                transport_error: None,
-                code: "000".to_string(),
-                retry_after_ms: None,
-                label: None,
-                server_error: None,
-                resent: None,
-            };
+            let mut pending =
+                sent_attempt(req, url.as_str(), fallback, self.clock.format(started), rc);
+            (pending.attempt, pending.of, pending.page) = (n, of, page);
             let mut slot = InFlight::start(attempts, pending, "waiting for the answer");
             let exchange = client.send(req, url, &carries_secret).await;
             let retryable = match &exchange.result {
@@ -464,18 +449,16 @@ fn request_record(req: &ResolvedRequest, url: &str, rc: &RunContext) -> RequestR
 }
 
 /// Completes an attempt with its answer or transport failure (masked).
-/// An attempt recorded in one go, after its answer (a token request of `auth:`).
-pub(super) fn finished_attempt(
+/// The record of a request as it goes out (no answer yet: code `000`), attempt 1 of 1.
+fn sent_attempt(
     req: &ResolvedRequest,
     url: &str,
-    result: &Answer,
     fallback: bool,
     started_at: String,
-    duration: std::time::Duration,
     rc: &RunContext,
 ) -> Attempt {
     let request = request_record(req, url, rc);
-    let mut a = Attempt {
+    Attempt {
         attempt: 1,
         of: 1,
         page: None,
@@ -491,7 +474,20 @@ pub(super) fn finished_attempt(
         label: None,
         server_error: None,
         resent: None,
-    };
+    }
+}
+
+/// An attempt recorded in one go, after its answer (a token request of `auth:`).
+pub(super) fn finished_attempt(
+    req: &ResolvedRequest,
+    url: &str,
+    result: &Answer,
+    fallback: bool,
+    started_at: String,
+    duration: std::time::Duration,
+    rc: &RunContext,
+) -> Attempt {
+    let mut a = sent_attempt(req, url, fallback, started_at, rc);
     fill_answer(&mut a, result, duration, None, rc);
     a
 }
