@@ -406,24 +406,6 @@ fn pagination_misuse_is_refused_with_the_line() {
     }
 }
 
-/// Every byte the run wrote (files, recursively) and printed.
-fn everything(out: &common::Output) -> String {
-    fn walk(dir: &std::path::Path, text: &mut String) {
-        for entry in std::fs::read_dir(dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, text);
-            } else {
-                text.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
-                text.push('\n');
-            }
-        }
-    }
-    let mut text = format!("{}\n{}\n", out.stdout, out.stderr);
-    walk(&out.out_dir, &mut text);
-    text
-}
-
 /// The bearer tokens the sandbox saw (each once).
 fn bearer_tokens(sb: &qtscen::sandbox::SandboxHandle) -> Vec<String> {
     let mut tokens: Vec<String> = Vec::new();
@@ -511,7 +493,7 @@ steps:
     assert_eq!(codes(0), ["200", "200", "429", "200", "200"]);
     assert_eq!(r["steps"][0]["attempts"][0]["label"], "oauth2 token");
     assert_eq!(codes(1), ["200", "401", "200", "200", "200"]);
-    let all = everything(&out);
+    let all = out.everything();
     for secret in tokens.iter().map(String::as_str).chain([TOKEN]) {
         assert!(!all.contains(secret), "{secret} leaked");
     }
@@ -552,7 +534,7 @@ steps:
         .collect();
     assert_eq!(auth[0], format!("Bearer {TOKEN}"));
     assert!(auth[1].starts_with("Basic "));
-    let all = everything(&out);
+    let all = out.everything();
     assert!(!all.contains(TOKEN));
     assert!(!all.contains(&auth[1][6..]), "the Basic credential leaked");
 }
@@ -616,7 +598,7 @@ fn the_ads_example_passes_against_the_sandbox_and_writes_no_secret() {
     assert!(token_bodies[0].contains("scope=stats%3Aread"));
     let tokens = bearer_tokens(&sb);
     assert_eq!(tokens.len(), 2);
-    let all = everything(&out);
+    let all = out.everything();
     for secret in tokens.iter().map(String::as_str).chain([TOKEN]) {
         assert!(!all.contains(secret), "{secret} leaked");
     }

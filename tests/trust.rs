@@ -6,10 +6,9 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use common::{Output, case_with_env, run};
+use common::{case_with_env, run};
 
 /// The token the OAuth endpoint hands out; it must appear in no byte qtscen writes.
 const BORN: &str = "born-TOKEN/x+y==7Q";
@@ -117,24 +116,6 @@ fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s)
         .decode_utf8_lossy()
         .into_owned()
-}
-
-/// Every byte the run wrote (files, recursively) and printed.
-fn everything(out: &Output) -> String {
-    fn walk(dir: &Path, text: &mut String) {
-        for entry in std::fs::read_dir(dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, text);
-            } else {
-                text.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
-                text.push('\n');
-            }
-        }
-    }
-    let mut text = format!("{}\n{}\n", out.stdout, out.stderr);
-    walk(&out.out_dir, &mut text);
-    text
 }
 
 fn validate(yaml: &str) -> (i32, String) {
@@ -312,7 +293,7 @@ steps:
             .iter()
             .any(|(k, v)| k == "authorization" && v == &format!("Bearer {BORN}"))
     );
-    let all = everything(&out);
+    let all = out.everything();
     for form in secret_forms(BORN) {
         assert!(
             !all.contains(&form),
@@ -355,7 +336,7 @@ steps:
         .unwrap()
         .to_string();
     assert!(actual.ends_with("***…"), "{actual}");
-    let all = everything(&out);
+    let all = out.everything();
     assert!(!all.contains("k3yVA"), "{all}");
 }
 
@@ -436,7 +417,7 @@ steps:
         out.stdout,
         out.stderr
     );
-    let all = everything(&out);
+    let all = out.everything();
     // What each filter makes of the secret, computed by the engine's own templates.
     let mut t = qtscen::template::Templates::new("2025-11-05T13:46:54Z".parse().unwrap());
     let ctx = qtscen::template::to_value(serde_json::json!({"env": {"API_TOKEN": API_TOKEN}}));
@@ -513,7 +494,7 @@ fn a_basic_credential_from_the_url_is_recorded_and_masked() {
         .unwrap()
         .to_string();
     assert!(sent.starts_with("Basic ") && sent.contains("***"), "{sent}");
-    let all = everything(&out);
+    let all = out.everything();
     for form in secret_forms("pa55-Word-77") {
         assert!(!all.contains(&form), "`{form}` was written:\n{all}");
     }

@@ -62,6 +62,24 @@ impl Output {
     pub fn results(&self) -> serde_json::Value {
         serde_json::from_str(&self.file("results.json")).unwrap()
     }
+    /// Every byte the run wrote (files in the run folder, recursively) and printed: what
+    /// a leak test scans.
+    pub fn everything(&self) -> String {
+        fn walk(dir: &Path, text: &mut String) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, text);
+                } else {
+                    text.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+                    text.push('\n');
+                }
+            }
+        }
+        let mut text = format!("{}\n{}\n", self.stdout, self.stderr);
+        walk(&self.out_dir, &mut text);
+        text
+    }
 }
 
 pub fn qtscen(args: &[&str], cwd: &Path) -> (i32, String, String) {
