@@ -143,6 +143,11 @@ pub(crate) fn compile_with(
         // The scenario lives on in the plan; `loaded` keeps the text and positions.
         Ok(mut plan) => {
             plan.templates.set_locator(crate::load::locator(&loaded));
+            let mut notes = problems_to_diagnostics(&plan.notices, &loaded);
+            for n in &mut notes {
+                n.severity = crate::source::Severity::Warning;
+            }
+            print_diagnostics(&notes, Some(&loaded));
             Ok((loaded, plan))
         }
         Err(problems) => {

@@ -3,7 +3,7 @@
 //! as a Scenario. YAML access stays here, in `load.rs` and in `source/`.
 use std::path::{Path, PathBuf};
 
-use serde_yaml::Value;
+use serde_yaml::{Mapping, Value};
 
 use crate::source::{Diagnostic, SourceMap, YamlPath};
 
@@ -23,6 +23,16 @@ pub(crate) fn compose(
     path: &Path,
     text: &str,
     chain: &mut Vec<PathBuf>,
+) -> Result<Value, Vec<Diagnostic>> {
+    compose_with(path, text, chain, None)
+}
+
+/// [`compose`] for an included file given `with` (its params' values), if any.
+fn compose_with(
+    path: &Path,
+    text: &str,
+    chain: &mut Vec<PathBuf>,
+    with: Option<&Mapping>,
 ) -> Result<Value, Vec<Diagnostic>> {
     let name = path.display().to_string();
     let located = |message: String, at: &str| {
@@ -49,6 +59,51 @@ pub(crate) fn compose(
     let Some(map) = value.as_mapping_mut() else {
         return Ok(value);
     };
+    let declared = map.remove("params");
+    if declared.is_some() || text.contains("params.") {
+        let declared = declared.unwrap_or(Value::Mapping(Mapping::new()));
+        let Some(declared) = declared.as_mapping() else {
+            return Err(located(
+                "`params` maps each param of this file to its default (`~` when required)".into(),
+                "params",
+            ));
+        };
+        let given = with.cloned().unwrap_or_default();
+        let mut values = Mapping::new();
+        for (k, default) in declared {
+            match given.get(k).or((!default.is_null()).then_some(default)) {
+                Some(v) => values.insert(k.clone(), v.clone()),
+                None => {
+                    let name = key_text(k);
+                    return Err(located(
+                        format!(
+                            "param `{name}` is required: give it in the include's `with: {{ {name}: … }}`"
+                        ),
+                        "params",
+                    ));
+                }
+            };
+        }
+        let mut problem = None;
+        substitute(&mut value, &values, String::new(), &mut problem);
+        if let Some((at, name)) = problem {
+            let names: Vec<String> = values.keys().map(key_text).collect();
+            return Err(located(
+                format!(
+                    "`params.{name}` is not a param of this file (its `params:` declare {})",
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+                &at,
+            ));
+        }
+    }
+    let Some(map) = value.as_mapping_mut() else {
+        return Ok(value);
+    };
     map.retain(|k, _| !k.as_str().is_some_and(|k| k.starts_with("x-")));
     let includes = map.remove("include");
     let mut base = Value::Mapping(Default::default());
@@ -64,8 +119,24 @@ pub(crate) fn compose(
     let dir = path.parent().unwrap_or(Path::new(""));
     for (i, item) in list.iter().enumerate() {
         let at = format!("include[{i}]");
-        let Some(rel) = item.as_str() else {
-            return Err(located("an include is a file path".into(), &at));
+        let (rel, with) = match item {
+            Value::String(rel) => (rel.as_str(), None),
+            Value::Mapping(m) => match (m.get("file").and_then(Value::as_str), m.get("with")) {
+                (Some(rel), None | Some(Value::Mapping(_)))
+                    if m.keys()
+                        .all(|k| matches!(k.as_str(), Some("file" | "with"))) =>
+                {
+                    (rel, m.get("with").and_then(Value::as_mapping))
+                }
+                _ => {
+                    return Err(located(
+                        "an include is a file path, or `{ file: PATH, with: { PARAM: VALUE } }`"
+                            .into(),
+                        &at,
+                    ));
+                }
+            },
+            _ => return Err(located("an include is a file path".into(), &at)),
         };
         let file = dir.join(rel);
         let read = std::fs::read_to_string(&file).and_then(|t| Ok((file.canonicalize()?, t)));
@@ -89,13 +160,118 @@ pub(crate) fn compose(
                 &at,
             ));
         }
+        if let Some(with) = with {
+            let declared = declared_params(&sub_text);
+            for k in with.keys() {
+                if !declared.contains(&key_text(k)) {
+                    let hint = crate::source::did_you_mean(
+                        &key_text(k),
+                        &declared.iter().map(String::as_str).collect::<Vec<_>>(),
+                    )
+                    .map(|n| format!("; did you mean `{n}`?"))
+                    .unwrap_or_default();
+                    return Err(located(
+                        format!(
+                            "`{}` is not a param of `{rel}` (its `params:` declare {}){hint}",
+                            key_text(k),
+                            if declared.is_empty() {
+                                "none".to_string()
+                            } else {
+                                declared.join(", ")
+                            }
+                        ),
+                        &format!("{at}.with.{}", key_text(k)),
+                    ));
+                }
+            }
+        }
         chain.push(canonical);
-        let sub = compose(&file, &sub_text, chain);
+        let sub = compose_with(&file, &sub_text, chain, with);
         chain.pop();
         merge(&mut base, sub?, true);
     }
     merge(&mut base, value, true);
     Ok(base)
+}
+
+/// The params an included file declares (its top-level `params:` keys).
+fn declared_params(text: &str) -> Vec<String> {
+    let value: Value = serde_yaml::from_str(text).unwrap_or(Value::Null);
+    value
+        .get("params")
+        .and_then(Value::as_mapping)
+        .map(|m| m.keys().map(key_text).collect())
+        .unwrap_or_default()
+}
+
+fn key_text(k: &Value) -> String {
+    match k {
+        Value::String(s) => s.clone(),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+    }
+}
+
+/// Replaces `{{ params.NAME }}` in every string of `v` (keys included): a string that is
+/// only that becomes the param's value as written (a number stays a number), otherwise
+/// the value's text is put in its place. `problem` receives the YAML path and name of
+/// the first param that is not declared.
+fn substitute(v: &mut Value, params: &Mapping, at: String, problem: &mut Option<(String, String)>) {
+    match v {
+        Value::String(s) if s.contains("params") => {
+            let re = param_pattern();
+            if let Some(c) = re.captures(s).filter(|c| &c[0] == s.trim()) {
+                match params.get(&c[1]) {
+                    Some(p) => *v = p.clone(),
+                    None => *problem = problem.take().or(Some((at, c[1].to_string()))),
+                }
+                return;
+            }
+            let mut missing = None;
+            let out = re.replace_all(s, |c: &regex::Captures| match params.get(&c[1]) {
+                Some(p) => key_text(p),
+                None => {
+                    missing.get_or_insert_with(|| c[1].to_string());
+                    c[0].to_string()
+                }
+            });
+            if let Some(name) = missing {
+                *problem = problem.take().or(Some((at, name)));
+            }
+            *s = out.into_owned();
+        }
+        Value::Sequence(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                substitute(item, params, format!("{at}[{i}]"), problem);
+            }
+        }
+        Value::Mapping(m) => {
+            let old = std::mem::take(m);
+            for (mut k, mut item) in old {
+                let name = key_text(&k);
+                let path = if at.is_empty() {
+                    name
+                } else {
+                    format!("{at}.{name}")
+                };
+                substitute(&mut k, params, path.clone(), problem);
+                substitute(&mut item, params, path, problem);
+                m.insert(k, item);
+            }
+        }
+        Value::Tagged(t) => substitute(&mut t.value, params, at, problem),
+        _ => {}
+    }
+}
+
+fn param_pattern() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"\{\{-?\s*params\.([A-Za-z_][A-Za-z0-9_]*)\s*-?\}\}")
+            .expect("the param pattern is a valid regex")
+    })
 }
 
 /// Merges `over` into `base`: mappings key by key (`over` wins), the top level's `steps`

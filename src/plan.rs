@@ -22,6 +22,8 @@ pub struct Plan {
     pub summary: Option<Compiled>,
     /// Every `env.X` the scenario reads without a default (vars, steps, reports).
     pub env_refs: Vec<crate::template::NameRef>,
+    /// Warnings: valid, but maybe not what the author expects.
+    pub notices: Vec<crate::validate::Problem>,
 }
 
 /// A compiled step.
@@ -56,6 +58,16 @@ pub struct StepPlan {
     pub notes: Option<Compiled>,
     /// The env variables its templates read without a default (one read per name).
     pub env_refs: Vec<crate::template::NameRef>,
+    /// `for_each`: the items the step runs once for each.
+    pub for_each: Option<ForEach>,
+}
+
+/// Where a `for_each` step's items come from.
+pub enum ForEach {
+    /// A list written in the scenario (its strings may be templates).
+    List(CompiledJson),
+    /// An expression evaluated when the step is reached, and its source.
+    Expr(Compiled, String),
 }
 
 /// What a step does.

@@ -128,6 +128,9 @@ pub struct StepRecord {
     pub used_fallback: bool,
     /// Artifact files this step wrote.
     pub artifacts: Vec<String>,
+    /// The item of a `for_each` step this record ran for (masked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<Value>,
 }
 
 /// A step's outcome.

@@ -23,6 +23,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) problems: Vec<Problem>,
     /// Every `env.X` read without a default, anywhere in the scenario.
     pub(crate) env_refs: Vec<NameRef>,
+    /// Things worth knowing that do not stop the scenario (shown as warnings).
+    pub(crate) notices: Vec<Problem>,
 }
 
 impl Ctx<'_> {
@@ -39,6 +41,15 @@ impl Ctx<'_> {
             path: path.into(),
             message: message.into(),
             at_key: true,
+        });
+    }
+
+    /// A warning: the scenario is valid, but does something the author may not expect.
+    pub(crate) fn notice(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.notices.push(Problem {
+            path: path.into(),
+            message: message.into(),
+            at_key: false,
         });
     }
 
@@ -119,6 +130,7 @@ fn plan_from(
         t: &mut templates,
         problems: Vec::new(),
         env_refs: Vec::new(),
+        notices: Vec::new(),
     };
     let (vars, steps) = body(&mut cx, &scenario);
     let (reports, summary) = compile_reports(&mut cx, &scenario, report_sources);
@@ -127,6 +139,7 @@ fn plan_from(
     cx.env_refs.extend(unguarded_env(refs));
     let problems = std::mem::take(&mut cx.problems);
     let env_refs = std::mem::take(&mut cx.env_refs);
+    let notices = std::mem::take(&mut cx.notices);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -138,6 +151,7 @@ fn plan_from(
         reports,
         summary,
         env_refs,
+        notices,
     })
 }
 

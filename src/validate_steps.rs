@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::assert::{CapturePlan, Check};
-use crate::plan::{Action, StepPlan};
+use crate::plan::{Action, ForEach, StepPlan};
 use crate::scenario::{RetryPolicy, Scenario};
 use crate::template::{CompiledJson, NameRef};
 use crate::validate::{Ctx, safe_file_name};
@@ -66,10 +66,16 @@ fn check_step_refs(
     i: usize,
     refs: &[String],
 ) {
-    if refs
-        .iter()
-        .all(|id| index.get(id.as_str()).is_some_and(|j| *j < i))
-    {
+    // One item of a `for_each` step, `steps['stats[2]']`, is the step `stats`.
+    let at = |id: &str| {
+        let base = id
+            .strip_suffix(']')
+            .and_then(|r| r.rsplit_once('['))
+            .filter(|(_, n)| n.parse::<usize>().is_ok())
+            .map_or(id, |(b, _)| b);
+        index.get(base).copied()
+    };
+    if refs.iter().all(|id| at(id).is_some_and(|j| j < i)) {
         return;
     }
     let step = &scenario.steps[i];
@@ -78,7 +84,7 @@ fn check_step_refs(
         step_refs(&value, format!("steps[{i}]"), &mut found);
     }
     for (path, id) in found {
-        if index.get(id.as_str()).is_some_and(|j| *j < i) {
+        if at(&id).is_some_and(|j| j < i) {
             continue;
         }
         let why = if id == step.id {
@@ -219,6 +225,93 @@ fn check_refs(cx: &mut Ctx, scenario: &Scenario, refs: &[NameRef], in_var: Optio
     }
 }
 
+/// Default headers that read captures of this step or a later one are not sent by it:
+/// the value does not exist yet (`Authorization: Bearer {{ steps.login.captures.token }}`
+/// in `defaults.http.headers` is sent from the step after `login` on). `at` is the step
+/// index map and this step's index; `told` holds the headers already noted.
+fn unsent_default_headers(
+    cx: &mut Ctx,
+    scenario: &Scenario,
+    at: (&HashMap<&str, usize>, usize),
+    own: &crate::scenario::HttpSpec,
+    plan: &mut crate::plan::HttpPlan,
+    told: &mut HashSet<String>,
+) {
+    let (index, i) = at;
+    if !own.use_defaults {
+        return;
+    }
+    for (name, src) in &scenario.defaults.http.headers {
+        if own.headers.keys().any(|k| k.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        let last = crate::template::step_refs_in(src)
+            .into_iter()
+            .filter_map(|id| index.get(id.as_str()).map(|j| (*j, id)))
+            .max();
+        let Some((j, later)) = last.filter(|(j, _)| *j >= i) else {
+            continue;
+        };
+        plan.headers.retain(|(k, _)| k != name);
+        if told.insert(name.clone()) {
+            let from = scenario.steps.get(j + 1).map_or_else(
+                || "no step sends it".to_string(),
+                |s| format!("it is sent from `{}` on", s.id),
+            );
+            cx.notice(
+                format!("defaults.http.headers.{name}"),
+                format!(
+                    "reads `steps.{later}`, so `{later}` and the steps before it do not send this header (its value does not exist yet); {from}"
+                ),
+            );
+        }
+    }
+}
+
+/// `for_each:` — a list (its strings may be templates) or an expression (bare, or one
+/// `{{ … }}`) that gives the items.
+fn compile_for_each(cx: &mut Ctx, at: &str, v: &serde_json::Value) -> Option<ForEach> {
+    match v {
+        serde_json::Value::Array(_) => cx.json(at, v).map(ForEach::List),
+        serde_json::Value::String(src) => {
+            let src = src.trim();
+            let bare = src
+                .strip_prefix("{{")
+                .and_then(|r| r.strip_suffix("}}"))
+                .filter(|e| !e.contains("{{") && !e.contains("}}"))
+                .unwrap_or(src);
+            cx.expr(at, bare.trim())
+                .map(|c| ForEach::Expr(c, src.to_string()))
+        }
+        _ => {
+            cx.problem(
+                at,
+                "`for_each` is a list of items, or an expression that gives one (`steps.campaigns.captures.ids`)",
+            );
+            None
+        }
+    }
+}
+
+/// `each` and `each_index` exist only in the templates of a `for_each` step.
+pub(crate) fn check_each(cx: &mut Ctx, refs: &[NameRef], allowed: bool) {
+    if allowed {
+        return;
+    }
+    for r in refs
+        .iter()
+        .filter(|r| r.root == "each" || r.root == "each_index")
+    {
+        cx.problem(
+            r.origin.to_string(),
+            format!(
+                "`{}` is the item of a `for_each` step, and this is not one (add `for_each:` to the step)",
+                r.root
+            ),
+        );
+    }
+}
+
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id
@@ -258,6 +351,7 @@ pub(crate) fn compile_steps(
             vars.push((name.clone(), c));
         }
         let refs = cx.t.take_refs();
+        check_each(cx, &refs, false);
         check_refs(
             cx,
             scenario,
@@ -300,6 +394,7 @@ pub(crate) fn compile_steps(
     let ids: HashSet<&str> = scenario.steps.iter().map(|s| s.id.as_str()).collect();
     let default_retry = scenario.defaults.retry.clone();
     let mut steps = Vec::new();
+    let mut told = HashSet::new();
     for (i, step) in scenario.steps.iter().enumerate() {
         let p = format!("steps[{i}]");
         let _ = cx.t.take_step_refs();
@@ -312,8 +407,19 @@ pub(crate) fn compile_steps(
             );
             continue;
         }
+        let for_each = step
+            .for_each
+            .as_ref()
+            .and_then(|v| compile_for_each(cx, &format!("{p}.for_each"), v));
+        let for_each_names = cx.t.take_refs();
+        check_each(cx, &for_each_names, false);
+        check_refs(cx, scenario, &for_each_names, None);
+        let for_each_env = unguarded_env(for_each_names);
         let action = if let Some(h) = &step.http {
-            compile_http(cx, &format!("{p}.http"), h, &scenario.defaults.http).map(Action::Http)
+            compile_http(cx, &format!("{p}.http"), h, &scenario.defaults.http).map(|mut plan| {
+                unsent_default_headers(cx, scenario, (&index, i), h, &mut plan, &mut told);
+                Action::Http(plan)
+            })
         } else if let Some(q) = &step.sql {
             compile_sql(cx, &format!("{p}.sql"), q, &scenario.defaults.sql).map(Action::Sql)
         } else if let Some(e) = &step.exec {
@@ -416,7 +522,7 @@ pub(crate) fn compile_steps(
                 }
             }
         }
-        let fallback = match &step.fallback {
+        let fallback_spec = match &step.fallback {
             None => None,
             Some(f) => match (&f.step, &f.http) {
                 (Some(other), None) => match scenario.steps.iter().find(|s| &s.id == other) {
@@ -427,14 +533,7 @@ pub(crate) fn compile_steps(
                         );
                         None
                     }
-                    Some(s) => s.http.as_ref().map(|h| {
-                        compile_http(
-                            cx,
-                            &format!("{p}.fallback.step"),
-                            h,
-                            &scenario.defaults.http,
-                        )
-                    }),
+                    Some(s) => s.http.as_ref().map(|h| (h, format!("{p}.fallback.step"))),
                     None => {
                         cx.problem(
                             format!("{p}.fallback.step"),
@@ -443,12 +542,7 @@ pub(crate) fn compile_steps(
                         None
                     }
                 },
-                (None, Some(h)) => Some(compile_http(
-                    cx,
-                    &format!("{p}.fallback.http"),
-                    h,
-                    &scenario.defaults.http,
-                )),
+                (None, Some(h)) => Some((h, format!("{p}.fallback.http"))),
                 _ => {
                     cx.problem(
                         format!("{p}.fallback"),
@@ -458,6 +552,11 @@ pub(crate) fn compile_steps(
                 }
             },
         };
+        let fallback = fallback_spec.and_then(|(h, at)| {
+            let mut plan = compile_http(cx, &at, h, &scenario.defaults.http)?;
+            unsent_default_headers(cx, scenario, (&index, i), h, &mut plan, &mut told);
+            Some(plan)
+        });
         let mut artifacts = Vec::new();
         for (name, content) in &step.artifacts {
             if !safe_file_name(name) {
@@ -488,8 +587,10 @@ pub(crate) fn compile_steps(
         let refs = cx.t.take_step_refs();
         check_step_refs(cx, scenario, &index, i, &refs);
         let names = cx.t.take_refs();
+        check_each(cx, &names, for_each.is_some());
         check_refs(cx, scenario, &names, None);
-        let env_refs = unguarded_env(names);
+        let mut env_refs = unguarded_env(names);
+        env_refs.extend(for_each_env);
         cx.env_refs.extend(env_refs.iter().cloned());
         if let Some(action) = action {
             steps.push(StepPlan {
@@ -504,10 +605,11 @@ pub(crate) fn compile_steps(
                 retry,
                 checks,
                 captures,
-                fallback: fallback.flatten(),
+                fallback,
                 artifacts,
                 notes,
                 env_refs,
+                for_each,
             });
         }
     }

@@ -33,6 +33,8 @@ pub struct RunContext {
     pub scenario_dir: PathBuf,
     /// OAuth2 tokens fetched during the run.
     pub tokens: super::TokenCache,
+    /// The item a `for_each` step runs for, and its index (`each`, `each_index`).
+    pub each: Option<(Value, usize)>,
     env_value: Value,
     vars_value: Value,
     run_value: Value,
@@ -81,6 +83,7 @@ impl RunContext {
             secret_names: Vec::new(),
             scenario_dir: PathBuf::new(),
             tokens: Default::default(),
+            each: None,
             env_value,
             vars_value: Value::from(BTreeMap::<String, Value>::new()),
             run_value: Value::UNDEFINED,
@@ -157,6 +160,10 @@ impl RunContext {
             crate::report::REDACTOR_KEY,
             Value::from_object(crate::report::RedactorValue(self.redactor.clone())),
         );
+        if let Some((item, index)) = &self.each {
+            map.insert("each", item.clone());
+            map.insert("each_index", Value::from(*index));
+        }
         for (k, v) in extra {
             map.insert(k, v.clone());
         }

@@ -7,6 +7,33 @@ use super::run::RunOptions;
 use crate::exec::fill_params;
 use crate::plan::{Action, Plan, SqlPlan};
 
+/// The `for_each` line of a step, and its first item when the items are known now.
+fn describe_each(
+    each: &crate::plan::ForEach,
+    plan: &Plan,
+    ctx: &minijinja::Value,
+) -> (String, Option<serde_json::Value>) {
+    let t = &plan.templates;
+    let items = match each {
+        crate::plan::ForEach::List(list) => list.render(t, ctx),
+        crate::plan::ForEach::Expr(c, _) => t.eval_json(c, ctx),
+    };
+    match items {
+        Ok(serde_json::Value::Array(items)) => match items.first() {
+            Some(first) => (
+                format!(
+                    "for_each: {} item(s); shown for the first, each = {first}",
+                    items.len()
+                ),
+                Some(first.clone()),
+            ),
+            None => ("for_each: no items (the step will be skipped)".into(), None),
+        },
+        Ok(other) => (format!("for_each: gives {other}, not a list"), None),
+        Err(e) => (format!("for_each: known at run time ({})", e.message), None),
+    }
+}
+
 /// Text describing what `run` would send (the caller masks secrets).
 pub fn describe_plan(plan: &Plan, rc: &RunContext, opts: &RunOptions) -> String {
     let mut out = String::new();
@@ -22,6 +49,21 @@ pub fn describe_plan(plan: &Plan, rc: &RunContext, opts: &RunOptions) -> String 
         if let Some((_, src)) = &step.when {
             let _ = writeln!(out, "when: {src}");
         }
+        let step_ctx = match &step.for_each {
+            None => ctx.clone(),
+            Some(each) => {
+                let (line, first) = describe_each(each, plan, &ctx);
+                let _ = writeln!(out, "{line}");
+                match first {
+                    Some(item) => rc.value(&[
+                        ("each", crate::template::to_value(&item)),
+                        ("each_index", minijinja::Value::from(0)),
+                    ]),
+                    None => ctx.clone(),
+                }
+            }
+        };
+        let ctx = &step_ctx;
         let http = match &step.action {
             Action::Http(h) => h,
             Action::Sql(sql) => {
@@ -57,7 +99,7 @@ pub fn describe_plan(plan: &Plan, rc: &RunContext, opts: &RunOptions) -> String 
                 continue;
             }
         };
-        match render(http, &plan.templates, &ctx) {
+        match render(http, &plan.templates, ctx) {
             Ok(r) => {
                 let url = r
                     .req
@@ -80,7 +122,7 @@ pub fn describe_plan(plan: &Plan, rc: &RunContext, opts: &RunOptions) -> String 
                     r.req.timeout.as_millis(),
                     step.retry.attempts
                 );
-                match rc.ca_file(http.ca_file.as_ref(), &plan.templates, &ctx) {
+                match rc.ca_file(http.ca_file.as_ref(), &plan.templates, ctx) {
                     Ok(Some(f)) => {
                         let _ = writeln!(out, "  tls.ca_file: {}", f.display());
                     }

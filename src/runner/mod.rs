@@ -9,6 +9,7 @@ mod describe;
 mod events;
 mod failure;
 mod finish;
+mod for_each;
 mod http_step;
 mod in_flight;
 mod paginate;

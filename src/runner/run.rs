@@ -33,7 +33,7 @@ pub struct RunOptions {
     pub needed: Vec<String>,
 }
 
-fn skipped(step: &StepPlan, reason: String) -> StepRecord {
+pub(super) fn skipped(step: &StepPlan, reason: String) -> StepRecord {
     StepRecord {
         id: step.id.clone(),
         title: step.title.clone(),
@@ -54,6 +54,7 @@ fn skipped(step: &StepPlan, reason: String) -> StepRecord {
         notes: None,
         used_fallback: false,
         artifacts: Vec::new(),
+        item: None,
     }
 }
 
@@ -115,12 +116,16 @@ fn needs_reason(step: &StepPlan, done: &HashMap<&str, &StepRecord>) -> Option<St
     None
 }
 
-/// The finished steps by id (`needs` is rare, so this is built only when asked).
-fn finished<'a>(plan: &'a Plan, records: &'a [StepRecord]) -> HashMap<&'a str, &'a StepRecord> {
-    plan.steps
+/// The finished steps by id (`needs` is rare, so this is built only when asked); a
+/// `for_each` step is there as the whole of its items (`wholes`).
+fn finished<'a>(
+    records: &'a [StepRecord],
+    wholes: &'a [StepRecord],
+) -> HashMap<&'a str, &'a StepRecord> {
+    records
         .iter()
-        .zip(records)
-        .map(|(s, r)| (s.id.as_str(), r))
+        .chain(wholes)
+        .map(|r| (r.id.as_str(), r))
         .collect()
 }
 
@@ -137,6 +142,7 @@ pub async fn run_plan(
     let mut records: Vec<StepRecord> = Vec::with_capacity(plan.steps.len());
     let mut stop_reason: Option<String> = None;
     let mut was_interrupted = false;
+    let mut wholes: Vec<StepRecord> = Vec::new();
     let total = plan.steps.len();
     for (index, step) in plan.steps.iter().enumerate() {
         if *interrupted.borrow() && stop_reason.is_none() {
@@ -150,47 +156,112 @@ pub async fn run_plan(
             .or_else(|| {
                 let needs = !step.needs.is_empty();
                 needs
-                    .then(|| needs_reason(step, &finished(plan, &records)))
+                    .then(|| needs_reason(step, &finished(&records, &wholes)))
                     .flatten()
             });
-        let record = match pre {
+        let ran: Vec<(StepRecord, Raw)> = match pre {
             Some(reason) => {
                 let mut r = skipped(step, reason);
                 r.selected = unselected.is_none();
-                r
+                vec![(r, Raw::new())]
             }
             None => {
-                events.emit(Event::StepStarted {
+                let exec = Exec {
+                    plan,
+                    client,
+                    events,
+                    out_dir,
+                    interrupted,
                     index,
                     total,
-                    id: &step.id,
-                    title: &step.title,
-                });
-                let mut interrupted = interrupted.clone();
-                // Owned here, not by the step: a step dropped at Ctrl-C leaves its
-                // attempts (the one in flight included) for the record.
-                let mut attempts = Vec::new();
-                let since = (rc.clock.now(), Instant::now());
-                tokio::select! {
-                    r = run_step(plan, step, rc, client, events, out_dir, &mut attempts) => r,
-                    _ = interrupted.wait_for(|v| *v) => {
-                        was_interrupted = true;
-                        stop_reason = Some("the run was interrupted".into());
-                        interrupted_record(step, rc, attempts, since, out_dir)
+                };
+                let (ran, stopped) = match &step.for_each {
+                    None => {
+                        let (r, stopped) = exec.step(step, &step.id, rc).await;
+                        (vec![r], stopped)
                     }
+                    Some(each) => super::for_each::run(&exec, step, each, rc).await,
+                };
+                if stopped {
+                    was_interrupted = true;
+                    stop_reason = Some("the run was interrupted".into());
                 }
+                ran
             }
         };
-        if record.selected {
-            events.emit(Event::StepFinished(&record));
+        if ran.iter().all(|(r, _)| r.id != step.id) {
+            // `steps.<id>` of a `for_each` step: the whole, its captures as lists.
+            let (whole, raw) = super::for_each::whole(step, &ran);
+            rc.set_step(&step.id, step_view(&whole, None, Some(&raw)));
+            wholes.push(whole);
         }
-        if record.outcome == StepOutcome::Failed && step.critical && stop_reason.is_none() {
-            stop_reason = Some(format!("critical step `{}` failed", step.id));
+        for (record, _) in ran {
+            if record.selected {
+                events.emit(Event::StepFinished(&record));
+            }
+            if record.outcome == StepOutcome::Failed && step.critical && stop_reason.is_none() {
+                stop_reason = Some(format!("critical step `{}` failed", step.id));
+            }
+            rc.set_step_if_absent(&record.id, || step_view(&record, None, None));
+            records.push(record);
         }
-        rc.set_step_if_absent(&step.id, || step_view(&record, None, None));
-        records.push(record);
     }
     (records, was_interrupted)
+}
+
+/// A step's captures as later templates read them (unmasked).
+pub(crate) type Raw = serde_json::Map<String, serde_json::Value>;
+
+/// What running one step needs besides the step and the run's values.
+pub(crate) struct Exec<'a> {
+    pub(super) plan: &'a Plan,
+    client: &'a HttpClient,
+    events: &'a dyn EventSink,
+    out_dir: &'a Path,
+    interrupted: &'a tokio::sync::watch::Receiver<bool>,
+    index: usize,
+    total: usize,
+}
+
+impl Exec<'_> {
+    /// Runs `step` recorded as `id` (`orders`, or `orders[2]` for a `for_each` item);
+    /// true when the run was interrupted during it.
+    pub(crate) async fn step(
+        &self,
+        step: &StepPlan,
+        id: &str,
+        rc: &mut RunContext,
+    ) -> ((StepRecord, Raw), bool) {
+        self.events.emit(Event::StepStarted {
+            index: self.index,
+            total: self.total,
+            id,
+            title: &step.title,
+        });
+        let mut interrupted = self.interrupted.clone();
+        // Owned here, not by the step: a step dropped at Ctrl-C leaves its
+        // attempts (the one in flight included) for the record.
+        let mut attempts = Vec::new();
+        let mut raw = Raw::new();
+        let since = (rc.clock.now(), Instant::now());
+        tokio::select! {
+            r = self.run_step(step, id, rc, &mut attempts, &mut raw) => ((r, raw), false),
+            _ = interrupted.wait_for(|v| *v) => {
+                let mut r = interrupted_record(step, rc, attempts, since, self.out_dir);
+                r.id = id.to_string();
+                ((r, Raw::new()), true)
+            }
+        }
+    }
+}
+
+/// `name` for one item of a `for_each` step: `load.log` → `load-2.log`.
+pub(crate) fn per_item(name: &str, index: Option<usize>) -> String {
+    match (index, name.rsplit_once('.')) {
+        (None, _) => name.to_string(),
+        (Some(i), Some((stem, ext))) if !stem.is_empty() => format!("{stem}-{i}.{ext}"),
+        (Some(i), _) => format!("{name}-{i}"),
+    }
 }
 
 /// The record of a step the run was interrupted in: every attempt made so far (one in
@@ -233,277 +304,287 @@ fn interrupted_record(
     });
     r.attempts = attempts;
     if let crate::plan::Action::Process(p) = &step.action {
-        r.artifacts
-            .extend(p.log.iter().filter(|l| out_dir.join(l).exists()).cloned());
+        let index = rc.each.as_ref().map(|e| e.1);
+        r.artifacts.extend(
+            p.log
+                .iter()
+                .map(|l| per_item(l, index))
+                .filter(|l| out_dir.join(l).exists()),
+        );
     }
     r
 }
 
-async fn run_step(
-    plan: &Plan,
-    step: &StepPlan,
-    rc: &mut RunContext,
-    client: &HttpClient,
-    events: &dyn EventSink,
-    out_dir: &Path,
-    attempts: &mut Vec<Attempt>,
-) -> StepRecord {
-    let t = &plan.templates;
-    let started = Instant::now();
-    let mut record = skipped(step, String::new());
-    record.skip_reason = None;
-    record.started_at = Some(rc.clock.now_text());
-    record.description = step.description.clone();
-    if let Some((when, src)) = &step.when {
-        match t.eval_bool(when, &rc.value(&[])) {
-            Ok(true) => {}
-            Ok(false) => {
-                record.skip_reason = Some(format!("`when: {src}` is false"));
-                return record;
+impl Exec<'_> {
+    /// Runs one step (or one item of a `for_each` step) recorded as `id`; `raw_captures`
+    /// receives its captures unmasked, for later templates.
+    async fn run_step(
+        &self,
+        step: &StepPlan,
+        id: &str,
+        rc: &mut RunContext,
+        attempts: &mut Vec<Attempt>,
+        raw_captures: &mut Raw,
+    ) -> StepRecord {
+        let (plan, client, events, out_dir) = (self.plan, self.client, self.events, self.out_dir);
+        let t = &plan.templates;
+        let started = Instant::now();
+        let mut record = skipped(step, String::new());
+        record.id = id.to_string();
+        record.skip_reason = None;
+        record.started_at = Some(rc.clock.now_text());
+        record.description = step.description.clone();
+        if let Some((when, src)) = &step.when {
+            match t.eval_bool(when, &rc.value(&[])) {
+                Ok(true) => {}
+                Ok(false) => {
+                    record.skip_reason = Some(format!("`when: {src}` is false"));
+                    return record;
+                }
+                Err(e) => {
+                    record.outcome = StepOutcome::Failed;
+                    record.failure = Some(Failure {
+                        class: FailureClass::Engine,
+                        message: format!("when: {}", e.message),
+                    });
+                    return record;
+                }
             }
-            Err(e) => {
-                record.outcome = StepOutcome::Failed;
-                record.failure = Some(Failure {
-                    class: FailureClass::Engine,
-                    message: format!("when: {}", e.message),
-                });
-                return record;
+        }
+        let mut facts: Option<ProcessFacts> = None;
+        let mut outcome = match &step.action {
+            Action::Http(http) => {
+                let runner = HttpRun {
+                    client,
+                    templates: t,
+                    clock: &rc.clock,
+                    events,
+                    step_id: id,
+                };
+                let mut outcome = runner.run(http, &step.retry, rc, false, attempts).await;
+                let primary_failed = outcome.engine_error.is_none()
+                    && !outcome
+                        .observation
+                        .status
+                        .is_some_and(|s| (200..300).contains(&s));
+                if let (true, Some(fb)) = (primary_failed, &step.fallback) {
+                    let mut fb_outcome = runner.run(fb, &step.retry, rc, true, attempts).await;
+                    record.used_fallback = true;
+                    // Later steps compare against the request the step was written for.
+                    fb_outcome.request = std::mem::take(&mut outcome.request);
+                    outcome = fb_outcome;
+                }
+                outcome
             }
-        }
-    }
-    let mut facts: Option<ProcessFacts> = None;
-    let mut outcome = match &step.action {
-        Action::Http(http) => {
-            let runner = HttpRun {
-                client,
-                templates: t,
-                clock: &rc.clock,
-                events,
-                step_id: &step.id,
-            };
-            let mut outcome = runner.run(http, &step.retry, rc, false, attempts).await;
-            let primary_failed = outcome.engine_error.is_none()
-                && !outcome
-                    .observation
-                    .status
-                    .is_some_and(|s| (200..300).contains(&s));
-            if let (true, Some(fb)) = (primary_failed, &step.fallback) {
-                let mut fb_outcome = runner.run(fb, &step.retry, rc, true, attempts).await;
-                record.used_fallback = true;
-                // Later steps compare against the request the step was written for.
-                fb_outcome.request = std::mem::take(&mut outcome.request);
-                outcome = fb_outcome;
+            Action::Sql(sql) => run_sql(sql, &step.retry, t, rc, events, id, attempts).await,
+            Action::Process(proc_plan) => {
+                let (o, f) = run_program(proc_plan, t, rc, events, id, out_dir, attempts).await;
+                facts = f;
+                if let (Some(log), None) = (&proc_plan.log, &o.engine_error) {
+                    record
+                        .artifacts
+                        .push(per_item(log, rc.each.as_ref().map(|e| e.1)));
+                }
+                o
             }
-            outcome
-        }
-        Action::Sql(sql) => run_sql(sql, &step.retry, t, rc, events, &step.id, attempts).await,
-        Action::Process(proc_plan) => {
-            let (o, f) = run_program(proc_plan, t, rc, events, &step.id, out_dir, attempts).await;
-            facts = f;
-            if let (Some(log), None) = (&proc_plan.log, &o.engine_error) {
-                record.artifacts.push(log.clone());
+            Action::Reconcile(r) => {
+                let (o, file) = super::reconcile::run_reconcile(r, t, rc, id, out_dir);
+                record.artifacts.extend(file);
+                o
             }
-            o
-        }
-        Action::Reconcile(r) => {
-            let (o, file) = super::reconcile::run_reconcile(r, t, rc, &step.id, out_dir);
-            record.artifacts.extend(file);
-            o
-        }
-        Action::Check => ActionOutcome::default(),
-    };
-    record.attempts = std::mem::take(attempts);
-    record.output = outcome.text.clone();
-    record.items_count = outcome
-        .observation
-        .items
-        .as_deref()
-        .and_then(|i| i.as_array())
-        .map(Vec::len);
-    if let Some(e) = &outcome.engine_error {
-        record.outcome = StepOutcome::Failed;
-        record.failure = Some(Failure {
-            class: FailureClass::Engine,
-            message: rc.redactor.redact(e),
-        });
-        record.duration_ms = started.elapsed().as_millis() as u64;
-        return record;
-    }
-    // A program's output is its body: captures and checks read `response.body`.
-    let with_body = matches!(step.action, Action::Process(_));
-    let response = response_value(&outcome.observation, with_body);
-    let ctx = rc.value(&[
-        ("response", response),
-        ("request", crate::template::to_value(&outcome.request)),
-    ]);
-    for check in &step.checks {
-        collect_files(check, out_dir, &mut outcome.observation.files);
-    }
-    let obs = &outcome.observation;
-    let mut assertions: Vec<AssertionRecord> = step
-        .checks
-        .iter()
-        .map(|c| eval_check(c, obs, t, &ctx))
-        .collect();
-    match &step.action {
-        Action::Http(_)
-            if !step
-                .checks
-                .iter()
-                .any(|c| matches!(c.subject, crate::assert::Subject::Status)) =>
-        {
-            assertions.insert(0, implicit_status(obs));
-        }
-        Action::Sql(_) => assertions.insert(0, implicit_queries(&outcome)),
-        Action::Process(_)
-            if !step
-                .checks
-                .iter()
-                .any(|c| matches!(c.subject, crate::assert::Subject::ExitCode)) =>
-        {
-            assertions.insert(0, implicit_exit(facts.as_ref()));
-        }
-        Action::Reconcile(_) if step.checks.is_empty() => {
-            assertions.insert(0, super::reconcile::implicit_reconciled(&outcome));
-        }
-        Action::Http(_) | Action::Process(_) | Action::Reconcile(_) | Action::Check => {}
-    }
-    if outcome.pages_left {
-        assertions.push(AssertionRecord {
-            description: "every page was read".into(),
-            passed: false,
-            soft: false,
-            expected: "the last page (no next page, or `paginate.until` true) before `max_pages`"
-                .into(),
-            actual: format!("stopped after {} pages with more announced", outcome.pages),
-            message: Some("raise paginate.max_pages, or check the stop condition".into()),
-        });
-    }
-    if let Some(e) = &outcome.page_loop {
-        assertions.push(AssertionRecord {
-            description: "every page is new".into(),
-            passed: false,
-            soft: false,
-            expected: "each next cursor or URL asked for once".into(),
-            actual: format!("stopped after {} pages", outcome.pages),
-            message: Some(e.clone()),
-        });
-    }
-    for a in &mut assertions {
-        a.expected = rc.redactor.redact(&a.expected);
-        a.actual = rc.redactor.redact(&a.actual);
-        a.message = a.message.as_deref().map(|m| rc.redactor.redact(m));
-    }
-    record.failure = classify(
-        &step.action,
-        &outcome,
-        facts.as_ref(),
-        &assertions,
-        record.attempts.len(),
-        &rc.redactor,
-    );
-    if record.used_fallback {
-        if let (Some(f), Some(first)) = (
-            record.failure.as_mut(),
-            record.attempts.iter().rfind(|a| !a.fallback),
-        ) {
-            f.message = format!(
-                "{} {} answered {}, then the fallback: {}",
-                first.request.method, first.request.url, first.code, f.message
-            );
-        }
-    }
-    record.outcome = if record.failure.is_some() {
-        StepOutcome::Failed
-    } else {
-        StepOutcome::Passed
-    };
-    record.assertions = assertions;
-    let mut raw_captures = serde_json::Map::new();
-    for cap in &step.captures {
-        let value = capture(cap, obs, t, &ctx);
-        let mut value = match value {
-            Ok(v) => v,
-            Err(e) => {
-                record.assertions.push(AssertionRecord {
-                    description: format!("capture {}", cap.name),
-                    passed: false,
-                    soft: true,
-                    expected: "a value".into(),
-                    actual: "error".into(),
-                    message: Some(rc.redactor.redact(&e)),
-                });
-                serde_json::Value::Null
-            }
+            Action::Check => ActionOutcome::default(),
         };
-        if cap.secret {
-            let mut found = Vec::new();
-            secret_strings(&value, &mut found);
-            rc.redactor.add(found);
+        record.attempts = std::mem::take(attempts);
+        record.output = outcome.text.clone();
+        record.items_count = outcome
+            .observation
+            .items
+            .as_deref()
+            .and_then(|i| i.as_array())
+            .map(Vec::len);
+        if let Some(e) = &outcome.engine_error {
+            record.outcome = StepOutcome::Failed;
+            record.failure = Some(Failure {
+                class: FailureClass::Engine,
+                message: rc.redactor.redact(e),
+            });
+            record.duration_ms = started.elapsed().as_millis() as u64;
+            return record;
         }
-        // Later templates read the value as it is; the record keeps it masked.
-        raw_captures.insert(cap.name.clone(), value.clone());
-        rc.redactor.redact_json(&mut value);
-        record.captures.insert(cap.name.clone(), value);
-    }
-    if step.captures.iter().any(|c| c.secret) {
-        // The answer that carried the secret was recorded before it was known.
-        for a in &mut record.attempts {
-            if let Some(r) = a.response.as_mut() {
-                r.body = rc.redactor.redact(&r.body);
-                for v in r.headers.values_mut() {
-                    *v = rc.redactor.redact(v);
-                }
-            }
-        }
-        for a in &mut record.assertions {
-            a.actual = rc.redactor.redact(&a.actual);
-            a.expected = rc.redactor.redact(&a.expected);
-        }
-        record.output = record.output.as_deref().map(|o| rc.redactor.redact(o));
-        // A program's log was streamed before the secret was known.
-        for name in &record.artifacts {
-            let path = out_dir.join(name);
-            if let Ok(text) = std::fs::read_to_string(&path) {
-                let safe = rc.redactor.redact(&text);
-                if safe != text {
-                    let _ = crate::report::write_atomic(&path, safe.as_bytes());
-                }
-            }
-        }
-    }
-    // Later templates see the outcome through `steps.<id>`, shared rather than copied.
-    let outcome = std::sync::Arc::new(outcome);
-    if step.notes.is_some() || !step.artifacts.is_empty() {
-        let view = step_view(&record, Some(outcome.clone()), Some(&raw_captures));
-        let sctx = rc.value(&[
-            ("step", view),
-            ("response", response_value(&outcome.observation, false)),
+        // A program's output is its body: captures and checks read `response.body`.
+        let with_body = matches!(step.action, Action::Process(_));
+        let response = response_value(&outcome.observation, with_body);
+        let ctx = rc.value(&[
+            ("response", response),
+            ("request", crate::template::to_value(&outcome.request)),
         ]);
-        if let Some(n) = &step.notes {
-            record.notes = Some(match t.render_string(n, &sctx) {
-                Ok(s) => rc.redactor.redact(&s),
-                Err(e) => format!("(notes could not be rendered: {})", e.message),
+        for check in &step.checks {
+            collect_files(check, out_dir, &mut outcome.observation.files);
+        }
+        let obs = &outcome.observation;
+        let mut assertions: Vec<AssertionRecord> = step
+            .checks
+            .iter()
+            .map(|c| eval_check(c, obs, t, &ctx))
+            .collect();
+        match &step.action {
+            Action::Http(_)
+                if !step
+                    .checks
+                    .iter()
+                    .any(|c| matches!(c.subject, crate::assert::Subject::Status)) =>
+            {
+                assertions.insert(0, implicit_status(obs));
+            }
+            Action::Sql(_) => assertions.insert(0, implicit_queries(&outcome)),
+            Action::Process(_)
+                if !step
+                    .checks
+                    .iter()
+                    .any(|c| matches!(c.subject, crate::assert::Subject::ExitCode)) =>
+            {
+                assertions.insert(0, implicit_exit(facts.as_ref()));
+            }
+            Action::Reconcile(_) if step.checks.is_empty() => {
+                assertions.insert(0, super::reconcile::implicit_reconciled(&outcome));
+            }
+            Action::Http(_) | Action::Process(_) | Action::Reconcile(_) | Action::Check => {}
+        }
+        if outcome.pages_left {
+            assertions.push(AssertionRecord {
+                description: "every page was read".into(),
+                passed: false,
+                soft: false,
+                expected:
+                    "the last page (no next page, or `paginate.until` true) before `max_pages`"
+                        .into(),
+                actual: format!("stopped after {} pages with more announced", outcome.pages),
+                message: Some("raise paginate.max_pages, or check the stop condition".into()),
             });
         }
-        for (name, content) in &step.artifacts {
-            let text = match t.render_string(content, &sctx) {
-                Ok(s) => s,
-                Err(e) => format!("artifact could not be rendered: {}\n", e.message),
-            };
-            let written = crate::report::write_atomic(
-                &out_dir.join(name),
-                rc.redactor.redact(&text).as_bytes(),
-            );
-            if written.is_ok() {
-                record.artifacts.push(name.clone());
+        if let Some(e) = &outcome.page_loop {
+            assertions.push(AssertionRecord {
+                description: "every page is new".into(),
+                passed: false,
+                soft: false,
+                expected: "each next cursor or URL asked for once".into(),
+                actual: format!("stopped after {} pages", outcome.pages),
+                message: Some(e.clone()),
+            });
+        }
+        for a in &mut assertions {
+            a.expected = rc.redactor.redact(&a.expected);
+            a.actual = rc.redactor.redact(&a.actual);
+            a.message = a.message.as_deref().map(|m| rc.redactor.redact(m));
+        }
+        record.failure = classify(
+            &step.action,
+            &outcome,
+            facts.as_ref(),
+            &assertions,
+            record.attempts.len(),
+            &rc.redactor,
+        );
+        if record.used_fallback {
+            if let (Some(f), Some(first)) = (
+                record.failure.as_mut(),
+                record.attempts.iter().rfind(|a| !a.fallback),
+            ) {
+                f.message = format!(
+                    "{} {} answered {}, then the fallback: {}",
+                    first.request.method, first.request.url, first.code, f.message
+                );
             }
         }
+        record.outcome = if record.failure.is_some() {
+            StepOutcome::Failed
+        } else {
+            StepOutcome::Passed
+        };
+        record.assertions = assertions;
+        for cap in &step.captures {
+            let value = capture(cap, obs, t, &ctx);
+            let mut value = match value {
+                Ok(v) => v,
+                Err(e) => {
+                    record.assertions.push(AssertionRecord {
+                        description: format!("capture {}", cap.name),
+                        passed: false,
+                        soft: true,
+                        expected: "a value".into(),
+                        actual: "error".into(),
+                        message: Some(rc.redactor.redact(&e)),
+                    });
+                    serde_json::Value::Null
+                }
+            };
+            if cap.secret {
+                let mut found = Vec::new();
+                secret_strings(&value, &mut found);
+                rc.redactor.add(found);
+            }
+            // Later templates read the value as it is; the record keeps it masked.
+            raw_captures.insert(cap.name.clone(), value.clone());
+            rc.redactor.redact_json(&mut value);
+            record.captures.insert(cap.name.clone(), value);
+        }
+        if step.captures.iter().any(|c| c.secret) {
+            // The answer that carried the secret was recorded before it was known.
+            for a in &mut record.attempts {
+                if let Some(r) = a.response.as_mut() {
+                    r.body = rc.redactor.redact(&r.body);
+                    for v in r.headers.values_mut() {
+                        *v = rc.redactor.redact(v);
+                    }
+                }
+            }
+            for a in &mut record.assertions {
+                a.actual = rc.redactor.redact(&a.actual);
+                a.expected = rc.redactor.redact(&a.expected);
+            }
+            record.output = record.output.as_deref().map(|o| rc.redactor.redact(o));
+            // A program's log was streamed before the secret was known.
+            for name in &record.artifacts {
+                let path = out_dir.join(name);
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    let safe = rc.redactor.redact(&text);
+                    if safe != text {
+                        let _ = crate::report::write_atomic(&path, safe.as_bytes());
+                    }
+                }
+            }
+        }
+        // Later templates see the outcome through `steps.<id>`, shared rather than copied.
+        let outcome = std::sync::Arc::new(outcome);
+        if step.notes.is_some() || !step.artifacts.is_empty() {
+            let view = step_view(&record, Some(outcome.clone()), Some(raw_captures));
+            let sctx = rc.value(&[
+                ("step", view),
+                ("response", response_value(&outcome.observation, false)),
+            ]);
+            if let Some(n) = &step.notes {
+                record.notes = Some(match t.render_string(n, &sctx) {
+                    Ok(s) => rc.redactor.redact(&s),
+                    Err(e) => format!("(notes could not be rendered: {})", e.message),
+                });
+            }
+            for (name, content) in &step.artifacts {
+                let name = &per_item(name, rc.each.as_ref().map(|e| e.1));
+                let text = match t.render_string(content, &sctx) {
+                    Ok(s) => s,
+                    Err(e) => format!("artifact could not be rendered: {}\n", e.message),
+                };
+                let written = crate::report::write_atomic(
+                    &out_dir.join(name),
+                    rc.redactor.redact(&text).as_bytes(),
+                );
+                if written.is_ok() {
+                    record.artifacts.push(name.clone());
+                }
+            }
+        }
+        record.duration_ms = started.elapsed().as_millis() as u64;
+        rc.set_step(id, step_view(&record, Some(outcome), Some(raw_captures)));
+        record
     }
-    record.duration_ms = started.elapsed().as_millis() as u64;
-    rc.set_step(
-        &step.id,
-        step_view(&record, Some(outcome), Some(&raw_captures)),
-    );
-    record
 }

@@ -23,7 +23,7 @@ pub use reconcile::{ReconcileSide, ReconcileSpec};
 pub use report::{ReportOutput, ReportSpec};
 pub use retry::{BackoffKind, BackoffSpec, RetryPolicy};
 pub(crate) use root::one as default_version;
-pub use root::{Defaults, EnvSpec, Scenario};
+pub use root::{Defaults, EnvSpec, Include, Scenario};
 pub use sql::{QuerySpec, SqlDefaults, SqlSpec};
 pub use step::Step;
 pub use tls::TlsSpec;

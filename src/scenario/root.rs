@@ -5,6 +5,23 @@ use serde::{Deserialize, Serialize};
 
 use super::{HttpDefaults, ReportSpec, RetryPolicy, SqlDefaults, Step};
 
+/// One `include:` entry.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Include {
+    /// A YAML file, relative to the including one.
+    Path(String),
+    /// A YAML file with values for its `params:`.
+    WithParams {
+        /// The file, relative to the including one.
+        file: String,
+        /// Param name → value; each `{{ params.NAME }}` in the file is replaced by it
+        /// when the file is loaded (a string that is only that becomes the value itself).
+        #[serde(default)]
+        with: IndexMap<String, serde_json::Value>,
+    },
+}
+
 /// A scenario: one YAML file that turns a runbook into steps.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -19,9 +36,10 @@ pub struct Scenario {
     /// key by key (this file wins), their `steps` before this file's. Resolved when the
     /// file is loaded (always empty afterwards); a cycle or a missing file is an error.
     /// Top-level `x-…` keys hold YAML anchors and are ignored; `<<: *anchor` merge keys
-    /// are applied.
+    /// are applied. An entry `{ file: lib.yaml, with: { id: ads_token } }` gives the
+    /// included file's `params:` their values (`{{ params.id }}` in that file).
     #[serde(default)]
-    pub include: Vec<String>,
+    pub include: Vec<Include>,
     /// What the scenario proves, shown at the top of the report.
     #[serde(default)]
     pub description: Option<String>,

@@ -66,6 +66,24 @@ pub struct Step {
     /// A template shown in the report's notes column for this step.
     #[serde(default)]
     pub notes: Option<String>,
+    /// Run the step once per item: a YAML list (`[2026-11-29, 2026-11-30]`, templates
+    /// allowed in its strings), or an expression that gives a list
+    /// (`steps.campaigns.captures.ids`). Templates of the step read the item as `each`
+    /// and its position (from 0) as `each_index`; each run is recorded as `<id>[<index>]`.
+    #[serde(default)]
+    #[schemars(with = "Option<ForEachSchema>")]
+    pub for_each: Option<serde_json::Value>,
+}
+
+/// `for_each`: a list of items, or an expression that evaluates to one.
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum ForEachSchema {
+    /// The items, in order.
+    List(Vec<serde_json::Value>),
+    /// An expression giving the items (`steps.campaigns.captures.ids`).
+    Expr(String),
 }
 
 impl Step {

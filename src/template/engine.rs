@@ -93,7 +93,18 @@ pub type Locator = Arc<dyn Fn(&str) -> Option<(String, String)> + Send + Sync>;
 
 /// Names a template may use besides the engine's functions.
 const CONTEXT_ROOTS: &[&str] = &[
-    "env", "vars", "steps", "response", "request", "page", "step", "run", "item", "row",
+    "env",
+    "vars",
+    "steps",
+    "response",
+    "request",
+    "page",
+    "step",
+    "run",
+    "item",
+    "row",
+    "each",
+    "each_index",
 ];
 const BUILTIN_GLOBALS: &[&str] = &["range", "dict", "debug", "namespace"];
 const BUILTIN_FILTERS: &[&str] = &[
