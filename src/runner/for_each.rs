@@ -43,15 +43,16 @@ pub(super) async fn run(
         let id = format!("{}[{i}]", step.id);
         let mut shown = item.clone();
         rc.redactor.redact_json(&mut shown);
+        let title = format!("{} [{}]", step.title, short(&shown));
         let (mut record, raw) = match &stop {
             Some(why) => (skipped(step, why.clone()), Raw::new()),
             None => {
                 rc.each = Some((crate::template::to_value(&item), i));
-                let (ran, interrupted) = exec.step(step, &id, rc).await;
+                let (ran, interrupted) = exec.step(step, (&id, &title), rc).await;
                 rc.each = None;
                 if interrupted {
                     let (mut record, raw) = ran;
-                    record.item = Some(shown);
+                    (record.title, record.item) = (title, Some(shown));
                     out.push((record, raw));
                     return (out, true);
                 }
@@ -59,8 +60,7 @@ pub(super) async fn run(
             }
         };
         record.id = id;
-        record.title = format!("{} [{}]", step.title, short(&shown));
-        record.item = Some(shown);
+        (record.title, record.item) = (title, Some(shown));
         if step.critical && record.outcome == StepOutcome::Failed && stop.is_none() {
             stop = Some(format!("critical step `{}` failed", record.id));
         }

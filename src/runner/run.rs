@@ -177,7 +177,7 @@ pub async fn run_plan(
                 };
                 let (ran, stopped) = match &step.for_each {
                     None => {
-                        let (r, stopped) = exec.step(step, &step.id, rc).await;
+                        let (r, stopped) = exec.step(step, (&step.id, &step.title), rc).await;
                         (vec![r], stopped)
                     }
                     Some(each) => super::for_each::run(&exec, step, each, rc).await,
@@ -229,14 +229,14 @@ impl Exec<'_> {
     pub(crate) async fn step(
         &self,
         step: &StepPlan,
-        id: &str,
+        (id, title): (&str, &str),
         rc: &mut RunContext,
     ) -> ((StepRecord, Raw), bool) {
         self.events.emit(Event::StepStarted {
             index: self.index,
             total: self.total,
             id,
-            title: &step.title,
+            title,
         });
         let mut interrupted = self.interrupted.clone();
         // Owned here, not by the step: a step dropped at Ctrl-C leaves its
