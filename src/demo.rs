@@ -158,7 +158,7 @@ fn make_dashboard(work: &Path) -> Result<PathBuf, String> {
 }
 
 /// The failure modes of `qtscen demo --loader-fail MODE`.
-const LOADER_FAIL_MODES: [&str; 8] = [
+const LOADER_FAIL_MODES: [&str; 9] = [
     "exception",
     "traceback",
     "ch-write",
@@ -167,6 +167,7 @@ const LOADER_FAIL_MODES: [&str; 8] = [
     "api-error",
     "backfill",
     "drop-rows",
+    "utc-days",
 ];
 
 /// Records an earlier successful run of the loader in `meta_job_runs`, so that this
@@ -284,7 +285,8 @@ pub fn demo_command(out: Option<String>, tags: Vec<String>, loader_fail: Option<
                     env_file.display()
                 ));
                 match mode {
-                    "exception" | "traceback" | "ch-write" | "ch-retry" | "drop-rows" => {
+                    "exception" | "traceback" | "ch-write" | "ch-retry" | "drop-rows"
+                    | "utc-days" => {
                         env_text.push_str(&format!("LOADER_FAIL={mode}\n"));
                     }
                     "backfill" => env_text.push_str("LOADER_BACKFILL_BUG=true\n"),

@@ -63,6 +63,11 @@ fn demo_runs_every_section_and_the_report_states_rows_and_deltas() {
             && report.contains(" API orders** of the window in `zakaz.stg_qtickets_api_orders_raw`, and their revenue matches"),
         "{report}"
     );
+    // 5.4: the daily facts of the window's whole Moscow days add up to the API's orders.
+    assert!(
+        report.contains("per-day tickets and revenue in `zakaz.fact_qtickets_sales_daily` match the API's orders on all 1 whole day(s) of the window"),
+        "{report}"
+    );
     // The production-like loader: bare warnings, the helper's lines, no INFO of its own.
     assert!(
         log.contains("Skipping clients list: API returned 404 | metrics={"),
@@ -231,4 +236,46 @@ fn a_loader_that_drops_orders_is_caught_by_the_reconciliation() {
         3,
         "{jsonl}"
     );
+}
+
+#[test]
+fn a_loader_that_files_sales_under_utc_days_is_caught_by_the_daily_reconciliation() {
+    if !docker_ready() {
+        return;
+    }
+    let (code, console, out, _tmp) = demo(&["--loader-fail", "utc-days"]);
+    let report = read_out(&out, "qtickets_api_live.md", &console);
+    assert_eq!(code, 1, "{console}\n{report}");
+    // Staging is right (5.3 passes); the daily facts are filed under UTC days (5.4).
+    assert!(
+        report.contains("ClickHouse holds **all ")
+            && report.contains("Daily facts vs the API (5.4"),
+        "{report}"
+    );
+    let verdict = report
+        .lines()
+        .find(|l| l.contains("Daily facts vs the API (5.4"))
+        .unwrap();
+    assert!(
+        verdict.contains(" revenue: API ") && verdict.contains(", ClickHouse "),
+        "{verdict}"
+    );
+    assert!(
+        whose(&report, "reconcile_days").starts_with("the loader's: its daily facts"),
+        "{report}"
+    );
+    let jsonl = read_out(&out, "reconcile_days.reconcile.jsonl", &console);
+    let diffs: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        diffs
+            .iter()
+            .any(|d| d["kind"] == "different" && d["measure"] == "revenue"),
+        "{jsonl}"
+    );
+    for d in &diffs {
+        assert_ne!(d["API"], d["ClickHouse"], "{d}");
+    }
 }

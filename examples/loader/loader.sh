@@ -39,6 +39,8 @@
 #                          is sent read-only), each attempt printing a Traceback; then
 #                          `[qtickets_api] Failed to write to ClickHouse: ...`; exit 1
 #   LOADER_FAIL=drop-rows  the first 3 orders never reach staging; exit 0, status ok
+#   LOADER_FAIL=utc-days   daily facts are filed under UTC days instead of Moscow days
+#                          (the +03:00 lesson); staging is right; exit 0, status ok
 #   LOADER_FAIL=ch-retry   the first insert fails once the same way, is retried (a
 #                          Traceback in the log) and succeeds; exit 0
 #   LOADER_BACKFILL_BUG=true  reproduce the production bug: the "first run?" check
@@ -600,8 +602,8 @@ is_uint "$HTTP_TIMEOUT" && [ "$HTTP_TIMEOUT" -gt 0 ] || config_error "LOADER_HTT
 is_uint "$MAX_PAGES" && [ "$MAX_PAGES" -gt 0 ] || config_error "LOADER_MAX_PAGES must be a positive integer"
 if [ -n "$LOADER_SLOW" ]; then is_uint "$LOADER_SLOW" || config_error "LOADER_SLOW must be a number of seconds"; fi
 case $LOADER_FAIL in
-'' | exception | traceback | ch-write | ch-retry | drop-rows) ;;
-*) config_error "LOADER_FAIL must be empty, exception, ch-write, ch-retry or drop-rows (got '$LOADER_FAIL')" ;;
+'' | exception | traceback | ch-write | ch-retry | drop-rows | utc-days) ;;
+*) config_error "LOADER_FAIL must be empty, exception, ch-write, ch-retry, drop-rows or utc-days (got '$LOADER_FAIL')" ;;
 esac
 is_uint "$CLICKHOUSE_PORT" || config_error "CLICKHOUSE_PORT must be a port number"
 case $CLICKHOUSE_DB in *[!A-Za-z0-9_]*) config_error "CLICKHOUSE_DB must be a plain identifier" ;; esac
@@ -735,7 +737,10 @@ ORDERS=$(wc -l <"$WORK/uniq.tsv" | tr -d ' ')
 
 # Rows of every table. City: from the event's city_id, lowercase (as the real loader
 # normalises it); dates in Moscow time; sale_ts as epoch seconds (zone-independent).
-awk -F '\t' -v ver="$STARTED" -v now="$NOW" -v w="$WORK" "$DATE_AWK"'
+# LOADER_FAIL=utc-days: a silent bug — daily facts are filed under UTC days.
+DAY_SHIFT=10800
+if [ "$LOADER_FAIL" = utc-days ]; then DAY_SHIFT=0; fi
+awk -F '\t' -v ver="$STARTED" -v now="$NOW" -v w="$WORK" -v dshift="$DAY_SHIFT" "$DATE_AWK"'
   function esc(s) { gsub(/\\/, "\\\\", s); gsub(/\t/, "\\t", s); return s }
   function jnum(s) { return (s ~ /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/) ? s : "null" }
   function city_of(id) { return (id == 1) ? "москва" : (id == 2) ? "санкт-петербург" : (id == 3) ? "новосибирск" : "" }
@@ -760,7 +765,7 @@ awk -F '\t' -v ver="$STARTED" -v now="$NOW" -v w="$WORK" "$DATE_AWK"'
     c = city[$3]
     payload = sprintf("{\"id\": %s, \"event_id\": %s, \"payed_at\": \"%s\", \"price\": %s, \"currency_id\": \"%s\"}", jnum($2), jnum($3), $4, jnum($5), cur)
     printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%d\t%s\n", esc($2), esc($3), c, esc($7), esc($8), esc($9), esc($10), esc($11), ts, t, price, esc(cur), esc(payload), ver, key[n] > (w "/stg.tsv")
-    d = ymd(int((ts + 10800) / 86400))
+    d = ymd(int((ts + dshift) / 86400))
     k = d "\t" esc($3) "\t" c
     if (!(k in cnt)) order[++m] = k
     cnt[k] += t; sum[k] += price

@@ -73,7 +73,9 @@ pub enum Command {
         /// column utm_source`), `api-error` (QTickets answers 503 to every /orders
         /// request), `backfill` (an earlier ok run exists, yet the loader backfills 720 h),
         /// `drop-rows` (a silent loader bug: 3 orders never reach staging; exit 0, status
-        /// ok; only the reconciliation of 5.3 catches it).
+        /// ok; only the reconciliation of 5.3 catches it), `utc-days` (a silent loader bug:
+        /// daily facts filed under UTC days; only the per-day reconciliation of 5.4 catches
+        /// it).
         #[arg(long, value_name = "MODE")]
         loader_fail: Option<String>,
     },

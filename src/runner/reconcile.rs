@@ -13,6 +13,8 @@ use crate::template::Templates;
 /// One side, aggregated by key (keys in first-seen order).
 struct Grouped {
     rows: usize,
+    /// Rows whose key is null: left out of the comparison.
+    left_out: usize,
     order: Vec<String>,
     groups: HashMap<String, Measures>,
 }
@@ -48,6 +50,7 @@ fn group(side: &ReconcileSidePlan, t: &Templates, rc: &RunContext) -> Result<Gro
         .map_err(|_| format!("{}.rows is not a list (it is {})", side.name, rows.kind()))?;
     let mut out = Grouped {
         rows: 0,
+        left_out: 0,
         order: Vec::new(),
         groups: HashMap::new(),
     };
@@ -57,6 +60,10 @@ fn group(side: &ReconcileSidePlan, t: &Templates, rc: &RunContext) -> Result<Gro
         let key = t
             .eval_json(&side.key, &ctx)
             .map_err(|e| format!("{}.key of row {}: {}", side.name, out.rows, e.message))?;
+        if key.is_null() {
+            out.left_out += 1;
+            continue;
+        }
         let key = key_text(&key);
         let m = out.groups.entry(key.clone()).or_insert_with(|| {
             out.order.push(key.clone());
@@ -68,9 +75,11 @@ fn group(side: &ReconcileSidePlan, t: &Templates, rc: &RunContext) -> Result<Gro
                 .eval_json(c, &ctx)
                 .map_err(|e| format!("{}.values.{name}: {}", side.name, e.message))?;
             let merged = match (m.values.get(name), number(&v)) {
-                (Some(prev), Some(n)) => {
-                    number(prev).map(|p| serde_json::json!(p + n)).unwrap_or(v)
-                }
+                // Whole numbers stay whole (`271`, not `271.0`).
+                (Some(prev), Some(n)) => match (prev.as_i64(), v.as_i64()) {
+                    (Some(a), Some(b)) => serde_json::json!(a.saturating_add(b)),
+                    _ => number(prev).map(|p| serde_json::json!(p + n)).unwrap_or(v),
+                },
                 (Some(prev), None) => prev.clone(),
                 (None, _) => v,
             };
@@ -172,6 +181,8 @@ pub(crate) fn run_reconcile(
         "right": rn,
         "left_rows": left.rows,
         "right_rows": right.rows,
+        "left_left_out": left.left_out,
+        "right_left_out": right.left_out,
         "left_keys": left.order.len(),
         "right_keys": right.order.len(),
         "matched": matched,
@@ -199,6 +210,14 @@ pub(crate) fn run_reconcile(
         }
         s.join(", ")
     };
+    for (name, side) in [(ln, &left), (rn, &right)] {
+        if side.left_out > 0 {
+            text.push_str(&format!(
+                "{name}: {} rows left out (their key is null)\n",
+                side.left_out
+            ));
+        }
+    }
     if !only_left.is_empty() {
         text.push_str(&format!("only in {ln}: {}\n", list(&only_left)));
     }

@@ -43,7 +43,9 @@ pub struct ReconcileSide {
     /// `steps.ch.queries.ids.rows`).
     pub rows: String,
     /// An expression over one row, `row`, giving its key (`row.id`, or
-    /// `row.payed_at | tz('Europe/Moscow') | strftime('%Y-%m-%d')` for a Moscow day).
+    /// `row.payed_at | tz('Europe/Moscow') | strftime('%Y-%m-%d')` for a Moscow day). A
+    /// row whose key is null (`none`) is left out, and counted as such: `key: "row.id if
+    /// row.payed else none"` compares only paid orders.
     pub key: String,
     /// Measures per row: name → expression over `row` (`revenue: row.price`).
     #[serde(default)]
