@@ -202,16 +202,16 @@ pub fn demo_command(out: Option<String>, tags: Vec<String>, loader_fail: Option<
         return 2;
     }
     let image = format!("qtscen-demo-loader-{}:latest", std::process::id());
-    let mut config = crate::sandbox::SandboxConfig::default();
+    let mut config = qtickets_sandbox::SandboxConfig::default();
     if mode == "api-error" {
-        config.faults.push(crate::sandbox::FaultRule::new(
+        config.faults.push(qtickets_sandbox::FaultRule::new(
             None,
             "/orders",
-            crate::sandbox::FaultKind::Status(503),
+            qtickets_sandbox::FaultKind::Status(503),
         ));
     }
     let token = config.token.clone();
-    let sandbox = match crate::sandbox::spawn(config) {
+    let sandbox = match qtickets_sandbox::spawn(config) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: cannot start the QTickets sandbox: {e}");

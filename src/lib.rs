@@ -14,7 +14,6 @@ mod render_command;
 pub mod report;
 mod run_folder;
 pub mod runner;
-pub mod sandbox;
 pub mod scenario;
 pub mod schema;
 pub mod secrets;

@@ -2,11 +2,11 @@
 mod common;
 
 use common::*;
-use qtscen::sandbox::{FaultKind, FaultRule};
+use qtickets_sandbox::{FaultKind, FaultRule};
 
 /// A run with a passing step, a server error, a failed check, a step skipped for its
 /// `needs` and one left out by the tags.
-fn failing_case(sb: &qtscen::sandbox::SandboxHandle) -> Case {
+fn failing_case(sb: &qtickets_sandbox::SandboxHandle) -> Case {
     sb.add_fault(FaultRule::new(
         Some("GET"),
         "/orders",

@@ -6,7 +6,7 @@ use std::io::BufRead;
 use std::time::{Duration, Instant};
 
 use common::*;
-use qtscen::sandbox::{FaultKind, FaultRule};
+use qtickets_sandbox::{FaultKind, FaultRule};
 
 #[test]
 fn a_waiting_step_is_on_the_console_before_its_answer() {
@@ -92,7 +92,7 @@ fn run_on_a_terminal(c: &Case, extra: &[&str], env: &[(&str, &str)]) -> (i32, St
     )
 }
 
-fn retry_case(sb: &qtscen::sandbox::SandboxHandle) -> Case {
+fn retry_case(sb: &qtickets_sandbox::SandboxHandle) -> Case {
     sb.add_fault(FaultRule::new(Some("GET"), "/events", FaultKind::Status(503)).with_times(1));
     let yaml = format!(
         "{HEAD}\nsteps:\n  - id: events\n    http: {{ path: /events }}\n    retry: {{ attempts: 2, backoff: {{ kind: fixed, initial: 3s }} }}\n"

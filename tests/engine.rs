@@ -4,7 +4,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use qtscen::sandbox::{FaultKind, FaultRule};
+use qtickets_sandbox::{FaultKind, FaultRule};
 
 fn attempts(v: &serde_json::Value, step: usize) -> Vec<serde_json::Value> {
     v["steps"][step]["attempts"].as_array().unwrap().clone()

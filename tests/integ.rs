@@ -108,18 +108,18 @@ fn two_bodies_are_refused_with_the_line() {
 }
 
 /// A sandbox serving the ads API, its client secret [`TOKEN`].
-fn ads() -> qtscen::sandbox::SandboxHandle {
-    qtscen::sandbox::spawn(qtscen::sandbox::SandboxConfig {
+fn ads() -> qtickets_sandbox::SandboxHandle {
+    qtickets_sandbox::spawn(qtickets_sandbox::SandboxConfig {
         token: TOKEN.into(),
         now: Some("2025-11-05T13:46:54Z".parse().unwrap()),
-        mode: qtscen::sandbox::SandboxMode::Ads,
+        mode: qtickets_sandbox::SandboxMode::Ads,
         ..Default::default()
     })
     .expect("sandbox starts")
 }
 
 /// A scenario head for the ads API with a login step (a token good for 5 requests).
-fn ads_case(sb: &qtscen::sandbox::SandboxHandle, steps: &str) -> common::Case {
+fn ads_case(sb: &qtickets_sandbox::SandboxHandle, steps: &str) -> common::Case {
     let yaml = format!(
         r#"name: ads
 env:
@@ -329,10 +329,10 @@ fn an_offset_walk_stops_on_a_short_page() {
 
 #[test]
 fn a_next_url_from_the_body_is_followed_as_given() {
-    let sb = qtscen::sandbox::spawn(qtscen::sandbox::SandboxConfig {
+    let sb = qtickets_sandbox::spawn(qtickets_sandbox::SandboxConfig {
         token: TOKEN.into(),
         now: Some("2025-11-05T13:46:54Z".parse().unwrap()),
-        pagination_style: qtscen::sandbox::PaginationStyle::LinksOnly,
+        pagination_style: qtickets_sandbox::PaginationStyle::LinksOnly,
         ..Default::default()
     })
     .unwrap();
@@ -407,7 +407,7 @@ fn pagination_misuse_is_refused_with_the_line() {
 }
 
 /// The bearer tokens the sandbox saw (each once).
-fn bearer_tokens(sb: &qtscen::sandbox::SandboxHandle) -> Vec<String> {
+fn bearer_tokens(sb: &qtickets_sandbox::SandboxHandle) -> Vec<String> {
     let mut tokens: Vec<String> = Vec::new();
     for r in sb.requests() {
         for (k, v) in &r.headers {
@@ -561,7 +561,7 @@ fn the_ads_example_passes_against_the_sandbox_and_writes_no_secret() {
         "ADS_BASE_URL={}\nADS_OAUTH_URL={}/oauth/token\nADS_CLIENT_ID={}\nADS_CLIENT_SECRET={TOKEN}\n",
         sb.ads_url(),
         sb.origin(),
-        qtscen::sandbox::ADS_CLIENT_ID
+        qtickets_sandbox::ADS_CLIENT_ID
     );
     let c = common::case_with_env(&yaml, &env);
     let out = run(&c, &[]);

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use common::clickhouse::{ClickHouse, PASSWORD, USER};
 use common::*;
-use qtscen::sandbox::{FaultKind, FaultRule, SandboxHandle};
+use qtickets_sandbox::{FaultKind, FaultRule, SandboxHandle};
 
 /// One loader run at a time: each starts a ClickHouse server and builds the image, and
 /// the machine has two cores.

@@ -2,7 +2,7 @@
 mod common;
 
 use common::*;
-use qtscen::sandbox::{FaultKind, FaultRule};
+use qtickets_sandbox::{FaultKind, FaultRule};
 
 fn filtered(text: &str, port: u16, scenario: &str) -> String {
     let text = text

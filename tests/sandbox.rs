@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-use qtscen::sandbox::{FaultKind, FaultRule, PaginationStyle, SandboxConfig, SandboxHandle, spawn};
+use qtickets_sandbox::{
+    FaultKind, FaultRule, PaginationStyle, SandboxConfig, SandboxHandle, spawn,
+};
 use serde_json::{Value, json};
 
 const NOW: &str = "2025-11-05T16:46:54+03:00";

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use qtscen::sandbox::{SandboxConfig, SandboxHandle, spawn};
+use qtickets_sandbox::{SandboxConfig, SandboxHandle, spawn};
 
 /// The token tests use; it must never appear in any output.
 pub const TOKEN: &str = "tok-SECRET-9f8e7d6c5b4a";

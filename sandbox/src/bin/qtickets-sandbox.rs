@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use jiff::Timestamp;
-use qtscen::sandbox::{
+use qtickets_sandbox::{
     API_PREFIX, FAULT_SYNTAX, FaultRule, PaginationStyle, SandboxConfig, SandboxMode, serve,
 };
 
@@ -37,7 +37,7 @@ struct Args {
     events: usize,
 
     /// Seed of the data generator.
-    #[arg(long, default_value_t = qtscen::sandbox::DEFAULT_SEED)]
+    #[arg(long, default_value_t = qtickets_sandbox::DEFAULT_SEED)]
     seed: u64,
 
     /// Pagination shape: full, has-next, next-page, total-pages or links-only.
@@ -166,7 +166,7 @@ async fn main() -> ExitCode {
     }
     let prefix = match args.mode {
         SandboxMode::Qtickets => API_PREFIX,
-        SandboxMode::Ads => qtscen::sandbox::ADS_PREFIX,
+        SandboxMode::Ads => qtickets_sandbox::ADS_PREFIX,
     };
     let mut stdout = std::io::stdout().lock();
     // If stdout is closed nobody is reading the banner; keep serving anyway.

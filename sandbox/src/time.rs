@@ -6,9 +6,12 @@ use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::{self, TimeZone};
 
-/// Europe/Moscow (UTC+3 without DST since 2014); a fixed +03:00 if the tzdb lacks it.
+/// Europe/Moscow (UTC+3 without DST since 2014), from the database compiled into the
+/// binary; a fixed +03:00 if it lacks the zone.
 static MOSCOW: LazyLock<TimeZone> = LazyLock::new(|| {
-    crate::zones::get("Europe/Moscow").unwrap_or_else(|| TimeZone::fixed(tz::offset(3)))
+    jiff::tz::TimeZoneDatabase::bundled()
+        .get("Europe/Moscow")
+        .unwrap_or_else(|_| TimeZone::fixed(tz::offset(3)))
 });
 
 /// The time zone the sandbox renders timestamps in.

@@ -95,7 +95,7 @@ pub(crate) fn page_response(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::params::parse_list_params;
+    use crate::params::parse_list_params;
 
     fn rows(n: i64) -> Vec<Value> {
         (1..=n).map(|id| json!({"id": id})).collect()

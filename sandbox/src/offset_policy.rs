@@ -58,7 +58,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::sandbox::filter::{matches_all, parse_where};
+    use crate::filter::{matches_all, parse_where};
 
     fn order() -> Value {
         json!({"id": 1001, "payed": true, "payed_at": "2025-11-05T16:46:54+03:00"})

@@ -175,8 +175,8 @@ pub(crate) fn generate_orders(seed: u64, now: i64, count: usize, events: &[Value
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::events::generate_events;
-    use crate::sandbox::time::parse_instant;
+    use crate::events::generate_events;
+    use crate::time::parse_instant;
 
     const NOW: i64 = 1_762_350_414;
 
