@@ -194,6 +194,7 @@ const OWN_FILTERS: &[&str] = &[
     "markdown",
     "excerpt",
     "lastlines",
+    "timeline",
     "code",
     "has_more",
 ];
