@@ -1,6 +1,9 @@
-//! The JSON Schema of the scenario format, generated from the `*Spec` types.
+//! The JSON Schemas qtscen publishes: the scenario format, generated from the `*Spec`
+//! types, and `results.json`, generated from the record types.
+use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
+use crate::record::{RECORD_VERSION, RunRecord};
 use crate::scenario::{Scenario, Step};
 
 /// The scenario schema as pretty JSON, ending with a newline.
@@ -8,6 +11,21 @@ pub fn scenario_schema() -> String {
     let mut schema = serde_json::to_value(schemars::schema_for!(Scenario)).unwrap_or_default();
     if let Some(step) = schema.pointer_mut("/$defs/Step") {
         at_most_one_action(step);
+    }
+    pretty(&schema)
+}
+
+/// The results.json schema (what qtscen writes, so every field it always writes is
+/// required) as pretty JSON, ending with a newline.
+pub fn results_schema() -> String {
+    let generator = SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator();
+    let mut schema =
+        serde_json::to_value(generator.into_root_schema_for::<RunRecord>()).unwrap_or_default();
+    schema["title"] = json!("qtscen results.json");
+    if let Some(version) = schema.pointer_mut("/properties/record_version") {
+        version["const"] = json!(RECORD_VERSION);
     }
     pretty(&schema)
 }

@@ -1,12 +1,14 @@
-//! The published schema: `schemas/scenario.schema.json` (what a scenario may hold, for
-//! editors), generated (`qtscen schema`) and checked in; these tests keep it current
-//! (`QTSCEN_BLESS=1 cargo test --test schema` writes it) and hold it to what `validate`
-//! accepts.
+//! The published schemas: `schemas/scenario.schema.json` (what a scenario may hold, for
+//! editors) and `schemas/results.schema.json` (what results.json holds, for readers of
+//! the record). Both are generated (`qtscen schema [results]`) and checked in; these
+//! tests keep them current (`QTSCEN_BLESS=1 cargo test --test schema` writes them) and
+//! hold them to what `validate` accepts and what a run writes.
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::*;
+use qtscen::sandbox::{FaultKind, FaultRule};
 use serde_json::{Value, json};
 
 fn root() -> PathBuf {
@@ -47,7 +49,10 @@ fn validate(yaml: &str) -> (bool, String) {
 
 #[test]
 fn the_schemas_are_current() {
-    for (which, args) in [("scenario", vec!["schema"])] {
+    for (which, args) in [
+        ("scenario", vec!["schema"]),
+        ("results", vec!["schema", "results"]),
+    ] {
         let (code, generated, err) = qtscen(&args, &root());
         assert_eq!(code, 0, "{err}");
         let path = root().join(format!("schemas/{which}.schema.json"));
@@ -68,7 +73,7 @@ fn the_schemas_are_current() {
     }
 }
 
-/// Every property of the schema, at any depth, says what it is for.
+/// Every property of both schemas, at any depth, says what it is for.
 #[test]
 fn every_property_is_described() {
     fn walk(node: &Value, path: &str, missing: &mut Vec<String>) {
@@ -97,7 +102,7 @@ fn every_property_is_described() {
             _ => {}
         }
     }
-    for which in ["scenario"] {
+    for which in ["scenario", "results"] {
         let mut missing = Vec::new();
         walk(&checked_in(which), "", &mut missing);
         assert!(missing.is_empty(), "{which}: {missing:#?}");
@@ -241,4 +246,122 @@ fn checked_in_scenarios_and_fixtures_pass_the_schema() {
         let e = errors(&v, &yaml_to_json(&yaml));
         assert!(e.is_empty(), "{e:#?}\n{yaml}");
     }
+}
+
+fn results_of(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap()
+}
+
+/// results.json files written by real runs — retries, a failure, pages, a fallback, a
+/// program, a computed step, skipped and unselected steps, `--step`, an empty run —
+/// match the schema; a record that does not is caught.
+#[test]
+fn real_results_files_match_the_results_schema() {
+    let v = validator("results");
+    let sb = sandbox();
+    sb.add_fault(FaultRule::new(Some("GET"), "/orders", FaultKind::Status(503)).with_times(1));
+    sb.add_fault(FaultRule::new(
+        Some("GET"),
+        "/orders/404404",
+        FaultKind::Status(503),
+    ));
+    let yaml = format!(
+        r#"{HEAD}
+steps:
+  - id: orders
+    tags: [api]
+    http:
+      path: /orders
+      query: {{ where: "{{{{ vars.where | tojson }}}}" }}
+      paginate:
+        param: page
+        start: 1
+        until: "not (response.json | has_more) or page >= 2"
+        collect: "$.data[*]"
+    retry: {{ attempts: 3, backoff: {{ kind: fixed, initial: 10ms }} }}
+    capture:
+      ids: {{ items: "$[*].id", all: true }}
+  - id: broken
+    tags: [api]
+    http: {{ path: /orders/404404 }}
+    retry: {{ attempts: 2, backoff: {{ kind: fixed, initial: 10ms }} }}
+    fallback: {{ http: {{ path: /orders, query: {{ page: 1 }} }} }}
+  - id: refused
+    tags: [api]
+    http: {{ url: "http://127.0.0.1:9/x", timeout: 1s }}
+    retry: {{ attempts: 1 }}
+  - id: program
+    tags: [local]
+    exec: {{ program: printf, args: ["hello\n"] }}
+    assert:
+      - body: {{ contains: hello }}
+      - {{ exit_code: 1, soft: true }}
+  - id: window
+    tags: [local]
+    needs: [orders]
+    capture:
+      n: {{ expr: "steps.orders.captures.ids | length" }}
+  - id: never
+    tags: [local]
+    when: "false"
+    http: {{ path: /orders }}
+"#
+    );
+    let c = case(&sb, &yaml);
+    let mut checked = 0;
+    for (args, code) in [
+        (vec![], 1),
+        (vec!["--tags", "local"], 0),
+        (vec!["--step", "window"], 0),
+        (vec!["--tags", "local", "--skip-tags", "local"], 1),
+    ] {
+        let out = run(&c, &args);
+        assert_eq!(out.code, code, "{args:?}: {}{}", out.stdout, out.stderr);
+        let record = results_of(&out.out_dir);
+        let e = errors(&v, &record);
+        assert!(e.is_empty(), "{args:?}: {e:#?}");
+        checked += 1;
+        assert_eq!(
+            record["nothing_ran"].is_string(),
+            args.contains(&"--skip-tags"),
+            "{args:?}"
+        );
+        if args.contains(&"--step") {
+            assert_eq!(record["only_steps"], json!(["window"]));
+            assert_eq!(record["needed_steps"], json!(["orders"]));
+        }
+        if args.is_empty() {
+            // The record holds what the schema is meant to cover.
+            let steps = record["steps"].as_array().unwrap();
+            let kinds: Vec<&str> = steps.iter().map(|s| s["kind"].as_str().unwrap()).collect();
+            assert_eq!(kinds, ["http", "http", "http", "exec", "check", "http"]);
+            assert!(steps[0]["attempts"].as_array().unwrap().len() >= 3);
+            assert_eq!(steps[1]["used_fallback"], true);
+            assert_eq!(
+                steps[2]["attempts"][0]["transport_error"]["kind"],
+                "refused"
+            );
+            assert_eq!(steps[5]["outcome"], "skipped");
+            // A record that breaks the schema is caught: a wrong word, a missing field,
+            // another record version, a wrong type deep inside.
+            for (pointer, bad) in [
+                ("/outcome", json!("weird")),
+                ("/record_version", json!(2)),
+                ("/steps/0/attempts/0/duration_ms", json!("12")),
+                ("/steps/2/failure/class", json!("NoResponse")),
+                ("/summary/passed", json!(-1)),
+            ] {
+                let mut broken = record.clone();
+                *broken.pointer_mut(pointer).unwrap() = bad;
+                assert!(!v.is_valid(&broken), "{pointer}");
+            }
+            let mut broken = record.clone();
+            broken.as_object_mut().unwrap().remove("steps");
+            assert!(!v.is_valid(&broken));
+        }
+        // `qtscen render` reads it back as it is.
+        let (code, out, err) = qtscen(&["render", out.out_dir.to_str().unwrap()], c.dir.path());
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    assert_eq!(checked, 4);
 }
