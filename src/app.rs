@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, OutputArgs, RunArgs};
+use crate::cli::{Cli, Command, OutputArgs, RunArgs, SchemaKind};
 use crate::exec::HttpClient;
 use crate::load::{Loaded, load_report_sources, load_scenario, problems_to_diagnostics};
 use crate::plan::Plan;
@@ -36,8 +36,14 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
             let _ = std::io::stdout().write_all(&crate::cli::completions(shell));
             0
         }
-        Command::Schema => {
-            print!("{}", crate::schema::scenario_schema());
+        Command::Schema { which } => {
+            print!(
+                "{}",
+                match which {
+                    SchemaKind::Scenario => crate::schema::scenario_schema(),
+                    SchemaKind::Results => crate::schema::results_schema(),
+                }
+            );
             0
         }
         Command::Validate {

@@ -1,35 +1,46 @@
 //! Record stage: what happened — the single source of truth for every file a run writes.
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The whole run.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// The shape of `results.json` this build writes. It goes up by one with every change
+/// that could break a reader (a field removed, renamed or retyped, a value's meaning
+/// changed); new fields do not change it.
+pub const RECORD_VERSION: u32 = 1;
+
+/// `results.json`: the record of one `qtscen run`, the single source every other file of
+/// the run (report, errors file, JUnit) is made from. Secrets are masked (`***`).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct RunRecord {
-    /// Version of this record's shape.
+    /// Version of this record's shape, `1`: it goes up by one with every change that
+    /// could break a reader (a field removed, renamed or retyped, a value's meaning
+    /// changed); new fields do not change it.
     pub record_version: u32,
-    /// The qtscen version that wrote it.
+    /// The qtscen version that wrote it (`0.1.0`).
     pub qtscen_version: String,
-    /// Scenario name.
+    /// The scenario's `name`.
     pub scenario: String,
     /// Scenario file as given on the command line.
     pub scenario_file: String,
-    /// Scenario description.
+    /// The scenario's `description` (Markdown), or null.
     pub description: Option<String>,
-    /// Report title.
+    /// The report's title (`report.title`, else the scenario's name).
     pub title: String,
-    /// When the run started (the clock, so `--now` fixes it).
+    /// When the run started: RFC 3339 with milliseconds and the offset
+    /// (`2025-11-05T13:46:54.000+00:00`); `--now` fixes it (and the zone to UTC).
     pub started_at: String,
-    /// When it ended.
+    /// When it ended (the same form).
     pub finished_at: String,
-    /// Wall time in milliseconds.
+    /// The run's wall time in milliseconds.
     pub duration_ms: u64,
     /// `passed`, `failed` or `interrupted`.
     pub outcome: RunOutcome,
-    /// The process exit code this run ends with.
+    /// The process exit code this run ends with: 0 passed, 1 a step failed (or nothing
+    /// ran), 130 interrupted.
     pub exit_code: i32,
-    /// Selected tags (`--tags`) and skipped tags.
+    /// The tags `--tags` selected (empty: every tag).
     pub tags: Vec<String>,
     /// Tags skipped by `--skip-tags`.
     pub skip_tags: Vec<String>,
@@ -39,17 +50,19 @@ pub struct RunRecord {
     /// Steps that ran only because an asked step `needs` them.
     #[serde(default)]
     pub needed_steps: Vec<String>,
-    /// The rendered vars (secrets masked).
+    /// The scenario's `vars` as rendered at the start (secrets masked).
     pub vars: BTreeMap<String, Value>,
-    /// Env variables the scenario uses: name → value (secrets masked).
+    /// The env variables the scenario uses: name → value (secrets masked).
     pub env: BTreeMap<String, String>,
     /// Steps in scenario order (unselected ones are recorded as skipped).
     pub steps: Vec<StepRecord>,
-    /// Counts.
+    /// Counts of step outcomes and requests.
     pub summary: Summary,
-    /// Files written into the run folder.
+    /// Files of the run folder, by name relative to it: step artifacts and logs,
+    /// `results.json`, the errors file and the reports.
     pub artifacts: Vec<String>,
-    /// The scenario's verdict (`report.summary`), rendered after the last step.
+    /// The scenario's verdict (`report.summary`, Markdown) rendered after the last step,
+    /// or null.
     pub verdict: Option<String>,
     /// Why no step ran, when none did: such a run fails (exit 1) unless `--allow-empty`
     /// or the scenario's `allow_empty: true` says an empty selection is fine.
@@ -58,7 +71,7 @@ pub struct RunRecord {
 }
 
 /// How the run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunOutcome {
     /// Every selected step passed (or was skipped by a condition).
@@ -70,7 +83,7 @@ pub enum RunOutcome {
 }
 
 /// Counts of step outcomes.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     /// Steps that passed.
     pub passed: usize,
@@ -83,50 +96,56 @@ pub struct Summary {
     pub not_selected: usize,
     /// Assertion failures marked `soft`.
     pub warnings: usize,
-    /// Requests sent (every attempt and page).
+    /// Requests sent: every attempt of every step (pages, retries, fallbacks, queries,
+    /// programs).
     pub requests: usize,
 }
 
 /// One step.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct StepRecord {
-    /// Step id.
+    /// The step's `id`.
     pub id: String,
-    /// Title.
+    /// Its `title` (the id when it has none).
     pub title: String,
-    /// Description.
+    /// Its `description` (Markdown), or null.
     pub description: Option<String>,
-    /// `http`, …
+    /// What it does: `http`, `sql`, `exec`, `docker`, `reconcile`, or `check` (a step
+    /// with only `assert:`/`capture:`).
     pub kind: String,
-    /// Tags.
+    /// Its `tags`.
     pub tags: Vec<String>,
-    /// Whether `--tags`/`--skip-tags` selected the step.
+    /// Whether `--tags`, `--skip-tags` and `--step` selected it (false: not run, and
+    /// `skip_reason` says why).
     pub selected: bool,
-    /// Outcome.
+    /// `passed`, `failed` or `skipped`.
     pub outcome: StepOutcome,
-    /// Why it was skipped.
+    /// Why it was skipped (`when`, `needs`, an earlier critical failure, not selected),
+    /// or null.
     pub skip_reason: Option<String>,
-    /// Why it failed, classified.
+    /// Why it failed, classified; null unless it failed.
     pub failure: Option<Failure>,
-    /// Start time.
+    /// When it started (RFC 3339, as `started_at` of the run); null when it did not run.
     pub started_at: Option<String>,
-    /// Wall time.
+    /// Its wall time in milliseconds, retry waits included (0 when it did not run).
     pub duration_ms: u64,
-    /// Every request sent, in order: attempts, pages, fallback.
+    /// Every request it sent, in order: attempts, retries, pages, the fallback, SQL
+    /// queries, the program it ran.
     pub attempts: Vec<Attempt>,
-    /// Assertion outcomes.
+    /// Each check's outcome, in order (the implicit "status is 2xx" check included).
     pub assertions: Vec<AssertionRecord>,
-    /// Captured values.
+    /// Captured values by name (secrets masked).
     pub captures: BTreeMap<String, Value>,
-    /// Number of items collected over pages.
+    /// How many items a paginated step collected over its pages, or null.
     pub items_count: Option<usize>,
-    /// Text output (SQL results as aligned tables).
+    /// Text output: SQL results as aligned tables, a program's combined stdout and
+    /// stderr; or null.
     pub output: Option<String>,
-    /// The rendered notes.
+    /// Its `notes` as rendered (Markdown), or null.
     pub notes: Option<String>,
-    /// Whether the fallback request was used.
+    /// Whether its `fallback` request was sent.
     pub used_fallback: bool,
-    /// Artifact files this step wrote.
+    /// Files it wrote into the run folder (artifacts, a program's log).
     pub artifacts: Vec<String>,
     /// The item of a `for_each` step this record ran for (masked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -134,7 +153,7 @@ pub struct StepRecord {
 }
 
 /// A step's outcome.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepOutcome {
     /// All assertions held.
@@ -146,7 +165,7 @@ pub enum StepOutcome {
 }
 
 /// Whose problem a failure is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureClass {
     /// The server answered 5xx.
@@ -185,46 +204,54 @@ impl FailureClass {
 }
 
 /// A classified failure.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Failure {
-    /// Class.
+    /// The failure class (`server_error`, …).
     pub class: FailureClass,
-    /// Human explanation.
+    /// What happened, in words.
     pub message: String,
 }
 
 /// One request on the wire.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Attempt {
-    /// 1-based attempt number for this page/request.
+    /// 1-based attempt number of this request (a retry of the same page or query counts
+    /// up).
     pub attempt: u32,
-    /// Attempts allowed.
+    /// Attempts the retry policy allows.
     pub of: u32,
-    /// Page number on a paginated step.
+    /// The page number on a paginated step, or null.
     pub page: Option<u64>,
-    /// Sent as the step's fallback.
+    /// Whether it was sent as the step's `fallback`.
     pub fallback: bool,
-    /// Start time (RFC 3339 with offset).
+    /// When it was sent (RFC 3339 with milliseconds and the offset).
     pub started_at: String,
-    /// Wall time.
+    /// How long until the whole answer was read, in milliseconds.
     pub duration_ms: u64,
-    /// What was sent (secrets masked).
+    /// What was sent (secrets masked). For SQL: method `SQL`, the server's URL and the
+    /// query as `body`; for a program: method `EXEC` or `DOCKER` and the command line as
+    /// `url`.
     pub request: RequestRecord,
     /// HTTP only: a shell-quoted curl command that sends the same request again (secrets
     /// masked as `***`: put them back to run it).
     #[serde(default)]
     pub curl: Option<String>,
-    /// What came back, if anything.
+    /// What came back, or null when nothing did. For a program: its exit code as
+    /// `status` and its combined output as `body`.
     pub response: Option<ResponseRecord>,
-    /// Why nothing came back.
+    /// Why nothing came back, or null.
     pub transport_error: Option<TransportError>,
-    /// HTTP code as text; `000` when there was no answer.
+    /// The outcome as text: the HTTP status (`200`, `503`), `000` when there was no
+    /// answer; for SQL `OK`, `Code: 60` (the server's error code) or `000`; for a program
+    /// `exit 0`, `exit 1`, `timeout`, `killed` or `000` (it could not start).
     pub code: String,
-    /// The pause before the next attempt, if one follows.
+    /// The pause before the next attempt in milliseconds (backoff or `Retry-After`), or
+    /// null when none follows.
     pub retry_after_ms: Option<u64>,
-    /// The SQL query's name.
+    /// The SQL query's name, or null.
     pub label: Option<String>,
-    /// The database's error message, when it rejected the query.
+    /// The database's error message when it rejected the query (or why a program could
+    /// not start), or null.
     pub server_error: Option<String>,
     /// Why the request was sent a second time on a new connection (a kept-alive
     /// connection closed by the server before any answer); null when it was not.
@@ -233,45 +260,46 @@ pub struct Attempt {
 }
 
 /// A request.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct RequestRecord {
-    /// Method.
+    /// `GET`, `POST`, …; `SQL`, `EXEC` or `DOCKER`.
     pub method: String,
     /// The full URL with its query string as sent, percent-encoded (secrets masked).
     pub url: String,
     /// The same URL with the query string decoded, for people to read.
     pub url_readable: String,
-    /// Query parameters as sent (JSON values as their encoded text).
+    /// Query parameters as sent, in order, as `[name, value]` pairs (JSON values as
+    /// their encoded text).
     pub query: Vec<(String, String)>,
-    /// Headers (secrets masked).
+    /// Request headers by name (secrets masked).
     pub headers: BTreeMap<String, String>,
-    /// Body text.
+    /// The body as sent, or null.
     pub body: Option<String>,
 }
 
 /// A response.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ResponseRecord {
-    /// Status code.
+    /// The HTTP status code.
     pub status: u16,
-    /// Headers (lower-case names).
+    /// Response headers by lower-case name.
     pub headers: BTreeMap<String, String>,
-    /// Body, whole.
+    /// The body, whole, as text (secrets masked).
     pub body: String,
 }
 
 /// A failure below HTTP.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct TransportError {
     /// `timeout`, `refused`, `reset`, `malformed_response`, `interrupted`, `request` or
     /// `other`.
     pub kind: TransportKind,
-    /// What the client said.
+    /// What the client said (secrets masked).
     pub message: String,
 }
 
 /// Kinds of transport failure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TransportKind {
     /// No answer in time.
@@ -326,19 +354,19 @@ impl TransportError {
 }
 
 /// One assertion's outcome.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct AssertionRecord {
-    /// What was checked, in words.
+    /// What was checked, in words (the assertion's `name`, or one made from it).
     pub description: String,
     /// Whether it held.
     pub passed: bool,
-    /// Soft assertions only warn.
+    /// Whether it was `soft` (a failure is a warning, the step still passes).
     pub soft: bool,
-    /// What was expected.
+    /// What was expected, as text.
     pub expected: String,
-    /// What was found.
+    /// What was found, as text (cut when long).
     pub actual: String,
-    /// Details (e.g. which element broke an `all`).
+    /// Details when it failed (e.g. which element broke an `all`), or null.
     pub message: Option<String>,
 }
 

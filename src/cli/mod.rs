@@ -36,9 +36,14 @@ pub enum Command {
     /// Render every step's request and print it without sending anything.
     #[command(after_help = PLAN_EXAMPLES)]
     Plan(RunArgs),
-    /// Print the JSON Schema of the scenario format.
-    #[command(after_help = "Example:\n  qtscen schema > schemas/scenario.schema.json")]
-    Schema,
+    /// Print a JSON Schema: of the scenario format (the default) or of results.json.
+    #[command(after_help = SCHEMA_EXAMPLES)]
+    Schema {
+        /// Which one: `scenario` (what a scenario file may hold) or `results` (what
+        /// results.json holds).
+        #[arg(value_enum, default_value_t = SchemaKind::Scenario)]
+        which: SchemaKind,
+    },
     /// Print a completion script for a shell.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions {
@@ -97,6 +102,9 @@ const RENDER_EXAMPLES: &str = "Examples:
 const DEMO_EXAMPLES: &str = "Examples:
   qtscen demo
   qtscen demo --tags api --loader-fail api-error";
+const SCHEMA_EXAMPLES: &str = "Examples:
+  qtscen schema > schemas/scenario.schema.json
+  qtscen schema results > schemas/results.schema.json";
 const COMPLETIONS_EXAMPLES: &str = "Examples:
   qtscen completions bash > /etc/bash_completion.d/qtscen
   qtscen completions zsh > \"${fpath[1]}/_qtscen\"
@@ -183,6 +191,16 @@ pub struct OutputArgs {
     /// `always`, `never`.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
+}
+
+/// `qtscen schema WHICH`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaKind {
+    /// The scenario format (schemas/scenario.schema.json).
+    #[default]
+    Scenario,
+    /// results.json, the run record (schemas/results.schema.json).
+    Results,
 }
 
 /// `--color`.

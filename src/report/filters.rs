@@ -3,7 +3,7 @@
 use minijinja::value::Object;
 use minijinja::{Environment, State, Value};
 
-use super::markdown;
+use super::{markdown, timeline};
 use crate::secrets::Redactor;
 
 /// The context key under which a report render passes its redactor to the Markdown
@@ -25,19 +25,23 @@ fn text_of(v: &Value) -> String {
     }
 }
 
+/// The report's redactor, when the template is a report.
+fn redactor_of(state: &State) -> Option<Redactor> {
+    let r = state.lookup(REDACTOR_KEY)?;
+    r.downcast_object_ref::<RedactorValue>()
+        .map(|r| r.0.clone())
+}
+
 /// A value's text, masked first when the template is a report: escaping a secret for
 /// Markdown (`a_b*c` → `a\_b\*c`) would hide it from the masking of the finished text.
 fn masked(state: &State, text: String) -> String {
-    match state.lookup(REDACTOR_KEY) {
-        Some(r) => match r.downcast_object_ref::<RedactorValue>() {
-            Some(r) => r.0.redact_owned(text),
-            None => text,
-        },
+    match redactor_of(state) {
+        Some(r) => r.redact_owned(text),
         None => text,
     }
 }
 
-/// Registers the Markdown filters, `excerpt`, `lastlines` and `code`.
+/// Registers the Markdown filters, `timeline`, `excerpt`, `lastlines` and `code`.
 ///
 /// Markdown filters return Markdown marked safe: `md` leaves such a value as it is and
 /// `mdcell` only makes it fit a cell, so `x | mdcodespan | mdcell` is a code span in a
@@ -69,6 +73,25 @@ pub fn register_filters(env: &mut Environment<'static>) {
     env.add_filter("markdown", |state: &State, v: Value| -> Value {
         Value::from_safe_string(markdown::authored(&masked(state, text_of(&v))))
     });
+    env.add_filter(
+        "timeline",
+        |state: &State, v: Value, max_bars: Option<usize>| -> Result<Value, minijinja::Error> {
+            let Some(run) = v.downcast_object_ref::<super::record_view::RunView>() else {
+                return Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    "`timeline` draws the run: write `{{ run | timeline }}` in a report template",
+                ));
+            };
+            let redactor = redactor_of(state).unwrap_or_default();
+            let max = max_bars.unwrap_or(timeline::DEFAULT_MAX_BARS);
+            let source = timeline::gantt(&run.0, max, &redactor);
+            Ok(Value::from_safe_string(if source.is_empty() {
+                source
+            } else {
+                markdown::code_block(&source, "mermaid")
+            }))
+        },
+    );
     env.add_filter("excerpt", |v: Value, n: Option<usize>| -> String {
         let s = if v.is_none() || v.is_undefined() {
             String::new()

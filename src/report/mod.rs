@@ -6,6 +6,7 @@ mod junit;
 pub mod markdown;
 mod record_view;
 mod sql_table;
+mod timeline;
 
 pub use console::{ColorMode, Console, ConsoleOptions, FLUSH_EVERY, use_color};
 pub use files::{

@@ -64,7 +64,7 @@ pub fn finish_record(
         })
         .collect();
     RunRecord {
-        record_version: 1,
+        record_version: crate::record::RECORD_VERSION,
         qtscen_version: env!("CARGO_PKG_VERSION").into(),
         scenario: plan.scenario.name.clone(),
         scenario_file: file.into(),

@@ -194,34 +194,52 @@ impl Predicate {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "PredicateMap")]
 struct PredicateFields {
+    /// Equal to this value (numbers by value: `"1234"` equals `1234`; RFC 3339
+    /// datetimes as instants, whatever their offsets).
     #[serde(default)]
     equals: Option<Value>,
+    /// Not equal to this value (compared as `equals` does).
     #[serde(default)]
     not_equals: Option<Value>,
+    /// Less than this number or datetime.
     #[serde(default)]
     lt: Option<Value>,
+    /// Less than or equal to this number or datetime.
     #[serde(default)]
     lte: Option<Value>,
+    /// Greater than this number or datetime.
     #[serde(default)]
     gt: Option<Value>,
+    /// Greater than or equal to this number or datetime.
     #[serde(default)]
     gte: Option<Value>,
+    /// Holds this: a substring of a string, an element of a list, a key of an object.
     #[serde(default)]
     contains: Option<Value>,
+    /// Does not hold this (the opposite of `contains`).
     #[serde(default)]
     not_contains: Option<Value>,
+    /// A regular expression the string matches (anywhere; anchor it with `^…$`).
     #[serde(default)]
     matches: Option<String>,
+    /// A regular expression the string does not match.
     #[serde(default)]
     not_matches: Option<String>,
+    /// `true`: the subject selects something; `false`: it selects nothing.
     #[serde(default)]
     exists: Option<bool>,
+    /// A predicate on the length of a string (characters), list or object (keys):
+    /// `length: {gte: 1}` or `length: 3`.
     #[serde(default)]
     length: Option<Box<Predicate>>,
+    /// A predicate on the number of lines of a text: `lines: {lte: 100}`.
     #[serde(default)]
     lines: Option<Box<Predicate>>,
+    /// The value's type: `string`, `number`, `integer`, `boolean`, `array`, `object`,
+    /// `null` or `datetime` (an RFC 3339 string).
     #[serde(default)]
     r#type: Option<String>,
+    /// Equal to one of these values (each compared as `equals` does).
     #[serde(default)]
     one_of: Option<Vec<Value>>,
 }

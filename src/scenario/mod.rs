@@ -14,7 +14,7 @@ mod tls;
 
 pub use assertion::{AssertionSpec, CaptureSpec, Predicate, Quantifier};
 pub use auth::{AuthSpec, BasicSpec, BearerSpec, ClientAuth, OAuth2Spec};
-pub use duration::DurationSpec;
+pub use duration::{DurationSpec, PATTERN as DURATION_PATTERN};
 pub use http::{
     CursorSpec, FallbackSpec, HttpDefaults, HttpSpec, NextUrlSpec, OffsetSpec, PageIn, PaginateSpec,
 };

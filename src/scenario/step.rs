@@ -1,4 +1,4 @@
-//! Load stage: one step as written; exactly one action field (`http`, …) is set.
+//! Load stage: one step as written; at most one action field (`http`, …) is set.
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -8,7 +8,8 @@ use super::{
     RetryPolicy, SqlSpec,
 };
 
-/// One step of a scenario.
+/// One step of a scenario: at most one action (`http`, `sql`, `exec`, `docker` or
+/// `reconcile`); a step without one checks (`assert:`) or computes (`capture:`).
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
@@ -87,6 +88,9 @@ enum ForEachSchema {
 }
 
 impl Step {
+    /// The action fields; a step sets at most one.
+    pub const ACTIONS: [&'static str; 5] = ["http", "sql", "exec", "docker", "reconcile"];
+
     /// The kind of action the step performs, if exactly one is set.
     pub fn kind(&self) -> Option<&'static str> {
         let kinds = self.kinds();

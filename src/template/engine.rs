@@ -205,6 +205,7 @@ const OWN_FILTERS: &[&str] = &[
     "markdown",
     "excerpt",
     "lastlines",
+    "timeline",
     "code",
     "has_more",
 ];
