@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # qtscen benchmark: qtscen vs a raw reqwest baseline (and, with --peers, Hurl and Tavern)
-# against nginx on 127.0.0.1 serving generated static JSON. Prints one table; --json FILE
-# also writes it as JSON (with the machine) so two commits can be compared.
+# against nginx on 127.0.0.1 serving generated static JSON, and qtscen suites (W5) against
+# a slow Python server. Prints one table; --json FILE also writes it as JSON (with the
+# machine) so two commits can be compared.
 #
 #   bench/run.sh                     # 5 runs per tool and workload (+1 warm-up)
 #   bench/run.sh --runs 9 --json /tmp/bench-$(date +%s).json
 #   bench/run.sh --quick             # 2 runs, no warm-up: a smoke check
 #   bench/run.sh --peers             # also Hurl 8.0.1 (cargo install, slow) and Tavern (pip)
-#   bench/run.sh --workloads W1,W2   # a subset (W0 startup, W1, W2, W3, W4)
+#   bench/run.sh --workloads W1,W2   # a subset (W0 startup, W1, W2, W3, W4, W5 suites)
 #   bench/run.sh --no-build          # use the existing target/release binaries
 #   bench/run.sh --compare A.json B.json   # two --json files side by side (no runs)
 #
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --peers) peers=1 ;;
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --compare) exec "$(command -v python3.11 || command -v python3)" "$HERE/bench.py" --compare \
       "${2:?--compare needs two files}" "${3:?--compare needs two files}" ;;
     --runs|--json|--workloads|--note) pass+=("$1" "${2:?$1 needs a value}"); shift ;;
