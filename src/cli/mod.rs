@@ -24,9 +24,10 @@ pub enum Command {
     /// leave out is `skipped`, not failed.
     #[command(after_help = RUN_EXAMPLES)]
     Run {
-        /// Scenario files, folders (every *.yaml and *.yml file below, recursively) or
-        /// globs (`scenarios/**/*.yaml`, quoted so the shell leaves them to qtscen). One
-        /// file runs as a single scenario; anything more runs as a suite.
+        /// Scenario files, folders (every *.yaml and *.yml file below, recursively, but
+        /// the fragments their `include:` names) or globs (`scenarios/**/*.yaml`, quoted
+        /// so the shell leaves them to qtscen). One file runs as a single scenario;
+        /// anything more runs as a suite.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<String>,
         /// What to run.

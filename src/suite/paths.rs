@@ -27,26 +27,31 @@ fn is_glob(p: &str) -> bool {
 pub fn expand(paths: &[String]) -> Result<Vec<Entry>, String> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let mut files: Vec<String> = Vec::new();
+    // Found in a folder or by a glob (not named one by one): fragments are left out.
+    let mut found: Vec<PathBuf> = Vec::new();
     for raw in paths {
         if is_glob(raw) {
-            let found = glob(raw)?;
-            if found.is_empty() {
+            let matched = glob(raw)?;
+            if matched.is_empty() {
                 return Err(format!("no file matches `{raw}`"));
             }
-            files.extend(found.iter().map(|p| normalize(p, &cwd)));
+            found.extend(matched);
         } else if Path::new(raw).is_dir() {
-            let mut found = Vec::new();
-            walk(Path::new(raw), &mut found);
-            found.retain(|p| has_yaml_extension(p));
-            if found.is_empty() {
+            let mut below = Vec::new();
+            walk(Path::new(raw), &mut below);
+            below.retain(|p| has_yaml_extension(p));
+            if below.is_empty() {
                 return Err(format!("no *.yaml or *.yml file in the folder {raw}"));
             }
-            files.extend(found.iter().map(|p| normalize(p, &cwd)));
+            found.extend(below);
         } else {
             // A missing file is reported by validation, with the others.
             files.push(normalize(Path::new(raw), &cwd));
         }
     }
+    let included = fragments(&found);
+    found.retain(|p| !p.canonicalize().is_ok_and(|c| included.contains(&c)));
+    files.extend(found.iter().map(|p| normalize(p, &cwd)));
     files.sort();
     files.dedup();
     let folders = folder_names(&files);
@@ -66,6 +71,30 @@ pub fn shard(entries: Vec<Entry>, k: u32, n: u32) -> Vec<Entry> {
         .filter(|(i, _)| (*i as u64) % u64::from(n) == u64::from(k - 1))
         .map(|(_, e)| e)
         .collect()
+}
+
+/// The files that a file of `files` names in its `include:` (canonical paths): fragments
+/// of scenarios, not scenarios.
+fn fragments(files: &[PathBuf]) -> std::collections::HashSet<PathBuf> {
+    let mut out = std::collections::HashSet::new();
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        if !text.lines().any(|l| l.starts_with("include:")) {
+            continue;
+        }
+        let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(&text) else {
+            continue;
+        };
+        let dir = file.parent().unwrap_or(Path::new("."));
+        for name in doc["include"].as_sequence().into_iter().flatten() {
+            if let Some(c) = name.as_str().and_then(|n| dir.join(n).canonicalize().ok()) {
+                out.insert(c);
+            }
+        }
+    }
+    out
 }
 
 fn has_yaml_extension(p: &Path) -> bool {
@@ -271,6 +300,32 @@ mod tests {
         assert!(re("s/**/*.yaml").is_match("s/d/e/a.yaml"));
         assert!(re("s/[ab]?.yml").is_match("s/b1.yml"));
         assert!(!re("s/[!ab]?.yml").is_match("s/b1.yml"));
+    }
+
+    #[test]
+    fn a_folder_leaves_out_the_fragments_its_scenarios_include() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("s");
+        std::fs::create_dir_all(dir.join("shared")).unwrap();
+        std::fs::write(
+            dir.join("a.yaml"),
+            "include: [shared/defaults.yaml]\nname: a\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("shared/defaults.yaml"), "defaults: {}\n").unwrap();
+        std::fs::write(dir.join("b.yml"), "name: b\n").unwrap();
+        std::fs::write(dir.join(".hidden.yaml"), "name: h\n").unwrap();
+        let d = dir.to_str().unwrap().to_string();
+        let files: Vec<String> = expand(std::slice::from_ref(&d))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.path)
+            .collect();
+        assert_eq!(files, [format!("{d}/a.yaml"), format!("{d}/b.yml")]);
+        // Named on its own, a fragment is what it is asked to be.
+        let named = format!("{d}/shared/defaults.yaml");
+        assert_eq!(expand(&[d, named.clone()]).unwrap().len(), 3);
+        assert!(expand(&[format!("{}/nothing/*.yaml", tmp.path().display())]).is_err());
     }
 
     #[test]
