@@ -255,6 +255,9 @@ def serve_slow(port: int) -> int:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: with Nagle's algorithm the body would
+        # wait for the client's delayed ACK (40 ms a request).
+        disable_nagle_algorithm = True
 
         def do_GET(self):  # noqa: N802 (the stdlib's name)
             parts = self.path.split("?", 1)[0].strip("/").split("/")
@@ -886,7 +889,7 @@ def main() -> int:
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)]
     tools = {"qtscen": a.qtscen, "baseline": a.baseline, "nginx": None, "hurl": a.hurl or None}
     info = machine_info(Path(a.root), tools)
-    info["versions"]["nginx"] = sh(["sh", "-c", f"'{a.nginx}' -v 2>&1"])
+    info["versions"]["nginx"] = sh(["sh", "-c", f"'{a.nginx}' -v 2>&1"]) if a.nginx else ""
     if a.tavern_python:
         info["versions"]["tavern"] = sh([a.tavern_python, "-c",
                                          "import importlib.metadata as m; print(m.version('tavern'))"])

@@ -25,6 +25,7 @@ HURL_VERSION=8.0.1
 peers=0
 build=1
 pass=()
+workloads="W0,W1,W2,W3,W4,W5"
 while [ $# -gt 0 ]; do
   case "$1" in
     --peers) peers=1 ;;
@@ -32,8 +33,10 @@ while [ $# -gt 0 ]; do
     -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --compare) exec "$(command -v python3.11 || command -v python3)" "$HERE/bench.py" --compare \
       "${2:?--compare needs two files}" "${3:?--compare needs two files}" ;;
-    --runs|--json|--workloads|--note) pass+=("$1" "${2:?$1 needs a value}"); shift ;;
-    --quick|--runs=*|--json=*|--workloads=*) pass+=("$1") ;;
+    --workloads) workloads="${2:?$1 needs a value}"; pass+=("$1" "$2"); shift ;;
+    --workloads=*) workloads="${1#*=}"; pass+=("$1") ;;
+    --runs|--json|--note) pass+=("$1" "${2:?$1 needs a value}"); shift ;;
+    --quick|--runs=*|--json=*) pass+=("$1") ;;
     *) echo "bench/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -59,7 +62,12 @@ apt_install() {
 
 NGINX="$(command -v nginx || true)"
 [ -z "$NGINX" ] && [ -x /usr/sbin/nginx ] && NGINX=/usr/sbin/nginx
-if [ -z "$NGINX" ]; then
+# Only W1, W2 and W4 are served by nginx (W5 has a server of its own).
+needs_nginx=0
+case ",$(echo "$workloads" | tr '[:lower:]' '[:upper:]' | tr -d ' ')," in
+  *,W1,*|*,W2,*|*,W4,*) needs_nginx=1 ;;
+esac
+if [ -z "$NGINX" ] && [ $needs_nginx -eq 1 ]; then
   say "installing nginx"
   apt_install nginx
   NGINX=/usr/sbin/nginx
