@@ -272,3 +272,28 @@ fn the_kubernetes_example_is_an_indexed_job_that_shards_by_its_index() {
     let merge = serde_yaml::to_string(&docs).unwrap();
     assert!(merge.contains("qtscen merge /evidence/shard-*"), "{merge}");
 }
+
+#[test]
+fn merge_help_ends_with_examples_and_run_help_names_the_suite_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, help, _) = qtscen(&["merge", "--help"], dir.path());
+    assert_eq!(code, 0);
+    let tail = help.trim_end();
+    let at = tail.rfind("Examples:").expect(&help);
+    assert!(
+        tail[at..]
+            .lines()
+            .skip(1)
+            .all(|l| l.starts_with("  qtscen merge ")),
+        "{help}"
+    );
+    let (_, help, _) = qtscen(&["run", "--help"], dir.path());
+    for word in [
+        "--jobs",
+        "--shard <K/N>",
+        "--fail-fast",
+        "qtscen run scenarios/ ",
+    ] {
+        assert!(help.contains(word), "{word}: {help}");
+    }
+}
