@@ -15,6 +15,10 @@ Workloads
   W3  `qtscen validate` and `qtscen plan` of a generated 1,000-step scenario (no server)
   W4  the Markdown report of a 10,000-attempt run: `qtscen render RUN_DIR` when that
       command exists, otherwise the whole 10,000-request run (said so in the table)
+  W5  a suite: 20 scenarios of 5 GETs each to a server that answers after 400 ms (a
+      threaded Python server started by this script, not nginx): one scenario alone,
+      the 20 with `-j 20` and with `-j 1`; and the 20 against a 200 ms server at
+      `-j` = the CPUs, as scenarios per minute
 """
 
 from __future__ import annotations
@@ -44,6 +48,10 @@ TZ = dt.timezone(dt.timedelta(hours=3))
 WINDOW_FROM = dt.datetime(2025, 11, 1, 0, 0, 0, tzinfo=TZ)
 WINDOW_TO = dt.datetime(2025, 11, 8, 0, 0, 0, tzinfo=TZ)
 RUN_TIMEOUT_S = 900
+W5_SCENARIOS = 20
+W5_REQUESTS = 5
+W5_DELAY_MS = 400
+W5_THROUGHPUT_DELAY_MS = 200
 
 # Targets of issue 5 (shown, never enforced).
 TARGETS = {
@@ -52,6 +60,9 @@ TARGETS = {
     ("qtscen", "W2 50 pages"): ("<=1.25x", lambda r: r.ratio is not None and r.ratio <= 1.25),
     ("qtscen", "W3 validate"): ("<50 ms", lambda r: r.median_ms < 50),
     ("qtscen", "W4 render"): ("<200 ms", lambda r: r.median_ms < 200),
+    # Issue 15: W5's x is against one scenario alone (-j 20) or the sum of 20 (-j 1).
+    ("qtscen", "W5 20 -j 20"): ("<=1.2x one", lambda r: r.ratio is not None and r.ratio <= 1.2),
+    ("qtscen", "W5 20 -j 1"): ("~1x sum", lambda r: r.ratio is not None and 0.9 <= r.ratio <= 1.15),
 }
 
 
@@ -202,6 +213,84 @@ http {{
         self.proc = None
 
 
+class SlowServer:
+    """`bench.py --slow-server PORT` in a process of its own: GET /slow/MS answers
+    `{"data":{"status":"ok"}}` after MS milliseconds; a thread per connection, keep-alive."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = open(self.tmp / "slow-server.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--slow-server", str(self.port)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("the slow server exited: " + (self.tmp / "slow-server.log").read_text())
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the slow server did not start listening within 10 s")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def serve_slow(port: int) -> int:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: with Nagle's algorithm the body would
+        # wait for the client's delayed ACK (40 ms a request).
+        disable_nagle_algorithm = True
+
+        def do_GET(self):  # noqa: N802 (the stdlib's name)
+            parts = self.path.split("?", 1)[0].strip("/").split("/")
+            ms = int(parts[1]) if len(parts) == 2 and parts[0] == "slow" and parts[1].isdigit() else 0
+            time.sleep(ms / 1000)
+            body = b'{"data":{"status":"ok"}}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args):
+            pass
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        # socketserver's default backlog is 5: 20 clients connecting at once would see
+        # SYNs dropped and retried a second later.
+        request_queue_size = 256
+
+    server = Server(("127.0.0.1", port), Handler)
+    def stop(*_args):
+        raise KeyboardInterrupt()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 # ----------------------------------------------------------------------------- inputs
 
 
@@ -217,6 +306,23 @@ def scenario_w1(url: str, steps: int, name: str) -> str:
         out.append(f"    http: {{ url: {yq(url)} }}")
         out.append('    assert: [{ jsonpath: "$.data.status", equals: ok }]')
     return "\n".join(out) + "\n"
+
+
+def scenario_w5(base: str, delay_ms: int, n: int) -> str:
+    out = [f"name: bench_w5_{n:02d}", "steps:"]
+    for i in range(1, W5_REQUESTS + 1):
+        out.append(f"  - id: r{i}")
+        out.append(f"    http: {{ url: {yq(f'{base}/slow/{delay_ms}?s={n}&r={i}')} }}")
+        out.append('    assert: [{ jsonpath: "$.data.status", equals: ok }]')
+    return "\n".join(out) + "\n"
+
+
+def write_w5(files: Path, base: str, delay_ms: int) -> Path:
+    folder = files / f"w5-{delay_ms}ms"
+    folder.mkdir()
+    for n in range(1, W5_SCENARIOS + 1):
+        (folder / f"s{n:02d}.yaml").write_text(scenario_w5(base, delay_ms, n))
+    return folder
 
 
 def scenario_w2(url: str) -> str:
@@ -557,6 +663,8 @@ def compare(a_path: str, b_path: str) -> int:
 def main() -> int:
     if len(sys.argv) == 4 and sys.argv[1] == "--compare":
         return compare(sys.argv[2], sys.argv[3])
+    if len(sys.argv) == 3 and sys.argv[1] == "--slow-server":
+        return serve_slow(int(sys.argv[2]))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tmp", required=True, help="temp dir (created and removed by run.sh)")
     ap.add_argument("--root", required=True, help="the crate's root")
@@ -568,7 +676,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="2 runs, no warm-up: a smoke check")
     ap.add_argument("--json", default="", help="also write the results as JSON here")
-    ap.add_argument("--workloads", default="W0,W1,W2,W3,W4")
+    ap.add_argument("--workloads", default="W0,W1,W2,W3,W4,W5")
     ap.add_argument("--note", action="append", default=[], help="a note to print and store")
     a = ap.parse_args()
 
@@ -594,13 +702,17 @@ def main() -> int:
     out = tmp / "out"
     out.mkdir()
     server = Nginx(tmp, www, a.nginx)
+    slow = SlowServer(tmp)
     results: list[Result] = []
     w4_mode = ""
+    ncpu = os.cpu_count() or 1
     try:
-        server.start()
+        # W0, W3 and W5 need no nginx.
+        if wanted & {"W1", "W2", "W4"}:
+            server.start()
+            log(f"nginx {server.port}: W2 pages ~{data['w2_page_bytes_avg'] / 1024:.1f} KB each, "
+                f"{data['w2_total_bytes'] / 1024:.0f} KB in all")
         base = f"http://127.0.0.1:{server.port}"
-        log(f"nginx {server.port}: W2 pages ~{data['w2_page_bytes_avg'] / 1024:.1f} KB each, "
-            f"{data['w2_total_bytes'] / 1024:.0f} KB in all")
         q, bl = a.qtscen, a.baseline
         tavern_env = {"PYTHONPATH": str(files), "PYTHONDONTWRITEBYTECODE": "1"}
 
@@ -694,11 +806,32 @@ def main() -> int:
                 ]
                 log("W4: 10,000-request run (no `qtscen render` in this build; no warm-up, it is long)")
                 results += measure(jobs, runs, 0, tmp, log)
+
+        if "W5" in wanted:
+            slow.start()
+            sbase = f"http://127.0.0.1:{slow.port}"
+            d400 = write_w5(files, sbase, W5_DELAY_MS)
+            d200 = write_w5(files, sbase, W5_THROUGHPUT_DELAY_MS)
+            n = W5_SCENARIOS
+            jobs = [
+                Job("qtscen", "W5 1 scenario", [q, "run", str(d400 / "s01.yaml"), "--out", "{OUT}"],
+                    W5_REQUESTS, out_dir=out / "w5-one"),
+                Job("qtscen", "W5 20 -j 20", [q, "run", str(d400), "-j", str(n), "--out", "{OUT}"],
+                    n * W5_REQUESTS, out_dir=out / "w5-j20"),
+                Job("qtscen", "W5 20 -j 1", [q, "run", str(d400), "-j", "1", "--out", "{OUT}"],
+                    n * W5_REQUESTS, out_dir=out / "w5-j1"),
+                Job("qtscen", f"W5 20 -j {ncpu} 200ms", [q, "run", str(d200), "-j", str(ncpu), "--out", "{OUT}"],
+                    n * W5_REQUESTS, out_dir=out / "w5-cpus"),
+            ]
+            log(f"W5: {n} scenarios x {W5_REQUESTS} GETs, server answers after {W5_DELAY_MS} ms "
+                f"(and {W5_THROUGHPUT_DELAY_MS} ms at -j {ncpu}); no warm-up, -j 1 is long")
+            results += measure(jobs, runs, 0, tmp, log)
     except (KeyboardInterrupt, Interrupted) as e:
         log(f"interrupted ({e}); stopping nginx")
         return 130
     finally:
         server.stop()
+        slow.stop()
 
     # Ratios and per-request overhead against the baseline row of the same workload.
     base_rows = {r.job.workload: r for r in results if r.job.tool == "baseline" and r.times_ms}
@@ -710,6 +843,22 @@ def main() -> int:
                 r.overhead_ms = (r.median_ms - b.median_ms) / r.job.requests
         elif r.job.tool == "baseline" and r.times_ms:
             r.ratio = 1.0
+    # W5: -j 20 against one scenario alone, -j 1 against the sum of 20 alone.
+    w5 = {r.job.workload: r for r in results if r.job.workload.startswith("W5") and r.times_ms}
+    one = w5.get("W5 1 scenario")
+    if one:
+        for name, times in (("W5 20 -j 20", 1), ("W5 20 -j 1", W5_SCENARIOS)):
+            if name in w5:
+                w5[name].ratio = w5[name].median_ms / (one.median_ms * times)
+        notes.append(f"W5: x is against `W5 1 scenario` ({one.median_ms:.0f} ms median, slowest "
+                     f"{max(one.times_ms):.0f} ms): -j 20 / one scenario (target <= 1.2), -j 1 / "
+                     f"{W5_SCENARIOS} x one scenario (about 1: the sum)")
+    cpus = next((r for name, r in w5.items() if name.endswith("200ms")), None)
+    if cpus:
+        per_min = W5_SCENARIOS / (cpus.median_ms / 60000)
+        notes.append(f"W5: at -j {ncpu} (the CPUs) against a {W5_THROUGHPUT_DELAY_MS} ms server, "
+                     f"{W5_SCENARIOS} scenarios of {W5_REQUESTS} requests take {cpus.median_ms:.0f} ms: "
+                     f"{per_min:.0f} scenarios per minute")
 
     if a.hurl:
         notes.append("Hurl W2: no pagination loop (50 fixed entries; has_next asserted per page); the "
@@ -740,8 +889,7 @@ def main() -> int:
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)]
     tools = {"qtscen": a.qtscen, "baseline": a.baseline, "nginx": None, "hurl": a.hurl or None}
     info = machine_info(Path(a.root), tools)
-    info["versions"]["nginx"] = subprocess.run([a.nginx, "-v"], capture_output=True,
-                                               text=True).stderr.strip()
+    info["versions"]["nginx"] = sh(["sh", "-c", f"'{a.nginx}' -v 2>&1"]) if a.nginx else ""
     if a.tavern_python:
         info["versions"]["tavern"] = sh([a.tavern_python, "-c",
                                          "import importlib.metadata as m; print(m.version('tavern'))"])
@@ -757,7 +905,6 @@ def main() -> int:
     for row in rows:
         print("  ".join(c.rjust(w) if 2 <= i <= 7 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))))
     print()
-    ncpu = os.cpu_count() or 1
     if max(info["loadavg_start"], info["loadavg_end"]) > 0.5 * ncpu:
         print(f"warning: load average {info['loadavg_start']:.2f} -> {info['loadavg_end']:.2f} on {ncpu} "
               "CPUs: something else was running, the timings are noisy (compare min ms, or re-run)")
@@ -774,7 +921,10 @@ def main() -> int:
             "machine": info,
             "config": {"runs": runs, "warmup": warmup, "quick": a.quick, "w4_mode": w4_mode,
                        "w1_requests": W1_REQUESTS, "w2_pages": W2_PAGES, "w2_per_page": W2_PER_PAGE,
-                       "w3_steps": W3_STEPS, "w4_attempts": W4_ATTEMPTS, **data},
+                       "w3_steps": W3_STEPS, "w4_attempts": W4_ATTEMPTS,
+                       "w5_scenarios": W5_SCENARIOS, "w5_requests": W5_REQUESTS,
+                       "w5_delay_ms": W5_DELAY_MS, "w5_throughput_delay_ms": W5_THROUGHPUT_DELAY_MS,
+                       **data},
             "results": [
                 {"tool": r.job.tool, "workload": r.job.workload, "runs": len(r.times_ms),
                  "median_ms": round(r.median_ms, 2) if r.times_ms else None,

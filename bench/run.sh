@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # qtscen benchmark: qtscen vs a raw reqwest baseline (and, with --peers, Hurl and Tavern)
-# against nginx on 127.0.0.1 serving generated static JSON. Prints one table; --json FILE
-# also writes it as JSON (with the machine) so two commits can be compared.
+# against nginx on 127.0.0.1 serving generated static JSON, and qtscen suites (W5) against
+# a slow Python server. Prints one table; --json FILE also writes it as JSON (with the
+# machine) so two commits can be compared.
 #
 #   bench/run.sh                     # 5 runs per tool and workload (+1 warm-up)
 #   bench/run.sh --runs 9 --json /tmp/bench-$(date +%s).json
 #   bench/run.sh --quick             # 2 runs, no warm-up: a smoke check
 #   bench/run.sh --peers             # also Hurl 8.0.1 (cargo install, slow) and Tavern (pip)
-#   bench/run.sh --workloads W1,W2   # a subset (W0 startup, W1, W2, W3, W4)
+#   bench/run.sh --workloads W1,W2   # a subset (W0 startup, W1, W2, W3, W4, W5 suites)
 #   bench/run.sh --no-build          # use the existing target/release binaries
 #   bench/run.sh --compare A.json B.json   # two --json files side by side (no runs)
 #
@@ -24,15 +25,18 @@ HURL_VERSION=8.0.1
 peers=0
 build=1
 pass=()
+workloads="W0,W1,W2,W3,W4,W5"
 while [ $# -gt 0 ]; do
   case "$1" in
     --peers) peers=1 ;;
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --compare) exec "$(command -v python3.11 || command -v python3)" "$HERE/bench.py" --compare \
       "${2:?--compare needs two files}" "${3:?--compare needs two files}" ;;
-    --runs|--json|--workloads|--note) pass+=("$1" "${2:?$1 needs a value}"); shift ;;
-    --quick|--runs=*|--json=*|--workloads=*) pass+=("$1") ;;
+    --workloads) workloads="${2:?$1 needs a value}"; pass+=("$1" "$2"); shift ;;
+    --workloads=*) workloads="${1#*=}"; pass+=("$1") ;;
+    --runs|--json|--note) pass+=("$1" "${2:?$1 needs a value}"); shift ;;
+    --quick|--runs=*|--json=*) pass+=("$1") ;;
     *) echo "bench/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -58,7 +62,12 @@ apt_install() {
 
 NGINX="$(command -v nginx || true)"
 [ -z "$NGINX" ] && [ -x /usr/sbin/nginx ] && NGINX=/usr/sbin/nginx
-if [ -z "$NGINX" ]; then
+# Only W1, W2 and W4 are served by nginx (W5 has a server of its own).
+needs_nginx=0
+case ",$(echo "$workloads" | tr '[:lower:]' '[:upper:]' | tr -d ' ')," in
+  *,W1,*|*,W2,*|*,W4,*) needs_nginx=1 ;;
+esac
+if [ -z "$NGINX" ] && [ $needs_nginx -eq 1 ]; then
   say "installing nginx"
   apt_install nginx
   NGINX=/usr/sbin/nginx

@@ -53,8 +53,17 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         Command::Render { run_dir, scenario } => {
             crate::render_command::render_command(&run_dir, scenario.as_deref())
         }
-        Command::Plan(args) => plan_command(&args),
-        Command::Run { args, output } => block_on_run(&args, &output),
+        Command::Plan { scenario, mut args } => {
+            args.scenario = scenario;
+            plan_command(&args)
+        }
+        Command::Run {
+            paths,
+            args,
+            suite,
+            output,
+        } => crate::suite::run_command(paths, args, suite, output),
+        Command::Merge { dirs, out } => crate::suite::merge_command(&dirs, &out),
         Command::Demo {
             out,
             tags,
@@ -89,7 +98,11 @@ pub(crate) fn print_diagnostics(diags: &[Diagnostic], loaded: Option<&Loaded>) {
 
 /// Loads and compiles a scenario; prints diagnostics on failure.
 /// `env_files`: the `--env-file` files; the names they set count as declared.
-fn compile(path: &str, now: jiff::Timestamp, env_files: &[String]) -> Result<(Loaded, Plan), i32> {
+pub(crate) fn compile(
+    path: &str,
+    now: jiff::Timestamp,
+    env_files: &[String],
+) -> Result<(Loaded, Plan), i32> {
     let (loaded, plan) = compile_with(path, now, load_scenario, validate_scenario, env_files)?;
     // Files the steps will read (a literal `tls.ca_file`) must be there and usable.
     let problems = crate::validate_http::ca_file_problems(&plan.scenario, &loaded.dir);
@@ -207,7 +220,7 @@ fn validate_command(paths: &[String], env_files: &[String]) -> i32 {
 /// Ctrl-C, SIGTERM and SIGHUP (a closed SSH session, a stopped cron job) end the run the
 /// same way: the running step is stopped (its process group killed, its container
 /// removed) and the partial report is written. A second signal exits at once.
-async fn watch_signals(tx: tokio::sync::watch::Sender<bool>) {
+pub(crate) async fn watch_signals(tx: tokio::sync::watch::Sender<bool>) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut hup)) = (
         signal(SignalKind::terminate()),
@@ -328,26 +341,16 @@ async fn run_command(args: &RunArgs, output: &OutputArgs) -> i32 {
     let (steps, interrupted) = run_plan(&plan, &mut rc, &opts, &client, &*console, &dir, &rx).await;
     ticker.abort();
     let steps_to = started.elapsed();
-    let step_artifacts: Vec<String> = steps.iter().flat_map(|s| s.artifacts.clone()).collect();
-    let mut record = finish_record(
+    let (record, written) = match record_and_write(
         &plan,
         &args.scenario,
         &rc,
         &opts,
-        steps,
-        interrupted,
+        (steps, interrupted),
         started,
-        step_artifacts,
-    );
-    let mut names = vec![
-        "results.json".to_string(),
-        plan.scenario.report.errors_file.clone(),
-    ];
-    names.extend(plan.reports.iter().map(|(_, p)| p.clone()));
-    record.artifacts.extend(names);
-    let record = std::sync::Arc::new(record);
-    let written = match write_run_files(&plan, &record, &rc.redactor, &dir) {
-        Ok(w) => w,
+        &dir,
+    ) {
+        Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
             return 1;
@@ -360,7 +363,78 @@ async fn run_command(args: &RunArgs, output: &OutputArgs) -> i32 {
         }
     }
     let files_to = started.elapsed();
-    console.print_summary(&record);
+    print_run_end(
+        &console,
+        &record,
+        &written,
+        &dir,
+        &plan,
+        output.junit.as_deref(),
+    );
+    if std::env::var_os("QTSCEN_TIMINGS").is_some() {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        eprintln!(
+            "timings: load+validate {:.1} ms, setup {:.1} ms, steps {:.1} ms, evidence files {:.1} ms, console summary {:.1} ms",
+            ms(compiled_at),
+            ms(steps_from - compiled_at),
+            ms(steps_to - steps_from),
+            ms(files_to - steps_to),
+            ms(started.elapsed() - files_to)
+        );
+    }
+    let code = record.exit_code;
+    // The process ends now: freeing every step's record, view and plan one by one would
+    // only delay the exit (it was ~8% of a 2,000-step run).
+    std::mem::forget((record, plan, loaded, rc, client));
+    // The folder's lock is held to the very end.
+    drop(folder);
+    code
+}
+
+/// The finished record of a run, and its files written into `dir` (results.json, the
+/// errors file, the reports); the names of the files written.
+pub(crate) fn record_and_write(
+    plan: &Plan,
+    file: &str,
+    rc: &crate::runner::RunContext,
+    opts: &RunOptions,
+    (steps, interrupted): (Vec<crate::record::StepRecord>, bool),
+    started: Instant,
+    dir: &Path,
+) -> Result<(std::sync::Arc<crate::record::RunRecord>, Vec<String>), String> {
+    let step_artifacts: Vec<String> = steps.iter().flat_map(|s| s.artifacts.clone()).collect();
+    let mut record = finish_record(
+        plan,
+        file,
+        rc,
+        opts,
+        steps,
+        interrupted,
+        started,
+        step_artifacts,
+    );
+    let mut names = vec![
+        "results.json".to_string(),
+        plan.scenario.report.errors_file.clone(),
+    ];
+    names.extend(plan.reports.iter().map(|(_, p)| p.clone()));
+    record.artifacts.extend(names);
+    let record = std::sync::Arc::new(record);
+    let written = write_run_files(plan, &record, &rc.redactor, dir)?;
+    Ok((record, written))
+}
+
+/// The end of a run on the console: the summary table, the PASSED/FAILED line, the files
+/// written and the report's path.
+pub(crate) fn print_run_end(
+    console: &Console,
+    record: &crate::record::RunRecord,
+    written: &[String],
+    dir: &Path,
+    plan: &Plan,
+    junit: Option<&str>,
+) {
+    console.print_summary(record);
     let s = &record.summary;
     console.line(&format!(
         "{}: {} passed, {} failed, {} skipped, {} not selected, {} warnings, {} requests in {} ms",
@@ -380,34 +454,16 @@ async fn run_command(args: &RunArgs, output: &OutputArgs) -> i32 {
     if let Some(why) = &record.nothing_ran {
         console.line(&format!("nothing ran: {why}"));
     }
-    for w in &written {
+    for w in written {
         console.info(&format!("wrote {}", dir.join(w).display()));
     }
-    if let Some(path) = &output.junit {
+    if let Some(path) = junit {
         console.info(&format!("wrote {path}"));
     }
     if let Some((_, report)) = plan.reports.first() {
         console.line(&format!("report: {}", dir.join(report).display()));
     }
     console.flush();
-    if std::env::var_os("QTSCEN_TIMINGS").is_some() {
-        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-        eprintln!(
-            "timings: load+validate {:.1} ms, setup {:.1} ms, steps {:.1} ms, evidence files {:.1} ms, console summary {:.1} ms",
-            ms(compiled_at),
-            ms(steps_from - compiled_at),
-            ms(steps_to - steps_from),
-            ms(files_to - steps_to),
-            ms(started.elapsed() - files_to)
-        );
-    }
-    let code = record.exit_code;
-    // The process ends now: freeing every step's record, view and plan one by one would
-    // only delay the exit (it was ~8% of a 2,000-step run).
-    std::mem::forget((record, plan, loaded, rc, client));
-    // The folder's lock is held to the very end.
-    drop(folder);
-    code
 }
 
 fn plan_command(args: &RunArgs) -> i32 {

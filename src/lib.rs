@@ -18,6 +18,7 @@ pub mod scenario;
 pub mod schema;
 pub mod secrets;
 pub mod source;
+pub mod suite;
 pub mod template;
 pub mod validate;
 mod validate_http;

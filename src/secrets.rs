@@ -123,6 +123,13 @@ impl Redactor {
         *guard = Arc::new(Needles::build(all));
     }
 
+    /// Adds every secret `other` masks now: a suite's redactor takes in each scenario's,
+    /// so the suite's files mask the union while each scenario's files keep their own.
+    pub fn absorb(&self, other: &Redactor) {
+        let theirs = other.current().secrets.clone();
+        self.add(theirs);
+    }
+
     fn current(&self) -> Arc<Needles> {
         match self.shared.read() {
             Ok(g) => g.clone(),
@@ -502,6 +509,19 @@ mod tests {
         r.add(["born-later-token".to_string(), "ab".to_string()]);
         assert_eq!(console.redact("tok born-later-token"), "tok ***");
         assert_eq!(console.redact("first-secret"), "***");
+    }
+
+    #[test]
+    fn a_union_masks_both_and_the_parts_stay_apart() {
+        let a = Redactor::new(["alpha-secret".to_string()]);
+        let b = Redactor::new(["bravo-secret".to_string()]);
+        let union = Redactor::default();
+        union.absorb(&a);
+        union.absorb(&b);
+        assert_eq!(union.redact("alpha-secret bravo-secret"), "*** ***");
+        assert_eq!(a.redact("bravo-secret"), "bravo-secret");
+        union.add(["charlie-secret".to_string()]);
+        assert_eq!(a.redact("charlie-secret"), "charlie-secret");
     }
 
     #[test]

@@ -13,12 +13,29 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a scenario and write its evidence (report, results.json, errors file).
+    /// Run a scenario and write its evidence (report, results.json, errors file); given
+    /// several files, a folder or a glob, run them as a suite (a folder per scenario and
+    /// a suite summary: suite.md, suite.json, junit.xml).
+    ///
+    /// Exit code: 0 passed, 1 a step failed, 2 the scenario or the command line is
+    /// invalid (nothing was run), 130 interrupted (the partial evidence is written). A
+    /// suite checks every file before it runs any (one invalid file: 2, nothing run) and
+    /// exits with the worst code of its scenarios; a scenario whose steps the tags all
+    /// leave out is `skipped`, not failed.
     #[command(after_help = RUN_EXAMPLES)]
     Run {
+        /// Scenario files, folders (every *.yaml and *.yml file below, recursively, but
+        /// the fragments their `include:` names) or globs (`scenarios/**/*.yaml`, quoted
+        /// so the shell leaves them to qtscen). One file runs as a single scenario;
+        /// anything more runs as a suite.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<String>,
         /// What to run.
         #[command(flatten)]
         args: RunArgs,
+        /// How a suite runs.
+        #[command(flatten)]
+        suite: SuiteArgs,
         /// Where else the evidence goes.
         #[command(flatten)]
         output: OutputArgs,
@@ -35,7 +52,29 @@ pub enum Command {
     },
     /// Render every step's request and print it without sending anything.
     #[command(after_help = PLAN_EXAMPLES)]
-    Plan(RunArgs),
+    Plan {
+        /// The scenario file.
+        scenario: String,
+        /// What to render.
+        #[command(flatten)]
+        args: RunArgs,
+    },
+    /// Combine the folders of a sharded suite (`run --shard K/N`) into one suite folder.
+    ///
+    /// Each scenario's folder is copied into --out, and suite.md, suite.json and
+    /// junit.xml are written for them all, as one unsharded run would write them. A
+    /// share of N that no folder holds is named, and makes the merged suite fail. Exit
+    /// code: the merged suite's (0, 1, 130); 2 when a folder holds no suite.json, two
+    /// hold the same scenario, or --out holds a suite already.
+    #[command(after_help = MERGE_EXAMPLES)]
+    Merge {
+        /// The suite folders of the shards (each with its suite.json).
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<String>,
+        /// Where the combined suite goes (created; must not hold a suite already).
+        #[arg(long, value_name = "DIR", required = true)]
+        out: String,
+    },
     /// Print a JSON Schema: of the scenario format (the default) or of results.json.
     #[command(after_help = SCHEMA_EXAMPLES)]
     Schema {
@@ -89,7 +128,13 @@ pub enum Command {
 const RUN_EXAMPLES: &str = "Examples:
   qtscen run scenarios/prod_smoke.yaml --env-file .env --tags api
   qtscen run scenarios/prod_smoke.yaml --env-file .env --step order_detail -v
-  qtscen run scenarios/prod_smoke.yaml --env-file .env -q --junit reports/qtscen.xml";
+  qtscen run scenarios/prod_smoke.yaml --env-file .env -q --junit reports/qtscen.xml
+  qtscen run scenarios/ --env-file .env -j 4
+  qtscen run 'scenarios/**/*.yaml' --env-file .env --fail-fast --junit reports/qtscen.xml
+  qtscen run scenarios/ --env-file .env --shard 2/3 --out runs/shard-2";
+const MERGE_EXAMPLES: &str = "Examples:
+  qtscen merge runs/shard-1 runs/shard-2 runs/shard-3 --out runs/suite
+  qtscen merge shards/* --out merged";
 const VALIDATE_EXAMPLES: &str = "Examples:
   qtscen validate scenarios/*.yaml
   qtscen validate scenarios/prod_smoke.yaml --env-file .env";
@@ -143,9 +188,11 @@ pub fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// Options of `run` and `plan`.
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct RunArgs {
-    /// The scenario file.
+    /// The scenario file (the positional argument of `plan`; set by `run` for each
+    /// scenario it runs).
+    #[arg(skip)]
     pub scenario: String,
     /// A dotenv file (repeatable); its values win over the process environment.
     #[arg(long = "env-file", value_name = "FILE")]
@@ -153,7 +200,8 @@ pub struct RunArgs {
     /// Set a var (repeatable): KEY=VALUE.
     #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
-    /// Output folder (default runs/<scenario name>/<UTC timestamp>/).
+    /// Output folder (default runs/<scenario name>/<UTC timestamp>/; a suite's default
+    /// is runs/suite/<UTC timestamp>/, with a folder per scenario inside).
     #[arg(long, value_name = "DIR")]
     pub out: Option<String>,
     /// Run only steps with one of these tags.
@@ -174,11 +222,31 @@ pub struct RunArgs {
     pub allow_empty: bool,
 }
 
+/// Options of `run` for a suite (several files, a folder or a glob).
+#[derive(Debug, Args, Clone, Default)]
+pub struct SuiteArgs {
+    /// Scenarios of a suite run at once (default: the number of CPUs, at most 8); the
+    /// steps of each scenario still run in order. With -j 1 each scenario prints its
+    /// steps as a single run does; with more, a line per finished scenario.
+    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
+    /// Run only share K of N (1-based) of the suite: the scenario paths are sorted, and
+    /// the i-th (from 0) goes to share i mod N + 1, so machines given the same paths
+    /// agree without talking. Combine the shares' folders with `qtscen merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
+    /// Start no new scenario of a suite after one fails (the ones left are `not_run`;
+    /// those already running finish).
+    #[arg(long)]
+    pub fail_fast: bool,
+}
+
 /// Options of `run` only: evidence written beside the run folder.
 #[derive(Debug, Args, Clone, Default)]
 pub struct OutputArgs {
     /// Also write the run as JUnit XML to FILE (any path; secrets masked as in every
-    /// file): a testsuite for the scenario, a testcase per step.
+    /// file): a testsuite for the scenario (in a suite, one per scenario), a testcase per
+    /// step.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<String>,
     /// Print only failed steps and the summary.
@@ -234,6 +302,18 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
         _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let parsed = s
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?)));
+    match parsed {
+        Some((k, n)) if n >= 1 && (1..=n).contains(&k) => Ok((k, n)),
+        _ => Err(format!(
+            "`{s}` is not K/N with 1 <= K <= N (e.g. 2/3: the second of three shares)"
+        )),
     }
 }
 

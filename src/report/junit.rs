@@ -26,6 +26,58 @@ pub fn junit_xml(record: &RunRecord) -> Result<String, String> {
     report.to_string().map_err(|e| format!("JUnit XML: {e}"))
 }
 
+/// A scenario of a suite, for [`junit_suite_xml`].
+pub enum SuitePart<'a> {
+    /// It ran (fully or in part): its record.
+    Ran(&'a RunRecord),
+    /// It did not run: skipped by the tags, not started, or it could not start.
+    NotRun {
+        /// The scenario's name.
+        name: &'a str,
+        /// Why.
+        reason: &'a str,
+        /// Whether that counts as a failure (it could not start) or a skip.
+        failed: bool,
+    },
+}
+
+/// A suite as JUnit XML: a `<testsuite>` per scenario, each as [`junit_xml`] writes it;
+/// a scenario that did not run is a testsuite with one testcase, `(scenario)`, skipped
+/// (or failed) with the reason.
+pub fn junit_suite_xml(title: &str, parts: &[SuitePart<'_>]) -> Result<String, String> {
+    let mut report = Report::new(title);
+    for part in parts {
+        match part {
+            SuitePart::Ran(record) => {
+                let mut suite = TestSuite::new(record.scenario.as_str());
+                suite.set_time(Duration::from_millis(record.duration_ms));
+                for step in &record.steps {
+                    suite.add_test_case(test_case(record, step));
+                }
+                report.add_test_suite(suite);
+            }
+            SuitePart::NotRun {
+                name,
+                reason,
+                failed,
+            } => {
+                let mut suite = TestSuite::new(*name);
+                let mut status = if *failed {
+                    TestCaseStatus::non_success(NonSuccessKind::Error)
+                } else {
+                    TestCaseStatus::skipped()
+                };
+                status.set_message(*reason);
+                let mut case = TestCase::new("(scenario)", status);
+                case.set_classname(*name);
+                suite.add_test_case(case);
+                report.add_test_suite(suite);
+            }
+        }
+    }
+    report.to_string().map_err(|e| format!("JUnit XML: {e}"))
+}
+
 fn test_case(record: &RunRecord, step: &StepRecord) -> TestCase {
     let status = match step.outcome {
         StepOutcome::Passed => TestCaseStatus::success(),

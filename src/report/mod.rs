@@ -14,7 +14,7 @@ pub use files::{
     write_run_files,
 };
 pub use filters::{REDACTOR_KEY, RedactorValue, register_filters};
-pub use junit::{BUILTIN_JUNIT_NAME, junit_xml};
+pub use junit::{BUILTIN_JUNIT_NAME, SuitePart, junit_suite_xml, junit_xml};
 pub use sql_table::{result_table, results_text};
 
 /// The built-in Markdown report template.

@@ -163,3 +163,5 @@ defaults:
     backoff: { kind: exponential, initial: 100ms, max: 1s }
 "#;
 pub mod clickhouse;
+pub mod junit;
+pub mod suite;
