@@ -23,6 +23,7 @@ pub(crate) fn compose(
     path: &Path,
     text: &str,
     chain: &mut Vec<PathBuf>,
+    limits: &crate::scenario::Limits,
 ) -> Result<Value, Vec<Diagnostic>> {
     let name = path.display().to_string();
     let located = |message: String, at: &str| {
@@ -68,6 +69,8 @@ pub(crate) fn compose(
             return Err(located("an include is a file path".into(), &at));
         };
         let file = dir.join(rel);
+        let shown = file.display().to_string();
+        crate::prescan::check_size(&file, &shown, Some(limits)).map_err(|d| vec![*d])?;
         let read = std::fs::read_to_string(&file).and_then(|t| Ok((file.canonicalize()?, t)));
         let (canonical, sub_text) = match read {
             Ok(pair) => pair,
@@ -89,8 +92,9 @@ pub(crate) fn compose(
                 &at,
             ));
         }
+        crate::prescan::check_nesting(&sub_text, &shown, limits).map_err(|d| vec![*d])?;
         chain.push(canonical);
-        let sub = compose(&file, &sub_text, chain);
+        let sub = compose(&file, &sub_text, chain, limits);
         chain.pop();
         merge(&mut base, sub?, true);
     }

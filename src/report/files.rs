@@ -197,7 +197,7 @@ fn render_report_texts(
                 super::junit_xml(record).map_err(|e| e.to_string())
             } else {
                 plan.templates
-                    .render_named(template, &ctx)
+                    .render_report(template, &ctx)
                     .map_err(|e| e.message)
             };
             let text = match rendered {
