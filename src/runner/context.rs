@@ -33,6 +33,8 @@ pub struct RunContext {
     pub scenario_dir: PathBuf,
     /// OAuth2 tokens fetched during the run.
     pub tokens: super::TokenCache,
+    /// The scenario's `limits:`.
+    pub limits: crate::scenario::Limits,
     env_value: Value,
     vars_value: Value,
     run_value: Value,
@@ -81,6 +83,7 @@ impl RunContext {
             secret_names: Vec::new(),
             scenario_dir: PathBuf::new(),
             tokens: Default::default(),
+            limits: Default::default(),
             env_value,
             vars_value: Value::from(BTreeMap::<String, Value>::new()),
             run_value: Value::UNDEFINED,
