@@ -238,6 +238,12 @@ fn max_depth_can_be_lowered_and_raised() {
     assert!(stderr.contains("scenario.yaml:4:"), "{stderr}");
     assert_eq!(validate(&yaml("", 100)).0, 2);
     assert_eq!(validate(&yaml("limits: { max_depth: 120 }", 100)).0, 0);
+    let (code, stderr) = validate(&yaml("limits: { max_depth: 500 }", 5));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("limits.max_depth: from 1 to 128"),
+        "{stderr}"
+    );
 }
 
 #[test]

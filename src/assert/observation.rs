@@ -31,8 +31,8 @@ impl Observation {
     pub fn body_text(&self) -> Arc<str> {
         match &self.body_file {
             None => self.body.clone(),
-            Some(path) => match std::fs::read(path) {
-                Ok(bytes) => Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
+            Some(path) => match std::fs::read_to_string(path) {
+                Ok(text) => Arc::from(text),
                 Err(e) => Arc::from(format!(
                     "[qtscen: the body's file {} could not be read: {e}]",
                     path.display()

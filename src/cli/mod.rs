@@ -92,7 +92,8 @@ Examples:
   qtscen run scenarios/prod_smoke.yaml --env-file .env --tags api
   qtscen run scenarios/prod_smoke.yaml --env-file .env --step order_detail -v
   qtscen run scenarios/prod_smoke.yaml --env-file .env -q --junit reports/qtscen.xml";
-const VALIDATE_EXAMPLES: &str = "A scenario file larger than limits.max_scenario_size (default 16MiB) or nested deeper
+const VALIDATE_EXAMPLES: &str =
+    "A scenario file larger than limits.max_scenario_size (default 16MiB) or nested deeper
 than limits.max_depth (default 64, at most 128) is refused before it is parsed (exit 2,
 with file:line:col); its own top-level `limits:` block may raise both.
 

@@ -172,7 +172,8 @@ impl<'a> BodyReader<'a> {
         });
         match self.spill {
             None => {
-                let mut text = String::from_utf8_lossy(&self.held).into_owned();
+                let mut text = String::from_utf8(self.held)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
                 text.extend(note);
                 Body::Text(text)
             }
