@@ -146,7 +146,9 @@ pub(crate) fn compile_with(
         env_names.extend(crate::load::dotenv_names(std::path::Path::new(f)));
     }
     let scenario = std::mem::replace(&mut loaded.scenario, placeholder());
-    let checked = validate(scenario, Templates::new(now), &sources).and_then(|plan| {
+    let mut templates = Templates::new(now);
+    templates.set_fuel(scenario.limits.template_fuel);
+    let checked = validate(scenario, templates, &sources).and_then(|plan| {
         // A report-only plan (`render`) has no steps and reads no env.
         if plan.steps.is_empty() {
             return Ok(plan);
@@ -198,6 +200,7 @@ fn placeholder() -> crate::scenario::Scenario {
         report: Default::default(),
         steps: Vec::new(),
         allow_empty: false,
+        limits: Default::default(),
     }
 }
 

@@ -23,8 +23,9 @@ pub(crate) fn compose(
     path: &Path,
     text: &str,
     chain: &mut Vec<PathBuf>,
+    limits: &crate::scenario::Limits,
 ) -> Result<Value, Vec<Diagnostic>> {
-    compose_with(path, text, chain, None)
+    compose_with(path, text, chain, limits, None)
 }
 
 /// [`compose`] for an included file given `with` (its params' values), if any.
@@ -32,6 +33,7 @@ fn compose_with(
     path: &Path,
     text: &str,
     chain: &mut Vec<PathBuf>,
+    limits: &crate::scenario::Limits,
     with: Option<&Mapping>,
 ) -> Result<Value, Vec<Diagnostic>> {
     let name = path.display().to_string();
@@ -139,6 +141,8 @@ fn compose_with(
             _ => return Err(located("an include is a file path".into(), &at)),
         };
         let file = dir.join(rel);
+        let shown = file.display().to_string();
+        crate::prescan::check_size(&file, &shown, Some(limits)).map_err(|d| vec![*d])?;
         let read = std::fs::read_to_string(&file).and_then(|t| Ok((file.canonicalize()?, t)));
         let (canonical, sub_text) = match read {
             Ok(pair) => pair,
@@ -185,8 +189,9 @@ fn compose_with(
                 }
             }
         }
+        crate::prescan::check_nesting(&sub_text, &shown, limits).map_err(|d| vec![*d])?;
         chain.push(canonical);
-        let sub = compose_with(&file, &sub_text, chain, with);
+        let sub = compose_with(&file, &sub_text, chain, limits, with);
         chain.pop();
         merge(&mut base, sub?, true);
     }

@@ -9,6 +9,7 @@ pub mod exec;
 pub mod load;
 pub mod plan;
 mod prepare;
+mod prescan;
 pub mod record;
 mod render_command;
 pub mod report;

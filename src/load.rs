@@ -45,7 +45,8 @@ pub fn load_scenario(path: &str) -> Result<Loaded, Vec<Diagnostic>> {
         let start = Path::new(path)
             .canonicalize()
             .unwrap_or_else(|_| PathBuf::from(path));
-        match crate::compose::compose(Path::new(path), text, &mut vec![start]) {
+        let limits = crate::prescan::limits_of(text);
+        match crate::compose::compose(Path::new(path), text, &mut vec![start], &limits) {
             Ok(value) => serde_yaml::from_value::<Scenario>(value),
             Err(diags) => {
                 composed = Some(diags);
@@ -90,6 +91,7 @@ pub fn load_report_part(path: &str) -> Result<Loaded, Vec<Diagnostic>> {
             report: part.report,
             steps: Vec::new(),
             allow_empty: false,
+            limits: Default::default(),
         })
     })
 }
@@ -98,6 +100,8 @@ fn load_as(
     path: &str,
     parse: impl FnOnce(&str) -> Result<Scenario, serde_yaml::Error>,
 ) -> Result<Loaded, Vec<Diagnostic>> {
+    // A file too large or too deeply nested is refused before it is parsed.
+    crate::prescan::check_size(Path::new(path), path, None).map_err(|d| vec![*d])?;
     let bytes = std::fs::read(path).map_err(|e| {
         vec![Diagnostic::error(format!(
             "cannot read scenario `{path}`: {e}"
@@ -112,6 +116,10 @@ fn load_as(
             .with_file(path),
         ]
     })?;
+    let limits = crate::prescan::limits_of(&text);
+    crate::prescan::check_read_size(text.len() as u64, path, limits.max_scenario_size)
+        .and_then(|()| crate::prescan::check_nesting(&text, path, &limits))
+        .map_err(|d| vec![*d])?;
     let file = SourceFile::new(path, text);
     let scenario = parse(&file.text).map_err(|e| {
         // A syntax error is described best by the span-aware parser.

@@ -49,6 +49,7 @@ pub(crate) fn prepare(
     );
     rc.secret_names = rc.env.keys().filter(|k| is_secret(k)).cloned().collect();
     rc.scenario_dir = loaded.dir.clone();
+    rc.limits = plan.scenario.limits.clone();
     let files = args
         .env_files
         .iter()

@@ -284,8 +284,16 @@ pub struct ResponseRecord {
     pub status: u16,
     /// Response headers by lower-case name.
     pub headers: BTreeMap<String, String>,
-    /// The body, whole, as text (secrets masked).
+    /// Body, whole (secrets masked); or its start when it is in `body_file`.
     pub body: String,
+    /// The file of the run folder holding the whole body, when it was larger than
+    /// `limits.body_in_memory` (secrets masked); for a program, its log when the output
+    /// was longer than `limits.output_tail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_file: Option<String>,
+    /// The body's whole size in bytes, when it is in `body_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_bytes: Option<u64>,
 }
 
 /// A failure below HTTP.

@@ -219,6 +219,58 @@ impl Redactor {
         let n = self.current();
         redact_json_with(&n, value);
     }
+
+    /// A masker for a text that comes in pieces (a body streamed to a file): a secret
+    /// split between two pieces is masked too.
+    pub fn stream(&self) -> MaskStream {
+        let needles = self.current();
+        let keep = needles.needles.iter().map(String::len).max().unwrap_or(1) - 1;
+        MaskStream {
+            needles,
+            keep,
+            carry: String::new(),
+        }
+    }
+}
+
+/// Masks a text piece by piece, holding back the end of each piece that could be the
+/// start of a secret (see [`Redactor::stream`]).
+pub struct MaskStream {
+    needles: Arc<Needles>,
+    /// Bytes held back: the longest secret form less one.
+    keep: usize,
+    carry: String,
+}
+
+impl MaskStream {
+    /// The next piece; returns what can be written so far, masked.
+    pub fn push(&mut self, piece: &str) -> String {
+        self.carry.push_str(piece);
+        if self.needles.needles.is_empty() {
+            return std::mem::take(&mut self.carry);
+        }
+        let text = &self.carry;
+        let spans = Redactor::spans(&self.needles, text);
+        let mut safe = text.len().saturating_sub(self.keep);
+        while !text.is_char_boundary(safe) {
+            safe -= 1;
+        }
+        // A secret that runs over the edge is held back whole.
+        if let Some(&(start, _)) = spans.iter().find(|(s, e)| *s < safe && *e > safe) {
+            safe = start;
+        }
+        let done: Vec<(usize, usize)> = spans.into_iter().filter(|(_, e)| *e <= safe).collect();
+        let out = Redactor::mask(&text[..safe], &done);
+        self.carry.drain(..safe);
+        out
+    }
+
+    /// The rest, masked.
+    pub fn finish(&mut self) -> String {
+        let text = std::mem::take(&mut self.carry);
+        let spans = Redactor::spans(&self.needles, &text);
+        Redactor::mask(&text, &spans)
+    }
 }
 
 fn redact_json_with(n: &Needles, value: &mut serde_json::Value) {
@@ -391,6 +443,21 @@ fn fingerprints(secret: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_split_between_pieces_is_masked() {
+        let r = Redactor::new(["s3cr3t-value".to_string()]);
+        let text = "a s3cr3t-value b s3cr3t-value, then more s3cr3t-value";
+        for size in 1..text.len() {
+            let mut m = r.stream();
+            let mut out = String::new();
+            for piece in text.as_bytes().chunks(size) {
+                out.push_str(&m.push(std::str::from_utf8(piece).unwrap()));
+            }
+            out.push_str(&m.finish());
+            assert_eq!(out, r.redact(text), "pieces of {size}");
+        }
+    }
 
     #[test]
     fn masks_plain_url_encoded_and_base64_forms() {

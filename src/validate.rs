@@ -135,6 +135,7 @@ fn plan_from(
     let (vars, steps) = body(&mut cx, &scenario);
     let (reports, summary) = compile_reports(&mut cx, &scenario, report_sources);
     check_output_names(&mut cx, &scenario);
+    check_limits(&mut cx, &scenario.limits);
     let refs = cx.t.take_refs();
     cx.env_refs.extend(unguarded_env(refs));
     let problems = std::mem::take(&mut cx.problems);
@@ -251,6 +252,20 @@ fn compile_reports(
         .as_ref()
         .and_then(|s| cx.text("report.summary", s));
     (reports, summary)
+}
+
+/// `limits:` values the engine cannot honour.
+fn check_limits(cx: &mut Ctx<'_>, limits: &crate::scenario::Limits) {
+    use crate::scenario::MAX_DEPTH_CEILING;
+    if limits.max_depth == 0 || limits.max_depth > MAX_DEPTH_CEILING {
+        cx.problem(
+            "limits.max_depth",
+            format!("from 1 to {MAX_DEPTH_CEILING} (the YAML reader nests no deeper)"),
+        );
+    }
+    if limits.template_fuel == 0 {
+        cx.problem("limits.template_fuel", "at least 1 (default 10000000)");
+    }
 }
 
 /// Every file a run writes into its folder has its own name: two outputs with one name

@@ -1,34 +1,16 @@
 //! Assert stage: evaluating compiled checks against an observation.
 use std::borrow::Cow;
-use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use jsonpath_rust::parser::model::JpQuery;
 use serde_json::Value;
 
 use super::compare::{compare, loose_equals};
 use super::jsonpath::select;
+pub use super::observation::Observation;
 use super::plan::{Check, PredicatePlan, Subject};
 use crate::record::AssertionRecord;
 use crate::scenario::Quantifier;
 use crate::template::{Templates, parse_instant};
-
-/// What a step produced, normalised for every step kind.
-#[derive(Clone, Debug, Default)]
-pub struct Observation {
-    /// HTTP status, when there was an answer.
-    pub status: Option<u16>,
-    /// Headers with lower-case names.
-    pub headers: BTreeMap<String, String>,
-    /// Body as text.
-    pub body: Arc<str>,
-    /// Body parsed as JSON once, when it is JSON.
-    pub json: Option<Arc<Value>>,
-    /// Items collected over pages.
-    pub items: Option<Arc<Value>>,
-    /// Files of the run folder that `file` checks read, by name.
-    pub files: BTreeMap<String, Arc<str>>,
-}
 
 fn selected<'a>(query: &JpQuery, doc: Option<&'a Value>) -> Vec<Cow<'a, Value>> {
     doc.map(|d| select(query, d))
@@ -87,12 +69,12 @@ fn eval_inner(check: &Check, obs: &Observation, t: &Templates, ctx: &minijinja::
                 .into_iter()
                 .collect(),
         ),
-        Subject::JsonPath(q, src) => (src.clone(), selected(q, obs.json.as_deref())),
+        Subject::JsonPath(q, src) => (src.clone(), selected(q, obs.json.doc())),
         Subject::Items(q, src) => (format!("items {src}"), selected(q, obs.items.as_deref())),
         Subject::ExitCode => (
             "exit code".into(),
             obs.json
-                .as_deref()
+                .doc()
                 .and_then(|j| j.get("exit_code"))
                 .filter(|c| !c.is_null())
                 .map(|c| Cow::Owned(c.clone()))
@@ -109,7 +91,7 @@ fn eval_inner(check: &Check, obs: &Observation, t: &Templates, ctx: &minijinja::
         ),
         Subject::Body => (
             "body".into(),
-            vec![Cow::Owned(Value::String(obs.body.to_string()))],
+            vec![Cow::Owned(Value::String(obs.body_text().to_string()))],
         ),
         Subject::Expr(c, src) => {
             return match t.eval(c, ctx) {

@@ -3,9 +3,11 @@
 mod compare;
 mod eval;
 mod jsonpath;
+mod observation;
 mod plan;
 
 pub use compare::{compare, loose_equals};
 pub use eval::{Observation, eval_check};
 pub use jsonpath::{select as select_all, select_first};
+pub use observation::LazyJson;
 pub use plan::{CaptureKind, CapturePlan, Check, PredicatePlan, Subject, compile_jsonpath};

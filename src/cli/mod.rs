@@ -125,7 +125,16 @@ pub enum Command {
     },
 }
 
-const RUN_EXAMPLES: &str = "Examples:
+const RUN_EXAMPLES: &str = "Limits (defaults; the scenario's top-level `limits:` raises them):
+  body_in_memory 8MiB   a larger response body is streamed to <step id>-<n>.body in the
+                        run folder; results.json keeps its start and the file's name
+  max_body 1GiB         a body is cut beyond this
+  output_tail 1MiB      a program's output goes whole to its log; only its last lines
+                        are held (checks, captures, results.json)
+  template_fuel 10000000  work one template evaluation may do; then it fails, naming
+                        the template's file:line:col
+
+Examples:
   qtscen run scenarios/prod_smoke.yaml --env-file .env --tags api
   qtscen run scenarios/prod_smoke.yaml --env-file .env --step order_detail -v
   qtscen run scenarios/prod_smoke.yaml --env-file .env -q --junit reports/qtscen.xml
@@ -135,7 +144,12 @@ const RUN_EXAMPLES: &str = "Examples:
 const MERGE_EXAMPLES: &str = "Examples:
   qtscen merge runs/shard-1 runs/shard-2 runs/shard-3 --out runs/suite
   qtscen merge shards/* --out merged";
-const VALIDATE_EXAMPLES: &str = "Examples:
+const VALIDATE_EXAMPLES: &str =
+    "A scenario file larger than limits.max_scenario_size (default 16MiB) or nested deeper
+than limits.max_depth (default 64, at most 128) is refused before it is parsed (exit 2,
+with file:line:col); its own top-level `limits:` block may raise both.
+
+Examples:
   qtscen validate scenarios/*.yaml
   qtscen validate scenarios/prod_smoke.yaml --env-file .env";
 const PLAN_EXAMPLES: &str = "Examples:

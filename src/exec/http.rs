@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::body::{Body, BodyPolicy, BodyReader};
 use crate::record::{TransportError, TransportKind};
 
 /// Redirects followed at most.
@@ -16,9 +17,6 @@ fn is_credential(name: &str) -> bool {
         .iter()
         .any(|c| name.eq_ignore_ascii_case(c))
 }
-
-/// Bodies beyond this are cut (and say so): the evidence stays usable and memory bounded.
-const MAX_BODY: usize = 64 << 20;
 
 /// A request with every template rendered.
 #[derive(Clone, Debug)]
@@ -64,7 +62,7 @@ pub struct Exchange {
     /// How long it took.
     pub duration: Duration,
     /// Status, headers and body, or why there were none.
-    pub result: Result<(u16, BTreeMap<String, String>, String), TransportError>,
+    pub result: Result<(u16, BTreeMap<String, String>, Body), TransportError>,
     /// Why the request was sent twice: the kept-alive connection it first went out on
     /// was closed by the server before any answer.
     pub resent: Option<String>,
@@ -113,16 +111,18 @@ impl HttpClient {
     /// `url` is `req.full_url()`, made once by the caller (it is also recorded).
     /// Redirects are followed (5 at most); on a redirect to another origin every
     /// credential header, and every header whose value `is_secret` says carries a
-    /// secret, is left behind.
+    /// secret, is left behind. The body is kept as `body` says (in memory up to a cap,
+    /// in a file beyond it).
     pub async fn send(
         &self,
         req: &ResolvedRequest,
         url: &reqwest::Url,
         is_secret: &(dyn Fn(&str) -> bool + Sync),
+        body: BodyPolicy<'_>,
     ) -> Exchange {
         let started = Instant::now();
         let mut resent = None;
-        let result = self.try_send(req, url, is_secret, &mut resent).await;
+        let result = self.try_send(req, url, is_secret, &mut resent, body).await;
         Exchange {
             duration: started.elapsed(),
             result,
@@ -157,7 +157,8 @@ impl HttpClient {
         url: &reqwest::Url,
         is_secret: &(dyn Fn(&str) -> bool + Sync),
         resent: &mut Option<String>,
-    ) -> Result<(u16, BTreeMap<String, String>, String), TransportError> {
+        policy: BodyPolicy<'_>,
+    ) -> Result<(u16, BTreeMap<String, String>, Body), TransportError> {
         let other = |message: String| TransportError {
             kind: TransportKind::Other,
             message,
@@ -252,30 +253,19 @@ impl HttpClient {
                 .or_insert(v);
         }
         let mut response = response;
-        let mut bytes = Vec::new();
-        let mut truncated = false;
+        let mut reader = BodyReader::new(policy);
         let final_url = url.clone();
         while let Some(chunk) = response.chunk().await.map_err(|e| {
             self.note_connection(&final_url, false);
             classify(e)
         })? {
-            if bytes.len() + chunk.len() > MAX_BODY {
-                bytes.extend_from_slice(&chunk[..MAX_BODY - bytes.len()]);
-                truncated = true;
+            if !reader.push(&chunk) {
+                // Cut: the rest is not read, so the connection cannot be used again.
+                self.note_connection(&final_url, false);
                 break;
             }
-            bytes.extend_from_slice(&chunk);
         }
-        let mut body = String::from_utf8_lossy(&bytes).into_owned();
-        if truncated {
-            // The cut mark first: the redactor masks a secret's start left at the edge.
-            body.push_str(&format!(
-                "{}\n[qtscen: the body was cut at {} MiB]",
-                crate::secrets::CUT_MARK,
-                MAX_BODY >> 20
-            ));
-        }
-        Ok((status, headers, body))
+        Ok((status, headers, reader.finish()))
     }
 }
 

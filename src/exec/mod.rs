@@ -1,4 +1,5 @@
 //! Execute stage: one file per step kind; executors return data and never print.
+mod body;
 mod http;
 mod process;
 mod sql;
@@ -6,6 +7,7 @@ mod sql_params;
 mod tls;
 mod transport;
 
+pub use body::{Body, BodyPolicy, HEAD_BYTES, SpillOpener, SpillWriter, SpilledBody};
 pub use http::{Exchange, HttpClient, ResolvedRequest, parse_retry_after};
 pub use process::{ProcessOutput, ResolvedCommand, Stream, run_process, shell_quote};
 pub use sql::{QueryResult, SqlClient, SqlConn, SqlFailure, run_query};

@@ -1,12 +1,15 @@
 //! Execute stage: a program run in its own process group, stdout and stderr read line by
-//! line as they come (each line timestamped and handed to a sink, e.g. the log file),
-//! killed with its whole group on timeout or when the run is interrupted, with an
-//! optional clean-up command (e.g. `docker rm -f NAME`).
+//! line as they come (each line timestamped and handed to a sink, e.g. the log file; only
+//! the last lines are held), killed with its whole group on timeout or when the run is
+//! interrupted, with an optional clean-up command (e.g. `docker rm -f NAME`).
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+
+/// A line longer than this is handed to the sink in pieces of this size.
+const MAX_LINE: usize = 64 << 10;
 
 /// A program with everything rendered.
 #[derive(Clone, Debug, Default)]
@@ -68,14 +71,76 @@ pub struct ProcessOutput {
     pub timed_out: bool,
     /// Could not be started.
     pub spawn_error: Option<String>,
-    /// Standard output.
+    /// Standard output: its last lines, up to the tail size.
     pub stdout: String,
-    /// Standard error.
+    /// Standard error: its last lines, up to the tail size.
     pub stderr: String,
-    /// Both, in arrival order.
+    /// Both, in arrival order: their last lines, up to the tail size.
     pub combined: String,
+    /// Bytes of output (both streams, a newline ending each line).
+    pub total_bytes: u64,
+    /// Bytes of output before `combined` that were not held.
+    pub dropped_bytes: u64,
     /// Wall time.
     pub duration: Duration,
+}
+
+/// The last lines of a stream, at most `cap` bytes of them (held in at most twice that).
+#[derive(Clone, Debug, Default)]
+struct Tail {
+    text: String,
+    cap: usize,
+    dropped: u64,
+}
+
+impl Tail {
+    fn new(cap: usize) -> Self {
+        Tail {
+            text: String::new(),
+            cap,
+            dropped: 0,
+        }
+    }
+
+    fn push(&mut self, line: &str) {
+        self.text.push_str(line);
+        self.text.push('\n');
+        if self.text.len() > self.cap.saturating_mul(2).max(1 << 12) {
+            self.trim();
+        }
+    }
+
+    /// Drops the front down to `cap` bytes, at a line start when there is one.
+    fn trim(&mut self) {
+        if self.text.len() <= self.cap {
+            return;
+        }
+        let mut cut = self.text.len() - self.cap;
+        cut = match self.text[cut..].find('\n') {
+            Some(i) if cut + i + 1 < self.text.len() => cut + i + 1,
+            _ => {
+                while !self.text.is_char_boundary(cut) {
+                    cut += 1;
+                }
+                cut
+            }
+        };
+        self.text.drain(..cut);
+        self.dropped += cut as u64;
+    }
+
+    fn into_parts(mut self) -> (String, u64) {
+        self.trim();
+        (self.text, self.dropped)
+    }
+}
+
+/// The tails being filled while the program runs.
+struct Tails {
+    stdout: Tail,
+    stderr: Tail,
+    combined: Tail,
+    total: u64,
 }
 
 /// Kills the process group (and runs the clean-up) unless disarmed.
@@ -140,36 +205,60 @@ type Sink<'a> = &'a (dyn Fn(Stream, &str) + Send + Sync);
 async fn pump<R: AsyncRead + Unpin>(
     reader: R,
     stream: Stream,
-    out: Arc<Mutex<ProcessOutput>>,
+    out: Arc<Mutex<Tails>>,
     sink: Sink<'_>,
 ) {
-    let mut reader = BufReader::new(reader);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                let line = String::from_utf8_lossy(&buf);
-                let line = line.trim_end_matches(['\n', '\r']);
-                sink(stream, line);
-                if let Ok(mut o) = out.lock() {
-                    let target = match stream {
-                        Stream::Stdout => &mut o.stdout,
-                        Stream::Stderr => &mut o.stderr,
-                    };
-                    target.push_str(line);
-                    target.push('\n');
-                    o.combined.push_str(line);
-                    o.combined.push('\n');
-                }
+    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    let mut line: Vec<u8> = Vec::new();
+    let emit = |bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes);
+        let text = text.trim_end_matches(['\n', '\r']);
+        sink(stream, text);
+        if let Ok(mut t) = out.lock() {
+            match stream {
+                Stream::Stdout => t.stdout.push(text),
+                Stream::Stderr => t.stderr.push(text),
             }
+            t.combined.push(text);
+            t.total += text.len() as u64 + 1;
         }
+    };
+    loop {
+        let buf = match reader.fill_buf().await {
+            Ok([]) | Err(_) => break,
+            Ok(buf) => buf,
+        };
+        let used = match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => {
+                line.extend_from_slice(&buf[..i]);
+                emit(&line);
+                line.clear();
+                i + 1
+            }
+            None => {
+                line.extend_from_slice(buf);
+                buf.len()
+            }
+        };
+        reader.consume(used);
+        // A line without end is handed on in pieces (cut between characters).
+        while line.len() >= MAX_LINE {
+            let cut = match std::str::from_utf8(&line[..MAX_LINE]) {
+                Err(e) if e.error_len().is_none() && e.valid_up_to() > 0 => e.valid_up_to(),
+                _ => MAX_LINE,
+            };
+            emit(&line[..cut]);
+            line.drain(..cut);
+        }
+    }
+    if !line.is_empty() {
+        emit(&line);
     }
 }
 
-/// Runs the command to its end (or its timeout); every line goes to `sink` as it comes.
-pub async fn run_process(cmd: &ResolvedCommand, sink: Sink<'_>) -> ProcessOutput {
+/// Runs the command to its end (or its timeout); every line goes to `sink` as it comes,
+/// and the last `tail` bytes of lines are kept.
+pub async fn run_process(cmd: &ResolvedCommand, sink: Sink<'_>, tail: usize) -> ProcessOutput {
     let started = Instant::now();
     let mut command = tokio::process::Command::new(&cmd.program);
     command
@@ -205,7 +294,12 @@ pub async fn run_process(cmd: &ResolvedCommand, sink: Sink<'_>) -> ProcessOutput
         cleanup: cmd.cleanup.clone(),
         armed: true,
     };
-    let out = Arc::new(Mutex::new(ProcessOutput::default()));
+    let out = Arc::new(Mutex::new(Tails {
+        stdout: Tail::new(tail),
+        stderr: Tail::new(tail),
+        combined: Tail::new(tail),
+        total: 0,
+    }));
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let readers = async {
@@ -239,11 +333,30 @@ pub async fn run_process(cmd: &ResolvedCommand, sink: Sink<'_>) -> ProcessOutput
         }
     };
     guard.armed = false;
-    let mut result = out.lock().map(|o| o.clone()).unwrap_or_default();
-    result.exit_code = exit_code;
-    result.timed_out = timed_out;
-    result.duration = started.elapsed();
-    result
+    let tails = match Arc::try_unwrap(out) {
+        Ok(m) => m.into_inner().unwrap_or_else(|e| e.into_inner()),
+        Err(shared) => {
+            let t = shared.lock().unwrap_or_else(|e| e.into_inner());
+            Tails {
+                stdout: t.stdout.clone(),
+                stderr: t.stderr.clone(),
+                combined: t.combined.clone(),
+                total: t.total,
+            }
+        }
+    };
+    let (combined, dropped_bytes) = tails.combined.into_parts();
+    ProcessOutput {
+        exit_code,
+        timed_out,
+        spawn_error: None,
+        stdout: tails.stdout.into_parts().0,
+        stderr: tails.stderr.into_parts().0,
+        combined,
+        total_bytes: tails.total,
+        dropped_bytes,
+        duration: started.elapsed(),
+    }
 }
 
 #[cfg(test)]
@@ -264,6 +377,7 @@ mod tests {
         let out = run_process(
             &cmd("sh", &["-c", "echo out; echo err >&2; exit 3"], 5000),
             &|_, _| {},
+            1 << 20,
         )
         .await;
         assert_eq!(out.exit_code, Some(3));
@@ -278,6 +392,7 @@ mod tests {
         let out = run_process(
             &cmd("sh", &["-c", "sleep 30 & sleep 30; echo never"], 300),
             &|_, _| {},
+            1 << 20,
         )
         .await;
         assert!(out.timed_out);
@@ -287,12 +402,30 @@ mod tests {
 
     #[tokio::test]
     async fn a_missing_program_is_reported() {
-        let out = run_process(&cmd("/nonexistent/tool", &[], 1000), &|_, _| {}).await;
+        let out = run_process(&cmd("/nonexistent/tool", &[], 1000), &|_, _| {}, 1 << 20).await;
         assert!(
             out.spawn_error
                 .unwrap()
                 .contains("cannot start `/nonexistent/tool`")
         );
+    }
+
+    #[tokio::test]
+    async fn only_the_tail_is_held_and_long_lines_come_in_pieces() {
+        let lines = std::sync::Mutex::new(0usize);
+        let count = |_: Stream, _: &str| *lines.lock().unwrap() += 1;
+        let script = "seq 1 100000; head -c 200000 /dev/zero | tr '\\0' x";
+        let out = run_process(&cmd("sh", &["-c", script], 20_000), &count, 1000).await;
+        assert_eq!(out.exit_code, Some(0));
+        assert!(out.combined.len() <= 1000, "{}", out.combined.len());
+        assert!(out.combined.ends_with("xxx\n") && out.stdout.len() <= 1000);
+        assert_eq!(out.total_bytes, 588_895 + 200_000 + 4);
+        assert_eq!(
+            out.dropped_bytes + out.combined.len() as u64,
+            out.total_bytes
+        );
+        // 100,000 lines, then 200,000 bytes without a newline in four pieces.
+        assert_eq!(*lines.lock().unwrap(), 100_000 + 4);
     }
 
     #[test]

@@ -76,7 +76,7 @@ pub fn errors_json(record: &RunRecord) -> serde_json::Value {
             if !bad {
                 continue;
             }
-            errors.push(serde_json::json!({
+            let mut entry = serde_json::json!({
                 "step": step.id,
                 "title": step.title,
                 "attempt": a.attempt,
@@ -92,7 +92,12 @@ pub fn errors_json(record: &RunRecord) -> serde_json::Value {
                 "body": a.response.as_ref().map(|r| &r.body),
                 "transport_error": a.transport_error,
                 "duration_ms": a.duration_ms,
-            }));
+            });
+            // A body too large to hold: `body` is its start, the file holds it whole.
+            if let Some(file) = a.response.as_ref().and_then(|r| r.body_file.as_ref()) {
+                entry["body_file"] = file.as_str().into();
+            }
+            errors.push(entry);
         }
     }
     serde_json::json!({
@@ -197,7 +202,7 @@ fn render_report_texts(
                 super::junit_xml(record).map_err(|e| e.to_string())
             } else {
                 plan.templates
-                    .render_named(template, &ctx)
+                    .render_report(template, &ctx)
                     .map_err(|e| e.message)
             };
             let text = match rendered {

@@ -329,6 +329,8 @@ mod tests {
                 status,
                 headers: Default::default(),
                 body: String::new(),
+                body_file: None,
+                body_bytes: None,
             }),
             transport_error: None,
             code: status.to_string(),

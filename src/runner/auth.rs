@@ -158,10 +158,12 @@ async fn oauth2_token(
     let started = cx.clock.now();
     let redactor = &cx.rc.redactor;
     let carries_secret = |v: &str| redactor.redact(v) != v;
-    let exchange = cx.client.send(&req, &url, &carries_secret).await;
+    // A token answer is small: one larger than `limits.body_in_memory` is cut.
+    let policy = crate::exec::BodyPolicy::in_memory(cx.rc.limits.body_in_memory.bytes());
+    let exchange = cx.client.send(&req, &url, &carries_secret, policy).await;
     let mut outcome: Result<(String, Option<Instant>), String> = match &exchange.result {
         Ok((status, _, body)) if (200..300).contains(status) => {
-            let json: Option<serde_json::Value> = serde_json::from_str(body).ok();
+            let json: Option<serde_json::Value> = serde_json::from_str(body.text()).ok();
             let token = json
                 .as_ref()
                 .and_then(|j| j.get("access_token"))
@@ -192,7 +194,7 @@ async fn oauth2_token(
         }
         Ok((status, _, body)) => Err(format!(
             "the token endpoint {token_url} answered {status}: {}",
-            body.chars().take(300).collect::<String>()
+            body.text().chars().take(300).collect::<String>()
         )),
         Err(e) => Err(format!(
             "the token endpoint {token_url} did not answer: {}",

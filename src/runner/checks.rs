@@ -100,12 +100,9 @@ pub(crate) fn capture(
         }
     };
     Ok(match &cap.kind {
-        CaptureKind::JsonPath(q) => pick(
-            obs.json
-                .as_deref()
-                .map(|j| select_all(q, j))
-                .unwrap_or_default(),
-        ),
+        CaptureKind::JsonPath(q) => {
+            pick(obs.json.doc().map(|j| select_all(q, j)).unwrap_or_default())
+        }
         CaptureKind::Items(q) => pick(
             obs.items
                 .as_deref()
@@ -127,10 +124,11 @@ pub(crate) fn capture(
                 m.map(|m| serde_json::Value::String(m.as_str().to_string()))
                     .unwrap_or_default()
             };
+            let body = obs.body_text();
             if cap.all {
-                serde_json::Value::Array(re.captures_iter(&obs.body).map(value_of).collect())
+                serde_json::Value::Array(re.captures_iter(&body).map(value_of).collect())
             } else {
-                re.captures(&obs.body).map(value_of).unwrap_or_default()
+                re.captures(&body).map(value_of).unwrap_or_default()
             }
         }
     })

@@ -35,6 +35,8 @@ pub struct RunContext {
     pub tokens: super::TokenCache,
     /// The item a `for_each` step runs for, and its index (`each`, `each_index`).
     pub each: Option<(Value, usize)>,
+    /// The scenario's `limits:`.
+    pub limits: crate::scenario::Limits,
     env_value: Value,
     vars_value: Value,
     run_value: Value,
@@ -84,6 +86,7 @@ impl RunContext {
             scenario_dir: PathBuf::new(),
             tokens: Default::default(),
             each: None,
+            limits: Default::default(),
             env_value,
             vars_value: Value::from(BTreeMap::<String, Value>::new()),
             run_value: Value::UNDEFINED,

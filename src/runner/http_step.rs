@@ -8,7 +8,7 @@ use minijinja::Value;
 use super::in_flight::InFlight;
 use super::{Clock, Event, EventSink, RunContext, backoff_delay};
 use crate::assert::Observation;
-use crate::exec::{HttpClient, ResolvedRequest, parse_retry_after};
+use crate::exec::{Body, BodyPolicy, HttpClient, ResolvedRequest, parse_retry_after};
 use crate::plan::HttpPlan;
 use crate::record::{Attempt, RequestRecord, ResponseRecord, TransportError, TransportKind};
 use crate::scenario::RetryPolicy;
@@ -180,9 +180,11 @@ pub struct HttpRun<'a> {
     pub events: &'a dyn EventSink,
     /// Step id for events.
     pub step_id: &'a str,
+    /// The run folder: a body larger than `limits.body_in_memory` is written there.
+    pub out_dir: &'a std::path::Path,
 }
 
-type Answer = Result<(u16, BTreeMap<String, String>, String), TransportError>;
+pub(super) type Answer = Result<(u16, BTreeMap<String, String>, Body), TransportError>;
 
 impl HttpRun<'_> {
     /// Runs the request (walking pages if asked), retrying as `policy` says.
@@ -303,18 +305,8 @@ impl HttpRun<'_> {
                     break;
                 }
                 Ok((status, headers, body)) => {
-                    let json = serde_json::from_str::<serde_json::Value>(&body)
-                        .ok()
-                        .map(Arc::new);
                     let success = (200..300).contains(&status);
-                    out.observation = Observation {
-                        status: Some(status),
-                        headers,
-                        body: Arc::from(body),
-                        json,
-                        items: None,
-                        files: Default::default(),
-                    };
+                    out.observation = observe(status, headers, body);
                     let Some(w) = walk.as_mut() else {
                         break;
                     };
@@ -366,12 +358,20 @@ impl HttpRun<'_> {
             let started = self.clock.now();
             let redactor = &rc.redactor;
             let carries_secret = |v: &str| redactor.redact(v) != v;
+            // A body too large to hold goes to a file named after the request.
+            let file = super::body_file::body_file_name(self.step_id, attempts.len() + 1);
+            let open = || super::body_file::open_body_file(self.out_dir, &file, redactor);
+            let body = BodyPolicy {
+                in_memory: rc.limits.body_in_memory.bytes(),
+                max: rc.limits.max_body.0,
+                spill: Some(&open),
+            };
             // On record before it is sent: an interrupted run still shows this request.
             let mut pending =
                 sent_attempt(req, url.as_str(), fallback, self.clock.format(started), rc);
             (pending.attempt, pending.of, pending.page) = (n, of, page);
             let mut slot = InFlight::start(attempts, pending, "waiting for the answer");
-            let exchange = client.send(req, url, &carries_secret).await;
+            let exchange = client.send(req, url, &carries_secret, body).await;
             let retryable = match &exchange.result {
                 Err(t) if t.kind == TransportKind::Timeout => policy.on_timeout,
                 Err(t) => t.kind.is_connection_failure() && policy.on_connect_error,
@@ -411,6 +411,34 @@ impl HttpRun<'_> {
                 None => return exchange.result,
             }
         }
+    }
+}
+
+/// What templates and checks see of an answer: a body in a file is read from there when
+/// something needs it.
+fn observe(status: u16, headers: BTreeMap<String, String>, body: Body) -> Observation {
+    let (text, file, json) = match body {
+        Body::Text(t) => {
+            let t: Arc<str> = Arc::from(t);
+            (t.clone(), None, crate::assert::LazyJson::of_text(t))
+        }
+        Body::File(f) => {
+            let path: Arc<std::path::Path> = Arc::from(f.path.as_path());
+            (
+                Arc::from(f.head),
+                Some(path.clone()),
+                crate::assert::LazyJson::of_file(path),
+            )
+        }
+    };
+    Observation {
+        status: Some(status),
+        headers,
+        body: text,
+        body_file: file,
+        json,
+        items: None,
+        files: Default::default(),
     }
 }
 
@@ -502,13 +530,24 @@ fn fill_answer(
     let r = &rc.redactor;
     match result {
         Ok((status, headers, body)) => {
+            let (text, file, bytes) = match body {
+                Body::Text(t) => (r.redact(t), None, None),
+                // Its start, cut where the redactor sees the cut.
+                Body::File(f) => (
+                    r.redact(&format!("{}{}", f.head, crate::secrets::CUT_MARK)),
+                    Some(f.name.clone()),
+                    Some(f.bytes),
+                ),
+            };
             a.response = Some(ResponseRecord {
                 status: *status,
                 headers: headers
                     .iter()
                     .map(|(k, v)| (k.clone(), r.redact(v)))
                     .collect(),
-                body: r.redact(body),
+                body: text,
+                body_file: file,
+                body_bytes: bytes,
             });
             a.transport_error = None;
             a.code = format!("{status:03}");

@@ -2,6 +2,7 @@
 //! retried as its policy says, every attempt kept.
 mod auth;
 mod backoff;
+mod body_file;
 mod checks;
 mod clock;
 mod context;

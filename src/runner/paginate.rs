@@ -99,7 +99,7 @@ impl<'a> Walk<'a> {
             self.seen.insert(url.to_string(), 1);
         }
         let before = self.items.len();
-        if let (Some(q), Some(j)) = (&self.plan.collect, obs.json.as_deref()) {
+        if let (Some(q), Some(j)) = (&self.plan.collect, obs.json.doc()) {
             self.items
                 .extend(crate::assert::select_all(q, j).into_iter().cloned());
         }
@@ -223,7 +223,7 @@ fn read_next(
     let v = match from {
         NextFrom::JsonPath(q) => obs
             .json
-            .as_deref()
+            .doc()
             .and_then(|j| crate::assert::select_first(q, j).cloned()),
         NextFrom::LinkHeader => obs
             .headers

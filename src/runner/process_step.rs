@@ -1,5 +1,6 @@
 //! Run stage: `exec` and `docker` steps — render the command, run it with its output
-//! streamed to the log file (timestamped, secrets masked), record it as one attempt.
+//! streamed to the log file (timestamped, secrets masked), record it as one attempt. Only
+//! the output's last lines (`limits.output_tail`) are held: the step's `output`.
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -142,8 +143,9 @@ pub async fn run_program(
                     Stream::Stdout => "stdout",
                     Stream::Stderr => "stderr",
                 };
-                let _ = writeln!(f, "{} {tag} {}", clock.now_text(), redactor.redact(line));
-                let _ = f.flush();
+                // One write a line: a line is never split between writes.
+                let text = format!("{} {tag} {}\n", clock.now_text(), redactor.redact(line));
+                let _ = f.write_all(text.as_bytes());
             }
         }
     };
@@ -184,7 +186,7 @@ pub async fn run_program(
         pending,
         "the program ran (its process group was killed)",
     );
-    let result = run_process(&cmd, &sink).await;
+    let result = run_process(&cmd, &sink, rc.limits.output_tail.bytes()).await;
     let not_run = result.spawn_error.clone().or_else(|| {
         if plan.kind == "docker" {
             docker_unreachable(&result)
@@ -205,10 +207,13 @@ pub async fn run_program(
     }
     let attempt = slot.attempt();
     attempt.duration_ms = result.duration.as_millis() as u64;
+    // The output is recorded once, as the step's `output`; the whole of it is in the log.
     attempt.response = result.exit_code.map(|c| ResponseRecord {
         status: u16::try_from(c).unwrap_or(u16::MAX),
         headers: BTreeMap::new(),
-        body: red.redact(&result.combined),
+        body: String::new(),
+        body_file: plan.log.clone(),
+        body_bytes: Some(result.total_bytes),
     });
     attempt.transport_error = None;
     attempt.code = code;
@@ -224,17 +229,30 @@ pub async fn run_program(
         status: None,
         headers: BTreeMap::new(),
         body: Arc::from(combined.as_str()),
-        json: Some(Arc::new(json!({
+        body_file: None,
+        json: crate::assert::LazyJson::ready(Some(Arc::new(json!({
             "exit_code": result.exit_code,
             "timed_out": result.timed_out,
             "stdout": red.redact(&result.stdout),
             "stderr": red.redact(&result.stderr),
             "command": command_line,
-        }))),
+        })))),
         items: None,
         files: Default::default(),
     };
-    outcome.text = Some(combined);
+    outcome.text = Some(if result.dropped_bytes > 0 {
+        let whole = match &plan.log {
+            Some(log) => format!("the whole output is in the log `{log}`"),
+            None => "give the step a `log:` to keep all of it".to_string(),
+        };
+        format!(
+            "[qtscen: {} bytes of output before these last lines are not held (limits.output_tail: {}); {whole}]\n{combined}",
+            result.dropped_bytes,
+            rc.limits.output_tail.display()
+        )
+    } else {
+        combined
+    });
     let facts = ProcessFacts {
         exit_code: result.exit_code,
         timed_out: result.timed_out,

@@ -237,7 +237,8 @@ pub(crate) fn run_reconcile(
         text.push_str(&format!("every difference: {file}\n"));
     }
     out.observation = Observation {
-        json: Some(Arc::new(result)),
+        body_file: None,
+        json: crate::assert::LazyJson::ready(Some(Arc::new(result))),
         ..Observation::default()
     };
     out.text = Some(text);
@@ -247,7 +248,7 @@ pub(crate) fn run_reconcile(
 /// Without assertions, a reconciliation passes when both sides hold the same keys with
 /// the same measures.
 pub(crate) fn implicit_reconciled(outcome: &ActionOutcome) -> AssertionRecord {
-    let j = outcome.observation.json.as_deref();
+    let j = outcome.observation.json.doc();
     let n = |k: &str| j.and_then(|j| j[k].as_u64()).unwrap_or(0);
     let (l, r, d) = (n("only_left"), n("only_right"), n("different"));
     AssertionRecord {

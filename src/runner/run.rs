@@ -303,6 +303,7 @@ fn interrupted_record(
         ),
     });
     r.attempts = attempts;
+    add_body_files(&mut r);
     if let crate::plan::Action::Process(p) = &step.action {
         let index = rc.each.as_ref().map(|e| e.1);
         r.artifacts.extend(
@@ -313,6 +314,20 @@ fn interrupted_record(
         );
     }
     r
+}
+
+/// The files holding bodies too large to keep in memory are the step's artifacts.
+fn add_body_files(record: &mut StepRecord) {
+    let files = record
+        .attempts
+        .iter()
+        .filter(|a| !matches!(a.request.method.as_str(), "EXEC" | "DOCKER"))
+        .filter_map(|a| a.response.as_ref()?.body_file.clone());
+    for f in files.collect::<Vec<_>>() {
+        if !record.artifacts.contains(&f) {
+            record.artifacts.push(f);
+        }
+    }
 }
 
 impl Exec<'_> {
@@ -360,6 +375,7 @@ impl Exec<'_> {
                     clock: &rc.clock,
                     events,
                     step_id: id,
+                    out_dir,
                 };
                 let mut outcome = runner.run(http, &step.retry, rc, false, attempts).await;
                 let primary_failed = outcome.engine_error.is_none()
@@ -395,6 +411,7 @@ impl Exec<'_> {
             Action::Check => ActionOutcome::default(),
         };
         record.attempts = std::mem::take(attempts);
+        add_body_files(&mut record);
         record.output = outcome.text.clone();
         record.items_count = outcome
             .observation
@@ -543,15 +560,9 @@ impl Exec<'_> {
                 a.expected = rc.redactor.redact(&a.expected);
             }
             record.output = record.output.as_deref().map(|o| rc.redactor.redact(o));
-            // A program's log was streamed before the secret was known.
+            // A program's log, a body in a file, were written before the secret was known.
             for name in &record.artifacts {
-                let path = out_dir.join(name);
-                if let Ok(text) = std::fs::read_to_string(&path) {
-                    let safe = rc.redactor.redact(&text);
-                    if safe != text {
-                        let _ = crate::report::write_atomic(&path, safe.as_bytes());
-                    }
-                }
+                let _ = super::body_file::mask_file_in_place(&out_dir.join(name), &rc.redactor);
             }
         }
         // Later templates see the outcome through `steps.<id>`, shared rather than copied.

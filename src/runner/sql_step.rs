@@ -161,7 +161,8 @@ pub async fn run_sql(
         status: None,
         headers: BTreeMap::new(),
         body: Arc::from(text.as_str()),
-        json: Some(Arc::new(Value::Object(results))),
+        body_file: None,
+        json: crate::assert::LazyJson::ready(Some(Arc::new(Value::Object(results)))),
         items: None,
         files: Default::default(),
     };
@@ -264,6 +265,8 @@ fn fill_result(
                 status: 200,
                 headers: BTreeMap::new(),
                 body: r.redact(&res.raw),
+                body_file: None,
+                body_bytes: None,
             });
             a.code = "OK".to_string();
         }

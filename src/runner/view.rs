@@ -1,7 +1,6 @@
 //! Run stage: what templates see of a step — `steps.<id>` and `response` — built from
 //! shared values (JSON documents are views, not copies; a step's fields are made when a
 //! template reads them, so a step nobody refers to costs one allocation).
-use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use minijinja::Value;
@@ -17,16 +16,48 @@ fn json_value(doc: Option<&Arc<serde_json::Value>>) -> Value {
 }
 
 /// `response` in templates: status, headers, the JSON body (shared, not copied) and,
-/// with `body`, the text.
+/// with `body`, the text. Made when read: a body in a file is parsed (or read) only when
+/// a template asks for it.
 pub(crate) fn response_value(obs: &Observation, body: bool) -> Value {
-    let mut map: BTreeMap<&str, Value> = BTreeMap::new();
-    map.insert("status", Value::from(obs.status));
-    map.insert("headers", crate::template::to_value(&obs.headers));
-    map.insert("json", json_value(obs.json.as_ref()));
-    if body {
-        map.insert("body", Value::from(&*obs.body));
+    Value::from_object(ResponseView {
+        obs: obs.clone(),
+        body,
+        text: OnceLock::new(),
+    })
+}
+
+#[derive(Debug)]
+struct ResponseView {
+    obs: Observation,
+    body: bool,
+    text: OnceLock<Value>,
+}
+
+impl Object for ResponseView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
     }
-    Value::from(map)
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(match key.as_str()? {
+            "status" => Value::from(self.obs.status),
+            "headers" => crate::template::to_value(&self.obs.headers),
+            "json" => json_value(self.obs.json.get()),
+            "body" if self.body => self
+                .text
+                .get_or_init(|| Value::from(self.obs.body_text()))
+                .clone(),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        if self.body {
+            Enumerator::Str(&["status", "headers", "json", "body"])
+        } else {
+            Enumerator::Str(&["status", "headers", "json"])
+        }
+    }
 }
 
 /// `steps.<id>`: a finished (or skipped) step.
@@ -76,7 +107,7 @@ impl StepView {
     fn queries(&self) -> Option<&Arc<serde_json::Value>> {
         let a = self.action.as_deref()?;
         a.text.as_ref()?;
-        a.observation.json.as_ref()
+        a.observation.json.get()
     }
 
     fn field(&self, name: &str) -> Option<Value> {
@@ -101,7 +132,7 @@ impl StepView {
                         .unwrap_or_else(none)
                 })
                 .clone(),
-            "json" => json_value(self.observation().and_then(|o| o.json.as_ref())),
+            "json" => json_value(self.observation().and_then(|o| o.json.get())),
             "request" => self
                 .request
                 .get_or_init(|| {

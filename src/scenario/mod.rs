@@ -3,6 +3,7 @@ mod assertion;
 mod auth;
 mod duration;
 mod http;
+mod limits;
 mod process;
 mod reconcile;
 mod report;
@@ -18,6 +19,7 @@ pub use duration::{DurationSpec, PATTERN as DURATION_PATTERN};
 pub use http::{
     CursorSpec, FallbackSpec, HttpDefaults, HttpSpec, NextUrlSpec, OffsetSpec, PageIn, PaginateSpec,
 };
+pub use limits::{ByteSize, Limits, MAX_DEPTH_CEILING};
 pub use process::{DockerBuildSpec, DockerRunSpec, DockerSpec, ExecSpec};
 pub use reconcile::{ReconcileSide, ReconcileSpec};
 pub use report::{ReportOutput, ReportSpec};

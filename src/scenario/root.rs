@@ -3,7 +3,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{HttpDefaults, ReportSpec, RetryPolicy, SqlDefaults, Step};
+use super::{HttpDefaults, Limits, ReportSpec, RetryPolicy, SqlDefaults, Step};
 
 /// One `include:` entry.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
@@ -67,6 +67,10 @@ pub struct Scenario {
     /// usually a typo, not a green run.
     #[serde(default)]
     pub allow_empty: bool,
+    /// Bounds on memory and time (response bodies held in memory, program output kept,
+    /// template work, scenario size and nesting), each with a default this can raise.
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 /// The default format version.

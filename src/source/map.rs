@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::diag::{Diagnostic, Severity};
 use super::map_build;
-use super::path::YamlPath;
+use super::path::{PathSeg, YamlPath};
 use super::span::Span;
 
 /// A YAML syntax error with the position the scanner reported.
@@ -54,7 +54,34 @@ pub(crate) struct NodeInfo {
 /// indexed; nodes under complex keys, aliases and duplicate keys are not.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SourceMap {
-    nodes: HashMap<YamlPath, NodeInfo>,
+    tree: NodeTree,
+}
+
+/// The recorded nodes as a tree: each node is found from its parent by one key or
+/// index, so building costs the same whatever the depth (a table keyed by whole paths
+/// hashes and copies every path: time and memory grow with the square of the depth).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NodeTree {
+    /// The nodes; the root (when there is a document) is the first.
+    pub(crate) nodes: Vec<NodeInfo>,
+    /// (parent, key or index) → child.
+    pub(crate) children: HashMap<(u32, PathSeg), u32>,
+}
+
+impl NodeTree {
+    /// The node at `path`.
+    pub(crate) fn find(&self, path: &YamlPath) -> Option<u32> {
+        if self.nodes.is_empty() {
+            return None;
+        }
+        path.segments().iter().try_fold(0u32, |id, seg| {
+            self.children.get(&(id, seg.clone())).copied()
+        })
+    }
+
+    fn get(&self, path: &YamlPath) -> Option<&NodeInfo> {
+        self.find(path).and_then(|id| self.nodes.get(id as usize))
+    }
 }
 
 impl SourceMap {
@@ -63,22 +90,22 @@ impl SourceMap {
     /// An empty text (or one with only comments) gives an empty map. Later
     /// documents are not parsed.
     pub fn build(text: &str) -> Result<SourceMap, SyntaxError> {
-        map_build::build(text).map(|nodes| SourceMap { nodes })
+        map_build::build(text).map(|tree| SourceMap { tree })
     }
 
     /// The span of the value at `path`.
     pub fn value(&self, path: &YamlPath) -> Option<Span> {
-        self.nodes.get(path).map(|n| n.value)
+        self.tree.get(path).map(|n| n.value)
     }
 
     /// The span of the key whose value is at `path` (mapping entries only).
     pub fn key(&self, path: &YamlPath) -> Option<Span> {
-        self.nodes.get(path).and_then(|n| n.key)
+        self.tree.get(path).and_then(|n| n.key)
     }
 
     /// The key span at `path` if it is a mapping entry, else its value span.
     pub fn key_or_value(&self, path: &YamlPath) -> Option<Span> {
-        self.nodes.get(path).map(|n| n.key.unwrap_or(n.value))
+        self.tree.get(path).map(|n| n.key.unwrap_or(n.value))
     }
 
     /// The value span of `path`, or of its closest ancestor that exists.
@@ -88,7 +115,7 @@ impl SourceMap {
     pub fn nearest(&self, path: &YamlPath) -> Option<Span> {
         let mut current = path.clone();
         loop {
-            if let Some(node) = self.nodes.get(&current) {
+            if let Some(node) = self.tree.get(&current) {
                 return Some(node.value);
             }
             current.pop()?;
@@ -98,7 +125,7 @@ impl SourceMap {
     /// The keys of the mapping at `path`, in source order; empty if `path`
     /// is not a mapping.
     pub fn keys_of(&self, path: &YamlPath) -> Vec<String> {
-        self.nodes
+        self.tree
             .get(path)
             .and_then(|n| n.keys.clone())
             .unwrap_or_default()
@@ -106,12 +133,33 @@ impl SourceMap {
 
     /// True if a node exists at `path`.
     pub fn contains(&self, path: &YamlPath) -> bool {
-        self.nodes.contains_key(path)
+        self.tree.find(path).is_some()
     }
 
     /// True if no document was found.
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+        self.tree.nodes.is_empty()
+    }
+
+    /// Every recorded node with its path (for tests).
+    #[cfg(test)]
+    fn entries(&self) -> Vec<(YamlPath, &NodeInfo)> {
+        let mut parent: HashMap<u32, (u32, &PathSeg)> = HashMap::new();
+        for ((p, seg), id) in &self.tree.children {
+            parent.insert(*id, (*p, seg));
+        }
+        (0..self.tree.nodes.len() as u32)
+            .map(|id| {
+                let mut segs = Vec::new();
+                let mut at = id;
+                while let Some((p, seg)) = parent.get(&at) {
+                    segs.push((*seg).clone());
+                    at = *p;
+                }
+                segs.reverse();
+                (segs.into_iter().collect(), &self.tree.nodes[id as usize])
+            })
+            .collect()
     }
 }
 
@@ -356,7 +404,7 @@ steps:
         // Within yaml-rust2's own recursion limit: recorded down to MAX_DEPTH.
         let text = "[".repeat(200) + &"]".repeat(200);
         let m = map(&text);
-        assert!(m.nodes.len() <= 130, "{}", m.nodes.len());
+        assert!(m.tree.nodes.len() <= 130, "{}", m.tree.nodes.len());
         let deep: YamlPath = std::iter::repeat_n(PathSeg::Index(0), 199).collect();
         assert_eq!(m.nearest(&deep).map(|s| s.line), Some(1));
         // Far beyond it: an error, not a crash.
@@ -384,7 +432,7 @@ steps:
     /// Every recorded span must land inside the text.
     fn check_spans(text: &str, m: &SourceMap) {
         let file = SourceFile::new("t", text);
-        for (path, node) in &m.nodes {
+        for (path, node) in m.entries() {
             for span in std::iter::once(node.value).chain(node.key) {
                 let line = file.line(span.line);
                 let ok = line.is_some_and(|l| span.col <= l.chars().count() + 1);
@@ -489,8 +537,8 @@ steps:
                 Ok(m) => {
                     ok += 1;
                     check_spans(text, &m);
-                    for path in m.nodes.keys() {
-                        let d = Diagnostic::error("x").with_span(m.nearest(path));
+                    for (path, _) in m.entries() {
+                        let d = Diagnostic::error("x").with_span(m.nearest(&path));
                         let _ = crate::source::diag::render(&d, Some(&file), true);
                     }
                 }

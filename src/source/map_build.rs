@@ -1,25 +1,24 @@
 //! Building a [`SourceMap`](super::map::SourceMap) from yaml-rust2's marked events.
 
-use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, ScanError, TScalarStyle};
 
 use super::file::split_lines;
-use super::map::{NodeInfo, SyntaxError};
-use super::path::YamlPath;
+use super::map::{NodeInfo, NodeTree, SyntaxError};
+use super::path::PathSeg;
 use super::span::Span;
 use super::token;
 
 /// How many lines to look back for the `-` of an empty sequence entry.
 const LOOKBACK_LINES: usize = 50;
 /// Nodes nested deeper than this are not recorded (serde_yaml stops at 128
-/// too); it keeps memory linear on pathological inputs like `[[[[...`.
+/// too).
 const MAX_DEPTH: usize = 128;
 
 /// Parses the first document of `text` and returns the node table.
-pub(super) fn build(text: &str) -> Result<HashMap<YamlPath, NodeInfo>, SyntaxError> {
+pub(super) fn build(text: &str) -> Result<NodeTree, SyntaxError> {
     let first = guarded_run(text);
     match first {
         // yaml-rust2 is stricter about tabs than libyaml (serde_yaml), e.g.
@@ -32,7 +31,7 @@ pub(super) fn build(text: &str) -> Result<HashMap<YamlPath, NodeInfo>, SyntaxErr
 }
 
 /// Runs the builder, turning a parser panic into a syntax error.
-fn guarded_run(text: &str) -> Result<HashMap<YamlPath, NodeInfo>, SyntaxError> {
+fn guarded_run(text: &str) -> Result<NodeTree, SyntaxError> {
     // yaml-rust2 is not supposed to panic, but it has internal `unwrap`s and
     // `unreachable!`s; a config file must never crash us, so guard anyway.
     match catch_unwind(AssertUnwindSafe(|| Builder::new(text).run())) {
@@ -46,8 +45,8 @@ fn guarded_run(text: &str) -> Result<HashMap<YamlPath, NodeInfo>, SyntaxError> {
 
 /// A collection being filled.
 struct Frame {
-    /// Its path, or `None` when nothing under it is recorded.
-    path: Option<YamlPath>,
+    /// Its node and depth, or `None` when nothing under it is recorded.
+    node: Option<(u32, usize)>,
     kind: FrameKind,
     /// Where it starts (for measuring one-line flow collections).
     start: Marker,
@@ -76,30 +75,42 @@ struct PendingKey {
 enum Role {
     Key,
     Value {
-        path: Option<YamlPath>,
+        /// The parent node, the key or index under it, and the depth.
+        slot: Option<Slot>,
         key: Option<Span>,
         in_seq: bool,
     },
 }
 
+/// Where a value goes: the root, or under a recorded node.
+enum Slot {
+    Root,
+    Child(u32, PathSeg, usize),
+}
+
 struct Builder<'t> {
     text: &'t str,
     lines: Vec<&'t str>,
-    nodes: HashMap<YamlPath, NodeInfo>,
+    /// The characters of each line: a token is measured from its column without
+    /// walking the line again (a 1 MB scenario on one line would cost a walk per node).
+    chars: Vec<Vec<char>>,
+    tree: NodeTree,
     stack: Vec<Frame>,
 }
 
 impl<'t> Builder<'t> {
     fn new(text: &'t str) -> Self {
+        let lines: Vec<&str> = split_lines(text).collect();
         Builder {
             text,
-            lines: split_lines(text).collect(),
-            nodes: HashMap::new(),
+            chars: lines.iter().map(|l| l.chars().collect()).collect(),
+            lines,
+            tree: NodeTree::default(),
             stack: Vec::new(),
         }
     }
 
-    fn run(mut self) -> Result<HashMap<YamlPath, NodeInfo>, SyntaxError> {
+    fn run(mut self) -> Result<NodeTree, SyntaxError> {
         let mut parser = Parser::new_from_str(self.text);
         let mut seen_node = false;
         loop {
@@ -128,21 +139,45 @@ impl<'t> Builder<'t> {
                 _ => {}
             }
         }
-        Ok(self.nodes)
+        Ok(self.tree)
     }
 
     /// The characters of line `line` (1-based) from `col0` (0-based) on.
-    fn rest(&self, line: usize, col0: usize) -> Vec<char> {
+    fn rest(&self, line: usize, col0: usize) -> &[char] {
         line.checked_sub(1)
-            .and_then(|i| self.lines.get(i))
-            .map(|l| l.chars().skip(col0).collect())
+            .and_then(|i| self.chars.get(i))
+            .and_then(|l| l.get(col0..))
             .unwrap_or_default()
+    }
+
+    /// Records a node; returns its id, or `None` when it is not recorded (too deep, or
+    /// under a key seen before: the first occurrence is kept).
+    fn record(&mut self, slot: Slot, info: NodeInfo) -> Option<(u32, usize)> {
+        let id = u32::try_from(self.tree.nodes.len()).ok()?;
+        let depth = match slot {
+            Slot::Root if self.tree.nodes.is_empty() => 0,
+            Slot::Root => return None,
+            Slot::Child(parent, seg, depth) => {
+                if depth > MAX_DEPTH {
+                    return None;
+                }
+                match self.tree.children.entry((parent, seg)) {
+                    std::collections::hash_map::Entry::Occupied(_) => return None,
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(id);
+                    }
+                }
+                depth
+            }
+        };
+        self.tree.nodes.push(info);
+        Some((id, depth))
     }
 
     fn role(&mut self) -> Role {
         let Some(top) = self.stack.last_mut() else {
             return Role::Value {
-                path: Some(YamlPath::root()),
+                slot: Some(Slot::Root),
                 key: None,
                 in_seq: false,
             };
@@ -152,7 +187,9 @@ impl<'t> Builder<'t> {
                 let index = *next;
                 *next += 1;
                 Role::Value {
-                    path: top.path.as_ref().map(|p| p.child_index(index)),
+                    slot: top
+                        .node
+                        .map(|(id, depth)| Slot::Child(id, PathSeg::Index(index), depth + 1)),
                     key: None,
                     in_seq: true,
                 }
@@ -160,8 +197,10 @@ impl<'t> Builder<'t> {
             FrameKind::Map { pending } => match pending.take() {
                 None => Role::Key,
                 Some(k) => Role::Value {
-                    path: match (&top.path, k.name) {
-                        (Some(p), Some(name)) => Some(p.child_key(&name)),
+                    slot: match (top.node, k.name) {
+                        (Some((id, depth)), Some(name)) => {
+                            Some(Slot::Child(id, PathSeg::Key(name), depth + 1))
+                        }
                         _ => None,
                     },
                     key: Some(k.span),
@@ -174,25 +213,20 @@ impl<'t> Builder<'t> {
     fn node(&mut self, event: &Event, mark: Marker, last_entry: bool) {
         let role = self.role();
         let span = self.clamp(self.node_span(event, mark, &role, last_entry));
-        let path = match role {
+        let node = match role {
             Role::Key => {
                 self.set_key(event, span);
                 None
             }
-            Role::Value { path, key, .. } => {
-                // Duplicate keys: keep the first occurrence, skip the rest.
-                let path = path.filter(|p| p.len() <= MAX_DEPTH && !self.nodes.contains_key(p));
-                if let Some(p) = &path {
-                    let keys = matches!(event, Event::MappingStart(..)).then(Vec::new);
-                    let info = NodeInfo {
-                        value: span,
-                        key,
-                        keys,
-                    };
-                    self.nodes.insert(p.clone(), info);
-                }
-                path
-            }
+            Role::Value { slot, key, .. } => slot.and_then(|slot| {
+                let keys = matches!(event, Event::MappingStart(..)).then(Vec::new);
+                let info = NodeInfo {
+                    value: span,
+                    key,
+                    keys,
+                };
+                self.record(slot, info)
+            }),
         };
         let kind = match event {
             Event::MappingStart(..) => FrameKind::Map { pending: None },
@@ -201,7 +235,7 @@ impl<'t> Builder<'t> {
         };
         let opener = self.rest(mark.line(), mark.col()).first().copied();
         self.stack.push(Frame {
-            path,
+            node,
             kind,
             start: mark,
             // Block mappings are reported at their first `:`; use the first key.
@@ -219,12 +253,14 @@ impl<'t> Builder<'t> {
             return;
         };
         let first_key = std::mem::take(&mut top.start_at_first_key);
-        if let Some(path) = &top.path {
+        if let Some((id, _)) = top.node {
             // A key seen before already has its value recorded.
-            let duplicate = name
-                .as_ref()
-                .is_none_or(|n| self.nodes.contains_key(&path.child_key(n)));
-            if let Some(node) = self.nodes.get_mut(path) {
+            let duplicate = name.as_ref().is_none_or(|n| {
+                self.tree
+                    .children
+                    .contains_key(&(id, PathSeg::Key(n.clone())))
+            });
+            if let Some(node) = self.tree.nodes.get_mut(id as usize) {
                 if first_key {
                     node.value = Span::point(span.line, span.col);
                 }
@@ -256,12 +292,12 @@ impl<'t> Builder<'t> {
                 _ => at(1),
             },
             Event::Scalar(value, style, ..) => at(match style {
-                TScalarStyle::Plain => token::plain_len(&rest, value),
-                TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => token::quoted_len(&rest),
+                TScalarStyle::Plain => token::plain_len(rest, value),
+                TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => token::quoted_len(rest),
                 // Block scalars are reported at their first content line.
-                TScalarStyle::Literal | TScalarStyle::Folded => token::trimmed_len(&rest),
+                TScalarStyle::Literal | TScalarStyle::Folded => token::trimmed_len(rest),
             }),
-            Event::Alias(_) => at(token::alias_len(&rest)),
+            Event::Alias(_) => at(token::alias_len(rest)),
             // Indentless sequences (`key:` then `- a` at the same indent) are
             // reported after their first `-`.
             Event::SequenceStart(..) if !matches!(rest.first(), Some('-' | '[')) => {
@@ -276,7 +312,7 @@ impl<'t> Builder<'t> {
         let Some(frame) = self.stack.pop() else {
             return;
         };
-        let Some(path) = frame.path else {
+        let Some((id, _)) = frame.node else {
             return;
         };
         let start = frame.start;
@@ -287,7 +323,7 @@ impl<'t> Builder<'t> {
             (Some('{'), Some('}')) | (Some('['), Some(']'))
         ) && mark.line() == start.line()
             && mark.col() > start.col();
-        if one_line_flow && let Some(node) = self.nodes.get_mut(&path) {
+        if one_line_flow && let Some(node) = self.tree.nodes.get_mut(id as usize) {
             node.value.len = mark.col() - start.col() + 1;
         }
     }
@@ -297,11 +333,10 @@ impl<'t> Builder<'t> {
     fn previous_token(&self, line: usize, col0: usize) -> Option<Span> {
         let mut limit = Some(col0);
         for l in (line.saturating_sub(LOOKBACK_LINES).max(1)..=line).rev() {
-            let Some(text) = self.lines.get(l - 1) else {
+            let Some(chars) = self.chars.get(l - 1) else {
                 limit = None;
                 continue;
             };
-            let chars: Vec<char> = text.chars().collect();
             let upto = limit.map_or(chars.len(), |c| c.min(chars.len()));
             let mut slice = &chars[..upto];
             let comment = (0..slice.len())
@@ -322,7 +357,7 @@ impl<'t> Builder<'t> {
     /// the last existing line.
     fn clamp(&self, span: Span) -> Span {
         let line = span.line.min(self.lines.len()).max(1);
-        let width = self.lines.get(line - 1).map_or(0, |l| l.chars().count());
+        let width = self.chars.get(line - 1).map_or(0, Vec::len);
         let col = if line < span.line {
             width + 1
         } else {

@@ -229,6 +229,10 @@ pub struct Templates {
     infos: std::collections::HashMap<Arc<str>, TemplateInfo>,
     /// YAML path → `file:line:col`, set once the scenario is validated.
     locator: Option<Locator>,
+    /// The work one evaluation may do (`limits.template_fuel`); none: unbounded.
+    fuel: Option<u64>,
+    /// The same templates without fuel, for the reports (their work grows with the run).
+    unfueled: std::sync::OnceLock<Environment<'static>>,
 }
 
 impl Templates {
@@ -272,7 +276,33 @@ impl Templates {
             origin: Arc::from(""),
             infos: std::collections::HashMap::new(),
             locator: None,
+            fuel: None,
+            unfueled: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Bounds the work of each evaluation of a scenario template (`limits.template_fuel`):
+    /// one that uses it up fails with an error naming where the template stands.
+    pub fn set_fuel(&mut self, fuel: u64) {
+        self.env.set_fuel(Some(fuel));
+        self.fuel = Some(fuel);
+    }
+
+    /// Renders a report template (added with [`Templates::add_named`]): not bounded by
+    /// fuel, as its work grows with the run it reports.
+    pub fn render_report(&self, name: &str, ctx: &Value) -> Result<String, TemplateError> {
+        if self.fuel.is_none() {
+            return self.render_named(name, ctx);
+        }
+        let env = self.unfueled.get_or_init(|| {
+            let mut env = self.env.clone();
+            env.set_fuel(None);
+            env
+        });
+        let tmpl = env
+            .get_template(name)
+            .map_err(|e| TemplateError::from_mj(&e))?;
+        tmpl.render(ctx).map_err(|e| self.explain(name, &e, ctx))
     }
 
     /// Every filter a template may use, sorted.
@@ -496,6 +526,16 @@ impl Templates {
             if let Some(e) = self.undefined_name(name, ctx) {
                 return e;
             }
+        }
+        if err.kind() == minijinja::ErrorKind::OutOfFuel {
+            return TemplateError {
+                message: format!(
+                    "template ran out of fuel (limits.template_fuel: {}): it did more work than one evaluation may (a loop over a huge range?){}; raise `limits: {{ template_fuel: … }}` if it is meant to",
+                    self.fuel.unwrap_or_default(),
+                    self.location(name)
+                ),
+                line: err.line(),
+            };
         }
         let mut e = TemplateError::from_mj(err);
         e.message.push_str(&self.location(name));
