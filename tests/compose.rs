@@ -3,7 +3,7 @@
 //! sandbox on 127.0.0.1.
 mod common;
 
-use common::{HEAD, case, case_with_env, qtscen, run, sandbox};
+use common::{HEAD, case, case_with_env, run, sandbox};
 
 #[test]
 fn for_each_runs_a_step_per_item_and_records_each_with_its_item() {
@@ -38,9 +38,8 @@ steps:
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let r = out.results();
     let steps = r["steps"].as_array().unwrap();
-    let ids: Vec<&str> = steps.iter().map(|s| s["id"].as_str().unwrap()).collect();
     assert_eq!(
-        ids,
+        out.step_ids(),
         [
             "days",
             "per_day[0]",
@@ -97,7 +96,7 @@ fn each_outside_a_for_each_step_is_refused_with_its_place() {
         "name: t\nsteps:\n  - id: x\n    assert:\n      - expr: \"each == 1\"\n",
         "",
     );
-    let (code, stdout, stderr) = qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
+    let (code, stdout, stderr) = c.validate();
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(
         stderr.contains("`each` is the item of a `for_each` step"),
@@ -115,23 +114,14 @@ fn an_included_step_library_takes_params() {
             "{HEAD}\ninclude:\n  - file: lib/probe.yaml\n    with: {{ id: first, path: /events, limit: 7 }}\n  - {{ file: lib/probe.yaml, with: {{ id: second, path: /events }} }}\nsteps:\n  - id: own\n    assert: [{{ expr: \"steps.first.captures.limit == 7 and steps.second.captures.limit == 100\" }}]\n"
         ),
     );
-    let lib = c.dir.path().join("lib");
-    std::fs::create_dir_all(&lib).unwrap();
-    std::fs::write(
-        lib.join("probe.yaml"),
+    c.write(
+        "lib/probe.yaml",
         "params:\n  id: ~          # required\n  path: ~\n  limit: 100    # a default\nsteps:\n  - id: \"{{ params.id }}\"\n    title: \"probe {{ params.id }}\"\n    http: { path: \"{{ params.path }}\", query: { limit: \"{{ params.limit }}\" } }\n    capture:\n      limit: { expr: \"{{ params.limit }} + 0\" }\n",
-    )
-    .unwrap();
+    );
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let r = out.results();
-    let ids: Vec<&str> = r["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, ["first", "second", "own"]);
+    assert_eq!(out.step_ids(), ["first", "second", "own"]);
     assert_eq!(r["steps"][0]["title"], "probe first");
     let seen = sb.requests();
     assert_eq!(seen[0].query_param("limit"), Some("7"));
@@ -144,12 +134,11 @@ fn a_wrong_or_missing_param_exits_2_with_the_place() {
         "name: t\ninclude:\n  - file: lib.yaml\n    with: { idd: x }\nsteps:\n  - id: own\n    assert: [{ expr: 'true' }]\n",
         "",
     );
-    std::fs::write(
-        c.dir.path().join("lib.yaml"),
+    c.write(
+        "lib.yaml",
         "params: { id: ~ }\nsteps:\n  - id: \"{{ params.id }}\"\n    assert: [{ expr: 'true' }]\n",
-    )
-    .unwrap();
-    let (code, stdout, stderr) = qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
+    );
+    let (code, stdout, stderr) = c.validate();
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(
         stderr.contains("`idd` is not a param of `lib.yaml`")
@@ -163,7 +152,7 @@ fn a_wrong_or_missing_param_exits_2_with_the_place() {
         "name: t\ninclude: [lib.yaml]\nsteps:\n  - id: own\n    assert: [{ expr: 'true' }]\n",
     )
     .unwrap();
-    let (code, _, stderr) = qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
+    let (code, _, stderr) = c.validate();
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("param `id` is required"), "{stderr}");
     assert!(stderr.contains("lib.yaml:1:"), "{stderr}");
@@ -193,7 +182,7 @@ steps:
     http: { path: /events }
 "#;
     let c = case(&sb, yaml);
-    let (code, stdout, stderr) = qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
+    let (code, stdout, stderr) = c.validate();
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
         stderr.contains("warning")

@@ -97,8 +97,7 @@ fn two_bodies_are_refused_with_the_line() {
         "name: t\nsteps:\n  - id: a\n    http:\n      url: http://127.0.0.1:9/\n      json: {a: 1}\n      form: {a: 1}\n",
         "",
     );
-    let (code, stdout, stderr) =
-        common::qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
+    let (code, stdout, stderr) = c.validate();
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(stderr.contains("scenario.yaml:7:7"), "{stderr}");
     assert!(
@@ -363,8 +362,7 @@ steps:
 
 fn validate_text(yaml: &str) -> (i32, String) {
     let c = common::case_with_env(yaml, "");
-    let (code, stdout, stderr) =
-        common::qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
+    let (code, stdout, stderr) = c.validate();
     (code, format!("{stdout}{stderr}"))
 }
 
@@ -649,24 +647,14 @@ fn includes_bring_defaults_and_steps_relative_to_the_including_file() {
         &sb,
         "name: composed\ninclude: [lib/base.yaml]\nsteps:\n  - id: own\n    http: { path: /events }\n",
     );
-    let lib = c.dir.path().join("lib");
-    std::fs::create_dir_all(&lib).unwrap();
-    std::fs::write(lib.join("base.yaml"), "include: [defaults.yaml]\nsteps:\n  - id: shared\n    http: { path: /events, query: { from: lib } }\n").unwrap();
-    std::fs::write(
-        lib.join("defaults.yaml"),
+    c.write("lib/base.yaml", "include: [defaults.yaml]\nsteps:\n  - id: shared\n    http: { path: /events, query: { from: lib } }\n");
+    c.write(
+        "lib/defaults.yaml",
         "env:\n  required: [QTICKETS_BASE_URL, QTICKETS_TOKEN]\ndefaults:\n  http:\n    base_url: \"{{ env.QTICKETS_BASE_URL }}\"\n    auth: { bearer: { token: \"{{ env.QTICKETS_TOKEN }}\" } }\n",
-    )
-    .unwrap();
+    );
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    let r = out.results();
-    let ids: Vec<&str> = r["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, ["shared", "own"]);
+    assert_eq!(out.step_ids(), ["shared", "own"]);
     assert_eq!(sb.requests()[0].query_param("from"), Some("lib"));
 }
 
@@ -676,10 +664,9 @@ fn an_include_cycle_and_a_missing_include_exit_2_with_the_place() {
         "name: t\ninclude:\n  - a.yaml\nsteps:\n  - id: x\n    assert: [{ expr: 'true' }]\n",
         "",
     );
-    std::fs::write(c.dir.path().join("a.yaml"), "include: [b.yaml]\n").unwrap();
-    std::fs::write(c.dir.path().join("b.yaml"), "include: [a.yaml]\n").unwrap();
-    let (code, stdout, stderr) =
-        common::qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
+    c.write("a.yaml", "include: [b.yaml]\n");
+    c.write("b.yaml", "include: [a.yaml]\n");
+    let (code, stdout, stderr) = c.validate();
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(stderr.contains("include cycle:"), "{stderr}");
     assert!(
@@ -692,8 +679,7 @@ fn an_include_cycle_and_a_missing_include_exit_2_with_the_place() {
         "name: t\ninclude:\n  - missing.yaml\nsteps:\n  - id: x\n    assert: [{ expr: 'true' }]\n",
         "",
     );
-    let (code, _, stderr) =
-        common::qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
+    let (code, _, stderr) = c.validate();
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("cannot read include"), "{stderr}");
     assert!(stderr.contains("scenario.yaml:3:5"), "{stderr}");

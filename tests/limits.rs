@@ -7,7 +7,7 @@ mod common;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 
-use common::{Case, Output, case_with_env, qtscen, run};
+use common::{Case, Output, case_with_env, run};
 
 /// A server on 127.0.0.1 answering every GET with `body` (JSON); its URL.
 fn serve(body: String) -> String {
@@ -203,7 +203,7 @@ fn raising_output_tail_holds_all_of_it() {
 
 fn validate(yaml: &str) -> (i32, String) {
     let c = case_with_env(yaml, "");
-    let (code, _, stderr) = qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
+    let (code, _, stderr) = c.validate();
     (code, stderr)
 }
 

@@ -125,8 +125,7 @@ fn a_measure_one_side_lacks_fails_validate() {
 "#,
     );
     let c = case(&sb, &yaml);
-    let (code, _, stderr) =
-        common::qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
+    let (code, _, stderr) = c.validate();
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("`revenue` is not a measure of both sides"),

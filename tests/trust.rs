@@ -120,8 +120,7 @@ fn percent_decode(s: &str) -> String {
 
 fn validate(yaml: &str) -> (i32, String) {
     let c = case_with_env(yaml, "");
-    let (code, stdout, stderr) =
-        common::qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
+    let (code, stdout, stderr) = c.validate();
     (code, format!("{stdout}{stderr}"))
 }
 

@@ -26,6 +26,27 @@ pub struct Case {
     pub env_file: PathBuf,
 }
 
+impl Case {
+    /// `qtscen validate` of the scenario, in its folder: (exit code, stdout, stderr).
+    pub fn validate(&self) -> (i32, String, String) {
+        qtscen(
+            &["validate", self.scenario.to_str().unwrap()],
+            self.dir.path(),
+        )
+    }
+
+    /// Writes `text` to `rel` inside the case's folder (creating folders on the way), as
+    /// an included file, a library or a fixture next to the scenario.
+    pub fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
 pub fn case(sb: &SandboxHandle, yaml: &str) -> Case {
     let env = format!(
         "QTICKETS_BASE_URL={}\nQTICKETS_TOKEN={TOKEN}\nORG_NAME=irs-prod\n",
@@ -56,6 +77,17 @@ pub struct Output {
 }
 
 impl Output {
+    /// The ids of the steps in results.json, in order.
+    pub fn step_ids(&self) -> Vec<String> {
+        let r = self.results();
+        r["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
     pub fn file(&self, name: &str) -> String {
         std::fs::read_to_string(self.out_dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
     }
