@@ -1,4 +1,4 @@
-//! "Did you mean" suggestions from a tiny Levenshtein distance.
+//! "Did you mean" suggestions: the Levenshtein distance of `strsim`.
 
 /// Largest edit distance still worth suggesting.
 const MAX_DISTANCE: usize = 2;
@@ -21,7 +21,7 @@ pub fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
         if cand_lc.is_empty() {
             continue;
         }
-        let distance = levenshtein(&word_lc, &cand_lc);
+        let distance = strsim::levenshtein(&word_lc, &cand_lc);
         let longest = word_len.max(cand_lc.chars().count());
         let close = distance <= MAX_DISTANCE && distance < longest;
         let prefix = cand_lc.starts_with(&word_lc) || word_lc.starts_with(&cand_lc);
@@ -32,35 +32,9 @@ pub fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
     best.map(|(_, c)| c.to_owned())
 }
 
-/// Edit distance (insertions, deletions, substitutions) between two strings,
-/// counted in characters.
-pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn distance() {
-        assert_eq!(levenshtein("", ""), 0);
-        assert_eq!(levenshtein("abc", ""), 3);
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
-        assert_eq!(levenshtein("methd", "method"), 1);
-        assert_eq!(levenshtein("привет", "привт"), 1);
-    }
 
     #[test]
     fn suggestions() {
