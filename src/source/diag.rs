@@ -9,23 +9,12 @@
 //!    = help: did you mean `method`?
 //! ```
 
-use std::fmt::Write as _;
+use annotate_snippets::{Level, Renderer, Snippet};
 
 use super::file::SourceFile;
 use super::span::Span;
 
 pub use super::suggest::did_you_mean;
-
-/// Tab stops used when showing a source line.
-const TAB_WIDTH: usize = 4;
-/// Minimum width of the line-number gutter, so `-->` lines up across messages.
-const MIN_GUTTER: usize = 2;
-
-const RESET: &str = "\x1b[0m";
-const BOLD: &str = "\x1b[1m";
-const RED: &str = "\x1b[1;31m";
-const YELLOW: &str = "\x1b[1;33m";
-const BLUE: &str = "\x1b[1;34m";
 
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -118,131 +107,91 @@ impl Diagnostic {
     }
 }
 
-/// Paints `text` when colours are on.
-fn paint(out: &mut String, colored: bool, style: &str, text: &str) {
-    if colored {
-        out.push_str(style);
-        out.push_str(text);
-        out.push_str(RESET);
-    } else {
-        out.push_str(text);
-    }
-}
-
-/// Renders a diagnostic as text ending with a newline.
+/// Renders a diagnostic as text ending with a newline, with annotate-snippets.
 ///
-/// The file shown is `diag.file`, else `source`'s name. The source line is
-/// shown when both a span and a source containing that line are given; tabs
-/// are expanded to 4-column stops and control characters replaced by `�`,
-/// with the carets placed accordingly. The underline is clamped to the rest
-/// of the line (at least one caret). `colored` adds ANSI bold red (error) or
-/// yellow (warning) and bold blue for the gutter.
+/// The file shown is `diag.file`, else `source`'s name. The source line is shown when
+/// both a span and a source containing that line are given; control characters in it
+/// become `�` (a scenario cannot paint the terminal), and the underline is clamped to
+/// the rest of the line (at least one caret). `colored` adds annotate-snippets' ANSI
+/// styles (bold red errors, yellow warnings, blue gutter).
 pub fn render(diag: &Diagnostic, source: Option<&SourceFile>, colored: bool) -> String {
-    let line_text = diag.span.and_then(|s| source.and_then(|f| f.line(s.line)));
-    let gutter = diag
-        .span
-        .map_or(0, |s| s.line.to_string().len())
-        .max(MIN_GUTTER);
-    let pad = " ".repeat(gutter);
-    let sev_style = match diag.severity {
-        Severity::Error => RED,
-        Severity::Warning => YELLOW,
+    let level = match diag.severity {
+        Severity::Error => Level::Error,
+        Severity::Warning => Level::Warning,
     };
-    let mut out = String::new();
-
-    paint(&mut out, colored, sev_style, diag.severity.as_str());
-    paint(&mut out, colored, BOLD, &format!(": {}", diag.message));
-    out.push('\n');
-
-    let file = diag.file.as_deref().or(source.map(|f| f.name.as_str()));
-    if file.is_some() || diag.span.is_some() {
-        out.push_str(&pad);
-        paint(&mut out, colored, BLUE, "-->");
-        let _ = match diag.span {
-            Some(s) => writeln!(out, " {}:{}:{}", file.unwrap_or("<input>"), s.line, s.col),
-            None => writeln!(out, " {}", file.unwrap_or("<input>")),
-        };
-    }
-
-    if let (Some(span), Some(text)) = (diag.span, line_text) {
-        let (shown, offset, width) = layout(text, span);
-        let _ = write!(out, "{pad} ");
-        paint(&mut out, colored, BLUE, "|");
-        out.push('\n');
-        paint(
-            &mut out,
-            colored,
-            BLUE,
-            &format!("{:>gutter$} |", span.line),
+    let file = diag
+        .file
+        .as_deref()
+        .or(source.map(|f| f.name.as_str()))
+        .unwrap_or("<input>");
+    // An empty line is not shown (annotate-snippets draws nothing to point at): the place
+    // alone, as when the line is unknown.
+    let line = diag
+        .span
+        .and_then(|s| Some((s, source?.line(s.line)?)))
+        .filter(|(_, text)| !text.trim_end_matches(['\r', '\n']).is_empty());
+    // The title and footers of the message; the snippet when its line is known.
+    let shown = line.map(|(span, text)| (span, shown_line(text, span)));
+    let mut message = level.title(&diag.message);
+    if let Some((span, (text, range))) = &shown {
+        message = message.snippet(
+            Snippet::source(text)
+                .line_start(span.line)
+                .origin(file)
+                .annotation(level.span(range.clone())),
         );
-        if !shown.is_empty() {
-            out.push(' ');
-            out.push_str(&shown);
-        }
-        out.push('\n');
-        let _ = write!(out, "{pad} ");
-        paint(&mut out, colored, BLUE, "|");
-        out.push(' ');
-        out.push_str(&" ".repeat(offset));
-        paint(&mut out, colored, sev_style, &"^".repeat(width));
-        out.push('\n');
     }
-
-    let labelled = diag
+    let footers: Vec<(Level, &str)> = diag
         .notes
         .iter()
-        .map(|n| ("note", n.as_str()))
-        .chain(diag.help.as_deref().map(|h| ("help", h)));
-    for (label, text) in labelled {
-        let _ = write!(out, "{pad} ");
-        paint(&mut out, colored, BLUE, "=");
-        out.push(' ');
-        paint(&mut out, colored, BOLD, &format!("{label}:"));
-        let indent = " ".repeat(gutter + label.len() + 5);
-        for (i, part) in text.split('\n').enumerate() {
-            if i > 0 {
-                out.push_str(&indent);
-            } else {
-                out.push(' ');
-            }
-            out.push_str(part.trim_end_matches('\r'));
-            out.push('\n');
-        }
+        .map(|n| (Level::Note, n.as_str()))
+        .chain(diag.help.as_deref().map(|h| (Level::Help, h)))
+        .collect();
+    message = message.footers(footers.iter().map(|(l, t)| l.title(t)));
+    let renderer = if colored {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut out = renderer.render(message).to_string();
+    if line.is_none() && (diag.file.is_some() || source.is_some() || diag.span.is_some()) {
+        // No line to show: the place alone, under the title.
+        let at = match diag.span {
+            Some(s) => format!("{file}:{}:{}", s.line, s.col),
+            None => file.to_string(),
+        };
+        let title_end = out.find('\n').unwrap_or(out.len());
+        let arrow = if colored {
+            "\x1b[1m\x1b[94m-->\x1b[0m"
+        } else {
+            "-->"
+        };
+        out.insert_str(title_end, &format!("\n {arrow} {at}"));
     }
+    out.push('\n');
     out
 }
 
-/// Expands `text` for display and finds the caret offset and width (both
-/// in display columns) for `span`.
-fn layout(text: &str, span: Span) -> (String, usize, usize) {
-    let chars: Vec<char> = text.chars().collect();
-    let start = span.col.saturating_sub(1).min(chars.len());
-    let end = start.saturating_add(span.len.max(1)).min(chars.len());
-    let mut shown = String::new();
-    let mut column = 0;
-    let mut offset = 0;
-    let mut caret_end = 0;
-    for (i, &c) in chars.iter().enumerate() {
-        if i == start {
-            offset = column;
-        }
-        if c == '\t' {
-            let next = (column / TAB_WIDTH + 1) * TAB_WIDTH;
-            shown.push_str(&" ".repeat(next - column));
-            column = next;
-        } else {
-            shown.push(if c.is_control() { '\u{FFFD}' } else { c });
-            column += 1;
-        }
-        if i + 1 == end {
-            caret_end = column;
-        }
-    }
-    if start >= chars.len() {
-        offset = column;
-    }
-    let width = caret_end.saturating_sub(offset).max(1);
-    (shown, offset, width)
+/// The line as shown and the byte range to underline in it: a tab shown as one space and
+/// control characters as `�`, one character for one, so the columns annotate-snippets
+/// counts for `-->` stay those of the file; `span`'s columns count characters; the range
+/// is clamped to the line and at least one character wide (past the end: one caret
+/// after it).
+fn shown_line(text: &str, span: Span) -> (String, std::ops::Range<usize>) {
+    let shown: String = text
+        .trim_end_matches(['\r', '\n'])
+        .chars()
+        .map(|c| match c {
+            '\t' => ' ',
+            c if c.is_control() => '\u{FFFD}',
+            c => c,
+        })
+        .collect();
+    let at = |col: usize| shown.char_indices().nth(col).map_or(shown.len(), |(i, _)| i);
+    let start = at(span.col.saturating_sub(1));
+    let end = at(span.col.saturating_sub(1) + span.len.max(1));
+    let range = if end > start { start..end } else { start..start + 1 };
+    (shown, range)
 }
 
 #[cfg(test)]
@@ -268,6 +217,7 @@ error: unknown field `methd`, expected one of `method`, `path`, ...
    |
 42 |       methd: GET
    |       ^^^^^
+   |
    = help: did you mean `method`?
 ";
         assert_eq!(render(&diag, Some(&source(&text)), false), expected);
@@ -278,20 +228,20 @@ error: unknown field `methd`, expected one of `method`, `path`, ...
         let diag = Diagnostic::error("cannot read file").with_file("a.yaml");
         assert_eq!(
             render(&diag, None, false),
-            "error: cannot read file\n  --> a.yaml\n"
+            "error: cannot read file\n --> a.yaml\n"
         );
         let diag = Diagnostic::warning("bare").with_note("n1");
-        assert_eq!(render(&diag, None, false), "warning: bare\n   = note: n1\n");
+        assert_eq!(render(&diag, None, false), "warning: bare\n = note: n1\n");
         // A span but no source: location only.
         let diag = Diagnostic::error("e")
             .with_file("f")
             .with_span(Span::new(3, 2, 1));
-        assert_eq!(render(&diag, None, false), "error: e\n  --> f:3:2\n");
+        assert_eq!(render(&diag, None, false), "error: e\n --> f:3:2\n");
         // The line is not in the source: location only.
         let diag = diag.with_span(Span::new(9, 1, 1));
         assert_eq!(
             render(&diag, Some(&source("a")), false),
-            "error: e\n  --> f:9:1\n"
+            "error: e\n --> f:9:1\n"
         );
     }
 
@@ -299,7 +249,7 @@ error: unknown field `methd`, expected one of `method`, `path`, ...
     fn file_name_falls_back_to_source() {
         let diag = Diagnostic::error("e").with_span(Span::new(1, 1, 1));
         let out = render(&diag, Some(&SourceFile::new("s.yaml", "abc")), false);
-        assert_eq!(out, "error: e\n  --> s.yaml:1:1\n   |\n 1 | abc\n   | ^\n");
+        assert_eq!(out, "error: e\n --> s.yaml:1:1\n  |\n1 | abc\n  | ^\n  |\n");
     }
 
     #[test]
@@ -315,7 +265,8 @@ warning: w
    --> f.yaml:100:6
     |
 100 | key: value
-    |      ^^^^^
+    |      -----
+    |
     = note: first
             second
     = help: h
@@ -324,15 +275,12 @@ warning: w
     }
 
     #[test]
-    fn tabs_are_expanded_consistently() {
+    fn a_tab_is_one_column_so_the_place_stays_the_files() {
         let diag = Diagnostic::error("e")
             .with_file("f")
             .with_span(Span::new(1, 3, 3));
         let out = render(&diag, Some(&source("a\t\tbc d")), false);
-        assert_eq!(
-            out,
-            "error: e\n  --> f:1:3\n   |\n 1 | a       bc d\n   |     ^^^^^^\n"
-        );
+        assert_eq!(out, "error: e\n --> f:1:3\n  |\n1 | a  bc d\n  |   ^^^\n  |\n");
     }
 
     #[test]
@@ -341,13 +289,13 @@ warning: w
             .with_file("f")
             .with_span(Span::new(1, 3, 99));
         let out = render(&diag, Some(&source("abcd")), false);
-        assert!(out.ends_with(" 1 | abcd\n   |   ^^\n"), "{out}");
+        assert!(out.ends_with("1 | abcd\n  |   ^^\n  |\n"), "{out}");
         let diag = diag.with_span(Span::new(1, 50, 3));
         let out = render(&diag, Some(&source("abcd")), false);
-        assert!(out.ends_with(" 1 | abcd\n   |     ^\n"), "{out}");
+        assert!(out.contains("1 | abcd\n  |     ^\n"), "{out}");
         let diag = diag.with_span(Span::new(1, 1, 1));
         let out = render(&diag, Some(&source("")), false);
-        assert!(out.ends_with(" 1 |\n   | ^\n"), "{out}");
+        assert_eq!(out, "error: e\n --> f:1:1\n");
     }
 
     #[test]
@@ -357,12 +305,14 @@ warning: w
             .with_span(Span::new(2, 7, 6));
         let out = render(&diag, Some(&source("a: b\r\nname: Привет\r\n")), false);
         assert!(
-            out.ends_with(" 2 | name: Привет\n   |       ^^^^^^\n"),
+            out.ends_with("2 | name: Привет\n  |       ^^^^^^\n  |\n"),
             "{out:?}"
         );
+        // An escape sequence in the file cannot reach the terminal.
         let diag = diag.with_span(Span::new(1, 2, 1));
         let out = render(&diag, Some(&source("a\u{1b}[31mb")), false);
-        assert!(out.contains(" 1 | a\u{FFFD}[31mb\n"), "{out:?}");
+        assert!(out.contains("1 | a\u{FFFD}[31mb\n"), "{out:?}");
+        assert!(!out.contains('\u{1b}'), "{out:?}");
     }
 
     #[test]
@@ -371,13 +321,12 @@ warning: w
             .with_file("f")
             .with_span(Span::new(1, 1, 2));
         let out = render(&diag, Some(&source("ab")), true);
-        assert!(
-            out.starts_with("\x1b[1;31merror\x1b[0m\x1b[1m: boom\x1b[0m\n"),
-            "{out:?}"
-        );
-        assert!(out.contains("\x1b[1;34m-->\x1b[0m f:1:1\n"), "{out:?}");
-        assert!(out.contains("\x1b[1;31m^^\x1b[0m"), "{out:?}");
+        assert!(out.contains("error\x1b[0m"), "{out:?}");
+        assert!(out.contains("-->\x1b[0m f:1:1\n"), "{out:?}");
+        assert!(out.contains("^^\x1b[0m"), "{out:?}");
         let plain = render(&diag, Some(&source("ab")), false);
         assert!(!plain.contains('\x1b'));
+        let bare = render(&Diagnostic::error("boom").with_file("f"), None, true);
+        assert!(bare.contains("-->\x1b[0m f\n"), "{bare:?}");
     }
 }
