@@ -105,7 +105,7 @@ pub(crate) fn compile(
 ) -> Result<(Loaded, Plan), i32> {
     let (loaded, plan) = compile_with(path, now, load_scenario, validate_scenario, env_files)?;
     // Files the steps will read (a literal `tls.ca_file`) must be there and usable.
-    let problems = crate::validate_http::ca_file_problems(&plan.scenario, &loaded.dir);
+    let problems = crate::validate::ca_file_problems(&plan.scenario, &loaded.dir);
     if problems.is_empty() {
         Ok((loaded, plan))
     } else {
@@ -118,7 +118,8 @@ pub(crate) type Validator = fn(
     crate::scenario::Scenario,
     Templates,
     &std::collections::HashMap<String, String>,
-) -> Result<Plan, Vec<crate::validate::Problem>>;
+)
+    -> Result<crate::validate::Validated, Vec<crate::validate::Problem>>;
 
 pub(crate) fn compile_with(
     path: &str,
@@ -148,23 +149,23 @@ pub(crate) fn compile_with(
     let scenario = std::mem::replace(&mut loaded.scenario, placeholder());
     let mut templates = Templates::new(now);
     templates.set_fuel(scenario.limits.template_fuel);
-    let checked = validate(scenario, templates, &sources).and_then(|plan| {
+    let checked = validate(scenario, templates, &sources).and_then(|(plan, notices)| {
         // A report-only plan (`render`) has no steps and reads no env.
         if plan.steps.is_empty() {
-            return Ok(plan);
+            return Ok((plan, notices));
         }
         let problems = crate::validate::check_declared(&plan, &env_names);
         if problems.is_empty() {
-            Ok(plan)
+            Ok((plan, notices))
         } else {
             Err(problems)
         }
     });
     match checked {
         // The scenario lives on in the plan; `loaded` keeps the text and positions.
-        Ok(mut plan) => {
+        Ok((mut plan, notices)) => {
             plan.templates.set_locator(crate::load::locator(&loaded));
-            let mut notes = problems_to_diagnostics(&plan.notices, &loaded);
+            let mut notes = problems_to_diagnostics(&notices, &loaded);
             for n in &mut notes {
                 n.severity = crate::source::Severity::Warning;
             }

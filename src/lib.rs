@@ -22,10 +22,6 @@ pub mod source;
 pub mod suite;
 pub mod template;
 pub mod validate;
-mod validate_http;
-mod validate_paginate;
-mod validate_process;
-mod validate_steps;
 pub mod zones;
 
 pub use app::run;
