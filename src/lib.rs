@@ -1,19 +1,22 @@
 //! qtscen: YAML scenario → load → validate → run → record → report.
-pub mod app;
+//!
+//! The command layer, top down: `commands` (one file per command; dispatches, and maps
+//! an `Error` to the exit status) → `suite` → `pipeline` (compile, prepare, run one
+//! scenario, finish) → the stages → `error` (the one error type; prints errors and
+//! diagnostics).
 pub mod assert;
 pub mod cli;
+pub mod commands;
 mod compose;
 pub mod curl;
-mod demo;
+pub mod error;
 pub mod exec;
 pub mod load;
+mod pipeline;
 pub mod plan;
-mod prepare;
 mod prescan;
 pub mod record;
-mod render_command;
 pub mod report;
-mod run_folder;
 pub mod runner;
 pub mod scenario;
 pub mod schema;
@@ -22,10 +25,6 @@ pub mod source;
 pub mod suite;
 pub mod template;
 pub mod validate;
-mod validate_http;
-mod validate_paginate;
-mod validate_process;
-mod validate_steps;
 pub mod zones;
 
-pub use app::run;
+pub use commands::run;

@@ -22,8 +22,6 @@ pub struct Plan {
     pub summary: Option<Compiled>,
     /// Every `env.X` the scenario reads without a default (vars, steps, reports).
     pub env_refs: Vec<crate::template::NameRef>,
-    /// Warnings: valid, but maybe not what the author expects.
-    pub notices: Vec<crate::validate::Problem>,
 }
 
 /// A compiled step.

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 
 use super::paths::Entry;
 use super::scenario::{Job, scenario_args, suite_options};
-use crate::app::EXIT_INVALID;
 use crate::cli::RunArgs;
+use crate::error::Error;
+use crate::pipeline::{compile, prepare};
 use crate::runner::{Clock, selection_reason};
 
 /// The scenarios this shard runs, and those its tags leave without a step (with why).
@@ -18,8 +19,10 @@ pub struct Checked {
     pub skipped: Vec<(Job, String)>,
 }
 
-/// Checks every file of `all`, prepares those of `mine`; prints every problem found.
-pub fn check_suite(all: &[Entry], mine: &[Entry], args: &RunArgs) -> Result<Checked, i32> {
+/// Checks every file of `all`, prepares those of `mine`. A file's problems are printed
+/// when it is checked (the next one is checked still); the error returned names what
+/// is wrong with the suite as a whole.
+pub fn check_suite(all: &[Entry], mine: &[Entry], args: &RunArgs) -> Result<Checked, Error> {
     let now = args.now.unwrap_or_else(jiff::Timestamp::now);
     let opts = suite_options(args);
     let mut bad = 0usize;
@@ -30,9 +33,13 @@ pub fn check_suite(all: &[Entry], mine: &[Entry], args: &RunArgs) -> Result<Chec
         skipped: Vec::new(),
     };
     for entry in all {
-        let Ok((loaded, mut plan)) = crate::app::compile(&entry.path, now, &args.env_files) else {
-            bad += 1;
-            continue;
+        let (loaded, mut plan) = match compile(&entry.path, now, &args.env_files) {
+            Ok(compiled) => compiled,
+            Err(e) => {
+                e.print();
+                bad += 1;
+                continue;
+            }
         };
         tags.extend(plan.steps.iter().flat_map(|s| s.tags.iter().cloned()));
         vars.extend(plan.vars.iter().map(|(n, _)| n.clone()));
@@ -56,7 +63,8 @@ pub fn check_suite(all: &[Entry], mine: &[Entry], args: &RunArgs) -> Result<Chec
         }
         let own = scenario_args(args, &entry.path, &plan);
         let clock = Clock::new(Some(now));
-        if crate::prepare::prepare(&own, &loaded, &mut plan, clock).is_err() {
+        if let Err(e) = prepare(&own, &loaded, &mut plan, clock) {
+            e.print();
             bad += 1;
             continue;
         }
@@ -66,31 +74,29 @@ pub fn check_suite(all: &[Entry], mine: &[Entry], args: &RunArgs) -> Result<Chec
     for tag in args.tags.iter().chain(&args.skip_tags) {
         if !tags.contains(tag) {
             let list = tags.iter().cloned().collect::<Vec<_>>().join(", ");
-            problems.push(format!(
+            problems.push(Error::Invalid(format!(
                 "no step of any scenario has the tag `{tag}`; the suite's tags are: {list}"
-            ));
+            )));
         }
     }
     for (name, _) in &args.vars {
         if !vars.contains(name) {
-            problems.push(format!(
+            problems.push(Error::Invalid(format!(
                 "--var {name}: no scenario of the suite declares a var `{name}` in `vars:`"
-            ));
+            )));
         }
     }
-    for p in &problems {
-        eprintln!("error: {p}");
-    }
     if bad > 0 {
-        eprintln!(
-            "error: {bad} of {} scenario file(s) have problems; nothing was run",
+        problems.push(Error::Invalid(format!(
+            "{bad} of {} scenario file(s) have problems; nothing was run",
             all.len()
-        );
+        )));
     }
-    if bad > 0 || !problems.is_empty() {
-        return Err(EXIT_INVALID);
+    if problems.is_empty() {
+        Ok(checked)
+    } else {
+        Err(Error::Several(problems))
     }
-    Ok(checked)
 }
 
 /// Why the tags leave a scenario without a step.

@@ -5,19 +5,13 @@ use std::path::Path;
 
 use super::console::SuiteConsole;
 use super::summary::{self, SuiteRecord, SuiteSummary};
-use crate::app::EXIT_INVALID;
+use crate::error::{Error, warn};
 use crate::secrets::Redactor;
 
-/// Runs `qtscen merge`; returns the merged suite's exit code (2 when an input is not a
-/// suite folder, two hold the same scenario, or `out` already holds a suite).
-pub fn merge_command(dirs: &[String], out: &str) -> i32 {
-    match merge(dirs, out) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e}");
-            EXIT_INVALID
-        }
-    }
+/// Runs `qtscen merge`: the merged suite's exit status, or why there is none (an input
+/// is not a suite folder, two hold the same scenario, or `out` already holds a suite).
+pub fn merge(dirs: &[String], out: &str) -> Result<i32, Error> {
+    merge_into(dirs, out).map_err(Error::Invalid)
 }
 
 fn read_suite(dir: &str) -> Result<SuiteRecord, String> {
@@ -31,7 +25,7 @@ fn read_suite(dir: &str) -> Result<SuiteRecord, String> {
     serde_json::from_str(&text).map_err(|e| format!("{}: not a suite.json: {e}", path.display()))
 }
 
-fn merge(dirs: &[String], out: &str) -> Result<i32, String> {
+fn merge_into(dirs: &[String], out: &str) -> Result<i32, String> {
     let shards: Vec<SuiteRecord> = dirs
         .iter()
         .map(|d| read_suite(d))
@@ -42,7 +36,7 @@ fn merge(dirs: &[String], out: &str) -> Result<i32, String> {
             "{out} already holds a suite (suite.json); merge into a new folder"
         ));
     }
-    let folder = crate::run_folder::open_run_folder(Some(out), "suite", "")?;
+    let folder = crate::pipeline::open_run_folder(Some(out), "suite", "")?;
     let mut lines = Vec::new();
     for (dir, shard) in dirs.iter().zip(&shards) {
         for line in &shard.scenarios {
@@ -102,10 +96,10 @@ fn merge(dirs: &[String], out: &str) -> Result<i32, String> {
     let console = SuiteConsole::new(redactor, crate::report::ConsoleOptions::default(), false);
     if !missing.is_empty() {
         let list: Vec<String> = missing.iter().map(u32::to_string).collect();
-        eprintln!(
-            "warning: no folder of shard(s) {} was given: the merged suite is incomplete",
+        warn(&format!(
+            "no folder of shard(s) {} was given: the merged suite is incomplete",
             list.join(", ")
-        );
+        ));
     }
     console.summary(&record);
     console.written(out_dir, &written, None);

@@ -14,14 +14,14 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub use merge::merge_command;
+pub use merge::merge;
 pub use paths::{Entry, expand, is_suite, shard};
 pub use summary::{
     ScenarioLine, Shard, SuiteOutcome, SuiteRecord, SuiteSummary, Verdict, markdown,
 };
 
-use crate::app::EXIT_INVALID;
 use crate::cli::{OutputArgs, RunArgs, SuiteArgs};
+use crate::error::Error;
 use crate::runner::Clock;
 use crate::secrets::Redactor;
 use console::{Progress, SuiteConsole};
@@ -31,51 +31,37 @@ use scenario::{Job, Shared, line_without_run};
 /// The most scenarios run at once when `-j` is not given.
 pub const DEFAULT_JOBS_CAP: usize = 8;
 
-/// `qtscen run PATH...`: one file runs as a single scenario, anything more as a suite.
-pub fn run_command(paths: Vec<String>, args: RunArgs, suite: SuiteArgs, output: OutputArgs) -> i32 {
-    if !is_suite(&paths, suite.shard.is_some()) {
-        let mut args = args;
-        args.scenario = paths.into_iter().next().unwrap_or_default();
-        return crate::app::block_on_run(&args, &output);
-    }
+/// `qtscen run PATH...` as a suite (see [`is_suite`]): every file checked, then run;
+/// the suite's exit status.
+pub fn run(
+    paths: &[String],
+    args: RunArgs,
+    suite: SuiteArgs,
+    output: OutputArgs,
+) -> Result<i32, Error> {
     if !args.steps.is_empty() {
-        eprintln!(
-            "error: --step names a step of one scenario; it cannot be used with a suite (run that scenario's file alone)"
-        );
-        return EXIT_INVALID;
+        return Err(Error::Invalid(
+            "--step names a step of one scenario; it cannot be used with a suite (run that scenario's file alone)".into(),
+        ));
     }
-    let all = match expand(&paths) {
-        Ok(all) => all,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_INVALID;
-        }
-    };
+    let all = expand(paths).map_err(Error::Invalid)?;
     let mine = match suite.shard {
         Some((k, n)) => shard(all.clone(), k, n),
         None => all.clone(),
     };
-    let checked = match check::check_suite(&all, &mine, &args) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    match tokio::runtime::Builder::new_current_thread()
+    let checked = check::check_suite(&all, &mine, &args)?;
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt.block_on(run_suite(
+        .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))?
+        .block_on(run_suite(
             checked,
             mine.len(),
             all.len(),
             args,
             suite,
             output,
-        )),
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            1
-        }
-    }
+        ))
 }
 
 /// `-j` when not given: the number of CPUs, at most [`DEFAULT_JOBS_CAP`].
@@ -93,20 +79,15 @@ async fn run_suite(
     args: RunArgs,
     suite: SuiteArgs,
     output: OutputArgs,
-) -> i32 {
+) -> Result<i32, Error> {
     let began = Instant::now();
     let clock = match args.now {
         Some(now) => Clock::new(Some(now)).with_zone(jiff::tz::TimeZone::UTC),
         None => Clock::new(None),
     };
     let stamp = clock.start().strftime("%Y%m%dT%H%M%SZ").to_string();
-    let folder = match crate::run_folder::open_run_folder(args.out.as_deref(), "suite", &stamp) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_INVALID;
-        }
-    };
+    let folder = crate::pipeline::open_run_folder(args.out.as_deref(), "suite", &stamp)
+        .map_err(Error::Invalid)?;
     let jobs = suite.jobs.map(usize::from).unwrap_or_else(default_jobs);
     let union = Redactor::default();
     let console = SuiteConsole::new(union.clone(), output.console(), jobs > 1);
@@ -126,7 +107,7 @@ async fn run_suite(
         lines[job.index] = Some(line);
     }
     let (tx, rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(crate::app::watch_signals(tx));
+    tokio::spawn(crate::pipeline::watch_signals(tx));
     let shared = Arc::new(Shared {
         args: args.clone(),
         output: output.clone(),
@@ -202,11 +183,12 @@ async fn run_suite(
             console.summary(&record);
             console.written(&dir, &written, output.junit.as_deref());
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return record.exit_code.max(1);
+        // An interrupted suite stays interrupted (130); else its files are missing (1).
+        Err(e) if record.exit_code == crate::error::EXIT_INTERRUPTED => {
+            return Err(Error::Interrupted(Box::new(Error::Failed(e))));
         }
+        Err(e) => return Err(Error::Failed(e)),
     }
     drop(folder);
-    record.exit_code
+    Ok(record.exit_code)
 }

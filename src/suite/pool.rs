@@ -11,6 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::console::{Progress, ProgressSink};
 use super::scenario::{Finished, Job, Shared, run_scenario};
 use super::summary::Verdict;
+use crate::error::Error;
 use crate::secrets::Redactor;
 
 /// What a worker tells the suite.
@@ -47,7 +48,7 @@ pub fn start(
             std::thread::Builder::new()
                 .name(format!("qtscen-suite-{n}"))
                 .spawn(move || worker(&queue, &shared, &progress, &stop, fail_fast, &tx))
-                .map_err(|e| eprintln!("error: cannot start a worker thread: {e}"))
+                .map_err(|e| Error::Failed(format!("cannot start a worker thread: {e}")).print())
                 .ok()
         })
         .collect()
@@ -68,7 +69,7 @@ fn worker(
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            Error::Failed(format!("cannot start the async runtime: {e}")).print();
             return;
         }
     };

@@ -8,6 +8,7 @@ use super::paths::Entry;
 use super::summary::{FailedStep, ScenarioLine, Verdict};
 use crate::cli::{OutputArgs, RunArgs};
 use crate::exec::HttpClient;
+use crate::pipeline::{compile, open_run_folder, prepare, print_run_end, record_and_write};
 use crate::plan::Plan;
 use crate::record::{RunOutcome, RunRecord, StepOutcome};
 use crate::report::Console;
@@ -109,19 +110,27 @@ pub async fn run_scenario(
         None => Clock::new(None),
     };
     let path = job.entry.path.as_str();
-    let Ok((loaded, mut plan)) = crate::app::compile(path, clock.start(), &args.env_files) else {
-        return fail("the scenario could not be compiled (see the errors above)".into());
+    let (loaded, mut plan) = match compile(path, clock.start(), &args.env_files) {
+        Ok(compiled) => compiled,
+        Err(e) => {
+            e.print();
+            return fail("the scenario could not be compiled (see the errors above)".into());
+        }
     };
     let own = scenario_args(args, path, &plan);
     let opts = suite_options(args);
-    let Ok(mut rc) = crate::prepare::prepare(&own, &loaded, &mut plan, clock.clone()) else {
-        return fail(
-            "the scenario's env or vars could not be prepared (see the errors above)".into(),
-        );
+    let mut rc = match prepare(&own, &loaded, &mut plan, clock.clone()) {
+        Ok(rc) => rc,
+        Err(e) => {
+            e.print();
+            return fail(
+                "the scenario's env or vars could not be prepared (see the errors above)".into(),
+            );
+        }
     };
     started(&rc.redactor);
     let dir = shared.dir.join(&job.entry.folder);
-    let folder = match crate::run_folder::open_run_folder(dir.to_str(), &plan.scenario.name, "") {
+    let folder = match open_run_folder(dir.to_str(), &plan.scenario.name, "") {
         Ok(f) => f,
         Err(e) => return fail(e),
     };
@@ -164,13 +173,13 @@ pub async fn run_scenario(
     if let Some(t) = ticker {
         t.abort();
     }
-    let written = crate::app::record_and_write(&plan, path, &rc, &opts, ran, began, &dir);
+    let written = record_and_write(&plan, path, &rc, &opts, ran, began, &dir);
     let (record, written) = match written {
         Ok(x) => x,
-        Err(e) => return fail(e),
+        Err(e) => return fail(e.to_string()),
     };
     if let Some(console) = &console {
-        crate::app::print_run_end(console, &record, &written, &dir, &plan, None);
+        print_run_end(console, &record, &written, &dir, &plan, None);
     }
     let report = plan
         .reports

@@ -1,12 +1,12 @@
 //! Validate stage: a `paginate` block — one style (page number, offset, cursor or next
 //! URL), its stop condition and what it collects — checked and compiled.
+use super::ctx::Ctx;
 use crate::assert::compile_jsonpath;
 use crate::plan::{NextFrom, PageStyle, PaginatePlan};
 use crate::scenario::{HttpSpec, PageIn, PaginateSpec};
-use crate::validate::Ctx;
 
 /// Checks and compiles `h.paginate` (at YAML path `p`, the step's `http`).
-pub(crate) fn compile_paginate(
+pub(super) fn compile_paginate(
     cx: &mut Ctx,
     p: &str,
     h: &HttpSpec,

@@ -1,20 +1,16 @@
 //! `qtscen render RUN_DIR`: the reports of a finished run, rendered again from its
 //! results.json and the scenario's report part (templates edited after the run apply).
-use crate::app::{EXIT_INVALID, compile_with};
+use crate::error::Error;
+use crate::pipeline::compile_with;
 use crate::secrets::Redactor;
 
 /// Renders the reports of the run in `run_dir`; `scenario` overrides the one the record
 /// names.
-pub(crate) fn render_command(run_dir: &str, scenario: Option<&str>) -> i32 {
+pub(super) fn render(run_dir: &str, scenario: Option<&str>) -> Result<i32, Error> {
     let dir = std::path::Path::new(run_dir);
     let results = dir.join("results.json");
-    let text = match std::fs::read_to_string(&results) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", results.display());
-            return EXIT_INVALID;
-        }
-    };
+    let text = std::fs::read_to_string(&results)
+        .map_err(|e| Error::Invalid(format!("cannot read {}: {e}", results.display())))?;
     // The record's head names the scenario and the start time: the scenario compiles
     // while the (large) record is parsed.
     let head_field = |name: &str| -> Option<String> {
@@ -27,11 +23,10 @@ pub(crate) fn render_command(run_dir: &str, scenario: Option<&str>) -> i32 {
         .map(str::to_string)
         .or_else(|| head_field("scenario_file"))
     else {
-        eprintln!(
-            "error: {} names no scenario; give it with --scenario",
+        return Err(Error::Invalid(format!(
+            "{} names no scenario; give it with --scenario",
             results.display()
-        );
-        return EXIT_INVALID;
+        )));
     };
     let now = head_field("started_at")
         .and_then(|t| t.parse().ok())
@@ -47,31 +42,30 @@ pub(crate) fn render_command(run_dir: &str, scenario: Option<&str>) -> i32 {
         );
         (record.join(), compiled)
     });
+    // The scenario's problems come first, as they did while it compiled.
     let record = match record {
         Ok(Ok(r)) => std::sync::Arc::new(r),
         Ok(Err(e)) => {
-            eprintln!("error: cannot read {}: {e}", results.display());
-            return EXIT_INVALID;
+            let unread = Error::Invalid(format!("cannot read {}: {e}", results.display()));
+            return Err(match compiled {
+                Err(problems) => Error::Several(vec![problems, unread]),
+                Ok(_) => unread,
+            });
         }
-        Err(_) => return 1,
-    };
-    let (_, plan) = match compiled {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    let code = match crate::report::render_reports(&plan, &record, &Redactor::default(), dir) {
-        Ok(written) => {
-            for w in written {
-                println!("wrote {}", dir.join(w).display());
-            }
-            0
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            1
+        Err(_) => {
+            return Err(match compiled {
+                Err(problems) => Error::Several(vec![problems, Error::Panicked]),
+                Ok(_) => Error::Panicked,
+            });
         }
     };
+    let (_, plan) = compiled?;
+    let written = crate::report::render_reports(&plan, &record, &Redactor::default(), dir)
+        .map_err(Error::Failed)?;
+    for w in written {
+        println!("wrote {}", dir.join(w).display());
+    }
     // The process ends next; freeing the record and the plan piece by piece is wasted.
     std::mem::forget((record, plan, text));
-    code
+    Ok(0)
 }

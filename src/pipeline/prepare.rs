@@ -1,8 +1,8 @@
-//! Run stage, before the first step: the environment, the secrets and the vars.
+//! Pipeline, before the first step: the environment, the secrets and the vars.
 use std::collections::BTreeMap;
 
-use crate::app::{EXIT_INVALID, print_diagnostics};
 use crate::cli::RunArgs;
+use crate::error::Error;
 use crate::load::{Loaded, load_env};
 use crate::plan::{Action, ArgPart, Plan};
 use crate::runner::{Clock, RunContext};
@@ -15,18 +15,12 @@ pub(crate) fn prepare(
     loaded: &Loaded,
     plan: &mut Plan,
     clock: Clock,
-) -> Result<RunContext, i32> {
-    let env = match load_env(loaded, &plan.scenario, &args.env_files) {
-        Ok(e) => e,
-        Err(d) => {
-            print_diagnostics(&d, Some(loaded));
-            return Err(EXIT_INVALID);
-        }
-    };
+) -> Result<RunContext, Error> {
+    let env = load_env(loaded, &plan.scenario, &args.env_files)
+        .map_err(|d| Error::scenario(d, Some(&loaded.file)))?;
     if let Err(problems) = check_selected_env(args, plan, &env) {
         let diags = crate::load::problems_to_diagnostics(&problems, loaded);
-        print_diagnostics(&diags, Some(loaded));
-        return Err(EXIT_INVALID);
+        return Err(Error::scenario(diags, Some(&loaded.file)));
     }
     let declared = &plan.scenario.secrets;
     let is_secret = |name: &str| is_secret_name(name) || declared.iter().any(|d| d == name);
@@ -67,11 +61,10 @@ pub(crate) fn prepare(
         let hint = crate::source::did_you_mean(unknown, &list)
             .map(|n| format!("; did you mean `{n}`?"))
             .unwrap_or_default();
-        eprintln!(
-            "error: --var {unknown}: the scenario declares no var `{unknown}`{hint} (a --var sets a var of `vars:`; its vars: {})",
+        return Err(Error::Invalid(format!(
+            "--var {unknown}: the scenario declares no var `{unknown}`{hint} (a --var sets a var of `vars:`; its vars: {})",
             list.join(", ")
-        );
-        return Err(EXIT_INVALID);
+        )));
     }
     for name in names {
         let compiled = plan.vars.iter().find(|(n, _)| *n == name).map(|(_, c)| c);
@@ -85,8 +78,7 @@ pub(crate) fn prepare(
                         rc.redactor.redact(&e.message)
                     ))
                     .with_file(loaded.file.name.clone());
-                    print_diagnostics(&[d], Some(loaded));
-                    return Err(EXIT_INVALID);
+                    return Err(Error::scenario(vec![d], Some(&loaded.file)));
                 }
             },
             (None, None) => continue,

@@ -1,4 +1,4 @@
-//! Command stage: the run's output folder — the default one created atomically and
+//! Pipeline: the run's output folder — the default one created atomically and
 //! unique (concurrent runs never share it), and locked for the run so a second run into
 //! the same `--out` fails at once instead of mixing its evidence with the first's.
 use std::fs::File;

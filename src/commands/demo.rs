@@ -3,11 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::app::block_on_run;
 use crate::cli::RunArgs;
+use crate::error::{Error, warn};
+use crate::pipeline::run_single;
 
 /// The scenario the demo runs when `scenarios/prod_smoke.yaml` is not beside us.
-const EMBEDDED_PROD_SMOKE: &str = include_str!("../scenarios/prod_smoke.yaml");
+const EMBEDDED_PROD_SMOKE: &str = include_str!("../../scenarios/prod_smoke.yaml");
 const CLICKHOUSE_SCRIPT: &str = "scripts/clickhouse-local.sh";
 
 /// A ClickHouse server started by `scripts/clickhouse-local.sh`, stopped on drop.
@@ -191,15 +192,18 @@ fn record_earlier_run(port: u16) -> Result<(), String> {
     }
 }
 
-/// Runs the demo; returns the run's exit code.
-pub fn demo_command(out: Option<String>, tags: Vec<String>, loader_fail: Option<String>) -> i32 {
+/// Runs the demo; the run's exit status.
+pub(super) fn demo(
+    out: Option<String>,
+    tags: Vec<String>,
+    loader_fail: Option<String>,
+) -> Result<i32, Error> {
     let mode = loader_fail.as_deref().unwrap_or("");
     if !mode.is_empty() && !LOADER_FAIL_MODES.contains(&mode) {
-        eprintln!(
-            "error: unknown --loader-fail mode `{mode}` (expected one of: {})",
+        return Err(Error::Invalid(format!(
+            "unknown --loader-fail mode `{mode}` (expected one of: {})",
             LOADER_FAIL_MODES.join(", ")
-        );
-        return 2;
+        )));
     }
     let image = format!("qtscen-demo-loader-{}:latest", std::process::id());
     let mut config = qtickets_sandbox::SandboxConfig::default();
@@ -211,18 +215,11 @@ pub fn demo_command(out: Option<String>, tags: Vec<String>, loader_fail: Option<
         ));
     }
     let token = config.token.clone();
-    let sandbox = match qtickets_sandbox::spawn(config) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot start the QTickets sandbox: {e}");
-            return 1;
-        }
-    };
+    let sandbox = qtickets_sandbox::spawn(config)
+        .map_err(|e| Error::Failed(format!("cannot start the QTickets sandbox: {e}")))?;
     let work = std::env::temp_dir().join(format!("qtscen-demo-{}", std::process::id()));
-    if let Err(e) = std::fs::create_dir_all(&work) {
-        eprintln!("error: cannot create {}: {e}", work.display());
-        return 1;
-    }
+    std::fs::create_dir_all(&work)
+        .map_err(|e| Error::Failed(format!("cannot create {}: {e}", work.display())))?;
     println!("QTickets sandbox listening on {}", sandbox.base_url());
     let mut env_text = format!(
         "QTICKETS_BASE_URL={}\nQTICKETS_TOKEN={token}\nORG_NAME=irs-prod\n",
@@ -258,7 +255,9 @@ pub fn demo_command(out: Option<String>, tags: Vec<String>, loader_fail: Option<
                 Some(ch)
             }
             Err(e) => {
-                eprintln!("warning: no local ClickHouse ({e}); running the api steps only");
+                warn(&format!(
+                    "no local ClickHouse ({e}); running the api steps only"
+                ));
                 tags.retain(|t| t == "api");
                 None
             }
@@ -294,7 +293,9 @@ pub fn demo_command(out: Option<String>, tags: Vec<String>, loader_fail: Option<
                 }
             }
             Err(e) => {
-                eprintln!("warning: no loader run ({e}); skipping the prep and loader steps");
+                warn(&format!(
+                    "no loader run ({e}); skipping the prep and loader steps"
+                ));
                 tags.retain(|t| t == "api" || t == "snapshot");
             }
         }
@@ -302,16 +303,12 @@ pub fn demo_command(out: Option<String>, tags: Vec<String>, loader_fail: Option<
     let mut scenario = "scenarios/prod_smoke.yaml".to_string();
     if !Path::new(&scenario).exists() {
         let path = work.join("prod_smoke.yaml");
-        if let Err(e) = std::fs::write(&path, EMBEDDED_PROD_SMOKE) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return 1;
-        }
+        std::fs::write(&path, EMBEDDED_PROD_SMOKE)
+            .map_err(|e| Error::Failed(format!("cannot write {}: {e}", path.display())))?;
         scenario = path.display().to_string();
     }
-    if let Err(e) = std::fs::write(&env_file, env_text) {
-        eprintln!("error: cannot write {}: {e}", env_file.display());
-        return 1;
-    }
+    std::fs::write(&env_file, env_text)
+        .map_err(|e| Error::Failed(format!("cannot write {}: {e}", env_file.display())))?;
     let args = RunArgs {
         scenario,
         env_files: vec![env_file.display().to_string()],
@@ -323,10 +320,10 @@ pub fn demo_command(out: Option<String>, tags: Vec<String>, loader_fail: Option<
         now: None,
         allow_empty: false,
     };
-    let code = block_on_run(&args, &Default::default());
+    let ran = run_single(&args, &Default::default());
     let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
     drop(clickhouse);
     drop(sandbox);
     let _ = std::fs::remove_dir_all(&work);
-    code
+    ran
 }

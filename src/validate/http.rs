@@ -3,15 +3,16 @@
 use std::path::Path;
 use std::time::Duration;
 
+use super::ctx::{Ctx, Problem};
+use super::paginate::compile_paginate;
 use crate::exec::{placeholders, read_ca_file};
 use crate::plan::{AuthPlan, CaFilePlan, HttpPlan, OAuth2Plan, QueryPlan, SqlPlan};
 use crate::scenario::{HttpDefaults, HttpSpec, Scenario, SqlDefaults, SqlSpec, TlsSpec};
-use crate::validate::{Ctx, Problem};
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// Checks and compiles an HTTP request; problems go into `cx`.
-pub(crate) fn compile_http(
+pub(super) fn compile_http(
     cx: &mut Ctx,
     p: &str,
     h: &HttpSpec,
@@ -127,7 +128,7 @@ pub(crate) fn compile_http(
     let paginate = h
         .paginate
         .as_ref()
-        .and_then(|pg| crate::validate_paginate::compile_paginate(cx, p, h, pg))
+        .and_then(|pg| compile_paginate(cx, p, h, pg))
         .map(Box::new);
     let ca_file = compile_ca_file(
         cx,
@@ -155,7 +156,7 @@ pub(crate) fn compile_http(
 }
 
 /// Checks and compiles SQL queries; problems go into `cx`.
-pub(crate) fn compile_sql(cx: &mut Ctx, p: &str, q: &SqlSpec, d: &SqlDefaults) -> Option<SqlPlan> {
+pub(super) fn compile_sql(cx: &mut Ctx, p: &str, q: &SqlSpec, d: &SqlDefaults) -> Option<SqlPlan> {
     if q.queries.is_empty() {
         cx.problem(
             format!("{p}.queries"),

@@ -1,9 +1,9 @@
 //! Validate stage: `exec` and `docker` steps compiled into program invocations.
 use std::time::Duration;
 
+use super::ctx::{Ctx, safe_file_name};
 use crate::plan::{ArgPart, ProcessPlan};
 use crate::scenario::{DockerSpec, ExecSpec};
-use crate::validate::{Ctx, safe_file_name};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -31,7 +31,7 @@ fn env_pairs(
 }
 
 /// Compiles an `exec` step.
-pub(crate) fn compile_exec(cx: &mut Ctx, p: &str, e: &ExecSpec) -> Option<ProcessPlan> {
+pub(super) fn compile_exec(cx: &mut Ctx, p: &str, e: &ExecSpec) -> Option<ProcessPlan> {
     check_log(cx, p, &e.log);
     let (program, args) = match (&e.program, &e.shell) {
         (Some(prog), None) => {
@@ -80,7 +80,7 @@ pub(crate) fn compile_exec(cx: &mut Ctx, p: &str, e: &ExecSpec) -> Option<Proces
 }
 
 /// Compiles a `docker` step into a docker CLI invocation.
-pub(crate) fn compile_docker(cx: &mut Ctx, p: &str, d: &DockerSpec) -> Option<ProcessPlan> {
+pub(super) fn compile_docker(cx: &mut Ctx, p: &str, d: &DockerSpec) -> Option<ProcessPlan> {
     check_log(cx, p, &d.log);
     let mut args = Vec::new();
     let mut container = None;

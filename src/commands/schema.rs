@@ -1,0 +1,15 @@
+//! `qtscen schema [scenario|results]`: a JSON Schema on stdout.
+use crate::cli::SchemaKind;
+use crate::error::Error;
+
+/// Prints the schema of the scenario format or of results.json.
+pub(super) fn schema(which: SchemaKind) -> Result<i32, Error> {
+    print!(
+        "{}",
+        match which {
+            SchemaKind::Scenario => crate::schema::scenario_schema(),
+            SchemaKind::Results => crate::schema::results_schema(),
+        }
+    );
+    Ok(0)
+}

@@ -1,0 +1,59 @@
+//! Validate stage: what a step checks (`assert:`) and what it keeps (`capture:`),
+//! compiled.
+use super::ctx::{Ctx, valid_id};
+use crate::assert::{CapturePlan, Check};
+use crate::scenario::{Scenario, Step};
+
+/// `assert:`, compiled.
+pub(super) fn compile_checks(cx: &mut Ctx<'_>, p: &str, step: &Step) -> Vec<Check> {
+    let mut checks = Vec::new();
+    for (n, a) in step.assert.iter().enumerate() {
+        cx.t.set_origin(&format!("{p}.assert[{n}]"));
+        match Check::compile(a, cx.t) {
+            Ok(c) => checks.push(c),
+            Err((sub, msg)) => {
+                let path = if sub.is_empty() {
+                    format!("{p}.assert[{n}]")
+                } else {
+                    format!("{p}.assert[{n}].{sub}")
+                };
+                cx.problem(path, msg);
+            }
+        }
+    }
+    checks
+}
+
+/// `capture:`, compiled; a capture named in `secrets:` is masked.
+pub(super) fn compile_captures(
+    cx: &mut Ctx<'_>,
+    scenario: &Scenario,
+    p: &str,
+    step: &Step,
+) -> Vec<CapturePlan> {
+    let mut captures = Vec::new();
+    for (name, c) in &step.capture {
+        if !valid_id(name) {
+            cx.key_problem(
+                format!("{p}.capture.{name}"),
+                format!("`{name}` is not a valid capture name"),
+            );
+        }
+        cx.t.set_origin(&format!("{p}.capture.{name}"));
+        match CapturePlan::compile(name, c, cx.t) {
+            Ok(mut c) => {
+                c.secret |= scenario.secrets.iter().any(|s| s == name);
+                captures.push(c)
+            }
+            Err((sub, msg)) => {
+                let path = if sub.is_empty() {
+                    format!("{p}.capture.{name}")
+                } else {
+                    format!("{p}.capture.{name}.{sub}")
+                };
+                cx.problem(path, msg);
+            }
+        }
+    }
+    captures
+}
