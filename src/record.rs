@@ -259,6 +259,31 @@ pub struct Attempt {
     pub resent: Option<String>,
 }
 
+impl Attempt {
+    /// The one constructor of an attempt: `request` as it goes out at `started_at`,
+    /// attempt 1 of 1, no answer yet (code `000`); the sender fills in the rest (its
+    /// number, page, label, then the answer).
+    pub fn pending(request: RequestRecord, started_at: String) -> Attempt {
+        Attempt {
+            attempt: 1,
+            of: 1,
+            page: None,
+            fallback: false,
+            started_at,
+            duration_ms: 0,
+            request,
+            curl: None,
+            response: None,
+            transport_error: None,
+            code: "000".to_string(),
+            retry_after_ms: None,
+            label: None,
+            server_error: None,
+            resent: None,
+        }
+    }
+}
+
 /// A request.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct RequestRecord {

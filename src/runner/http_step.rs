@@ -487,21 +487,9 @@ fn sent_attempt(
 ) -> Attempt {
     let request = request_record(req, url, rc);
     Attempt {
-        attempt: 1,
-        of: 1,
-        page: None,
         fallback,
-        started_at,
-        duration_ms: 0,
         curl: Some(crate::curl::curl_line(&request)),
-        request,
-        response: None,
-        transport_error: None,
-        code: "000".to_string(),
-        retry_after_ms: None,
-        label: None,
-        server_error: None,
-        resent: None,
+        ..Attempt::pending(request, started_at)
     }
 }
 

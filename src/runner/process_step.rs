@@ -153,33 +153,21 @@ pub async fn run_program(
     let red = &rc.redactor;
     let command_line = red.redact(&cmd.display());
     // On record before it starts: an interrupted run still shows the command.
+    let request = RequestRecord {
+        method: plan.kind.to_ascii_uppercase(),
+        url: command_line.clone(),
+        url_readable: command_line.clone(),
+        query: Vec::new(),
+        headers: cmd
+            .dir
+            .iter()
+            .map(|d| ("dir".to_string(), red.redact(d)))
+            .collect::<BTreeMap<_, _>>(),
+        body: None,
+    };
     let pending = Attempt {
-        attempt: 1,
-        of: 1,
-        page: None,
-        fallback: false,
-        started_at: rc.clock.format(started),
-        duration_ms: 0,
-        request: RequestRecord {
-            method: plan.kind.to_ascii_uppercase(),
-            url: command_line.clone(),
-            url_readable: command_line.clone(),
-            query: Vec::new(),
-            headers: cmd
-                .dir
-                .iter()
-                .map(|d| ("dir".to_string(), red.redact(d)))
-                .collect::<BTreeMap<_, _>>(),
-            body: None,
-        },
-        response: None,
-        transport_error: None,
         code: "interrupted".to_string(),
-        retry_after_ms: None,
-        label: None,
-        server_error: None,
-        resent: None,
-        curl: None,
+        ..Attempt::pending(request, rc.clock.format(started))
     };
     let mut slot = InFlight::start(
         attempts,

@@ -190,19 +190,8 @@ async fn run_with_retry(
         let pending = Attempt {
             attempt: n,
             of,
-            page: None,
-            fallback: false,
-            started_at: rc.clock.format(started),
-            duration_ms: 0,
-            request: sql_request(conn, sql, rc),
-            response: None,
-            transport_error: None,
-            code: "000".to_string(),
-            retry_after_ms: None,
             label: Some(name.to_string()),
-            server_error: None,
-            resent: None,
-            curl: None,
+            ..Attempt::pending(sql_request(conn, sql, rc), rc.clock.format(started))
         };
         let mut slot = InFlight::start(attempts, pending, "waiting for the query's result");
         let (result, took) = run_query(client, conn, sql).await;
