@@ -5,6 +5,7 @@ mod backoff;
 mod body_file;
 mod checks;
 mod clock;
+mod collect;
 mod context;
 mod describe;
 mod events;

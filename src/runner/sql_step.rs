@@ -164,6 +164,7 @@ pub async fn run_sql(
         body_file: None,
         json: crate::assert::LazyJson::ready(Some(Arc::new(Value::Object(results)))),
         items: None,
+        walk: None,
         files: Default::default(),
     };
     out.text = Some(text);
@@ -267,6 +268,7 @@ fn fill_result(
                 body: r.redact(&res.raw),
                 body_file: None,
                 body_bytes: None,
+                body_excerpt: false,
             });
             a.code = "OK".to_string();
         }

@@ -142,7 +142,17 @@ impl StepView {
                         .unwrap_or_else(none)
                 })
                 .clone(),
-            "items" => json_value(self.observation().and_then(|o| o.items.as_ref())),
+            "items" => {
+                let walk = self.observation().and_then(|o| o.walk.as_deref());
+                match walk.and_then(|w| w.refusal(&format!("`steps.{}.items`", self.id))) {
+                    // Too many to hold: reading them whole is an error naming the file.
+                    Some(why) => Value::from(minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        why,
+                    )),
+                    None => json_value(self.observation().and_then(|o| o.items.as_ref())),
+                }
+            }
             "text" => Value::from(self.action.as_deref().and_then(|a| a.text.clone())),
             "queries" => json_value(self.queries()),
             // The first query's rows, for the common one-query snapshot.
