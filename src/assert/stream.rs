@@ -35,12 +35,12 @@ pub struct WalkItems {
 }
 
 impl WalkItems {
-    /// Why the items cannot be read whole: they were not held. `what` names the reader
-    /// (`steps.orders.items`).
+    /// Why the items cannot be read whole: they were not held. `what` says who wanted
+    /// them (`` `steps.orders.items` cannot be read whole ``).
     pub fn refusal(&self, what: &str) -> Option<String> {
         let (name, _) = self.file.as_ref()?;
         Some(format!(
-            "{what} is not held in memory: the walk collected {} items, more than limits.items_in_memory ({}); they are in `{name}` in the run folder, one JSON line each. Check them with `items:` assertions (all/any/none, length) or a reconcile side `items: <step id>`, which read them as they stream, or raise `limits: {{ items_in_memory: {} }}` to hold them",
+            "{what}: the walk collected {} items, more than limits.items_in_memory ({}), so they are not held in memory; they are in `{name}` in the run folder, one JSON line each. Check them with `items:` assertions (all/any/none over `$[*]…`, or `length`) or a reconcile side `items: <step id>`, which read them as they stream, or raise `limits: {{ items_in_memory: {} }}` to hold them",
             self.count, self.limit, self.count
         ))
     }
@@ -278,14 +278,9 @@ pub(super) fn judged(
             "{why}; item by item, a check reads `$[*]…` with all/any/none, or `length` of `$` or `$[*]…`"
         )));
     }
-    let mut tally = match ItemsTally::start(check, t, ctx) {
-        Some(tally) => tally,
-        None => {
-            return Some(match render_expected(&check.predicate, t, ctx) {
-                Err(msg) => fail(msg),
-                Ok(_) => fail("cannot be judged item by item".into()),
-            });
-        }
+    let Some(mut tally) = ItemsTally::start(check, t, ctx) else {
+        let why = render_expected(&check.predicate, t, ctx).err();
+        return Some(fail(why.unwrap_or_default()));
     };
     match read_lines(path, 1000, |chunk| tally.feed(check, chunk)) {
         Ok(_) => Some(tally.finish(check)),

@@ -17,6 +17,8 @@ mod in_flight;
 mod paginate;
 mod process_step;
 mod reconcile;
+mod reconcile_keys;
+mod reconcile_read;
 mod run;
 mod select;
 mod sql_step;

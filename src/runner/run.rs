@@ -409,7 +409,8 @@ impl Exec<'_> {
                 o
             }
             Action::Reconcile(r) => {
-                let (o, file) = super::reconcile::run_reconcile(r, t, rc, id, out_dir);
+                let (o, file) =
+                    super::reconcile::run_reconcile(r, t, rc, id, out_dir, events, attempts).await;
                 record.artifacts.extend(file);
                 o
             }

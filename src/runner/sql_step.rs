@@ -231,7 +231,7 @@ async fn run_with_retry(
 }
 
 /// The query as sent (masked).
-fn sql_request(conn: &SqlConn, sql: &str, rc: &RunContext) -> RequestRecord {
+pub(super) fn sql_request(conn: &SqlConn, sql: &str, rc: &RunContext) -> RequestRecord {
     let r = &rc.redactor;
     let url = if conn.database.is_empty() {
         conn.url.clone()
