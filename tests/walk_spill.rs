@@ -84,7 +84,7 @@ fn a_walk_beyond_the_limit_writes_every_item_to_a_file() {
         }
     }
     assert!(!out.everything().contains(TOKEN));
-    // Held in memory under the default limit: no file.
+    // Held in memory under a higher limit: no file.
     let c = case(&sb, &scenario(100_000, CHECKS, ""));
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);

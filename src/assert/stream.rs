@@ -103,6 +103,8 @@ pub fn items_checks<'a>(checks: &'a [Check], out: &mut Vec<&'a Check>) {
 /// One check judged over items as they come.
 pub struct ItemsTally {
     mode: Mode,
+    /// The path past its first `[*]`: what one item gives.
+    rest: jsonpath_rust::parser::model::JpQuery,
     expected: Expected,
     /// Values selected (items, for `$`).
     total: usize,
@@ -121,8 +123,15 @@ impl ItemsTally {
     pub fn start(check: &Check, t: &Templates, ctx: &minijinja::Value) -> Option<ItemsTally> {
         let mode = mode(check)?;
         let expected = render_expected(&check.predicate, t, ctx).ok()?;
+        let Subject::Items(q, _) = &check.subject else {
+            return None;
+        };
+        let rest = jsonpath_rust::parser::model::JpQuery::new(
+            q.segments.iter().skip(1).cloned().collect(),
+        );
         Some(ItemsTally {
             mode,
+            rest,
             expected,
             total: 0,
             passing: 0,
@@ -135,37 +144,42 @@ impl ItemsTally {
 
     /// Takes in the next items (`chunk`, a list).
     pub fn feed(&mut self, check: &Check, chunk: &Value) {
-        let Subject::Items(q, _) = &check.subject else {
+        let items: Vec<&Value> = chunk.as_array().into_iter().flatten().collect();
+        self.feed_items(check, &items);
+    }
+
+    /// Takes in the next items.
+    pub fn feed_items(&mut self, check: &Check, items: &[&Value]) {
+        if self.mode == Mode::Whole {
+            for item in items {
+                self.total += 1;
+                self.show(item);
+            }
             return;
-        };
-        match self.mode {
-            Mode::Whole => {
-                for item in chunk.as_array().into_iter().flatten() {
-                    self.total += 1;
-                    self.show(item);
-                }
+        }
+        // `$[*]…` over the list is `…` over each item, in order.
+        for item in items {
+            for v in select(&self.rest, item) {
+                self.take(check, v);
             }
-            Mode::Selection => {
-                for v in select(q, chunk) {
-                    self.total += 1;
-                    if self.first.is_none() {
-                        self.first = Some(v.clone());
-                    }
-                    self.show(v);
-                }
+        }
+    }
+
+    fn take(&mut self, check: &Check, v: &Value) {
+        let i = self.total;
+        self.total += 1;
+        if self.mode == Mode::Selection {
+            if self.first.is_none() {
+                self.first = Some(v.clone());
             }
-            Mode::Each => {
-                for v in select(q, chunk) {
-                    let i = self.total;
-                    self.total += 1;
-                    match test(&check.predicate, &self.expected, Some(v)) {
-                        Ok(()) => self.passing += 1,
-                        Err(why) => {
-                            if self.failing.len() < FAILING_SHOWN {
-                                self.failing.push(format!("[{i}] {} ({why})", short(v)));
-                            }
-                        }
-                    }
+            self.show(v);
+            return;
+        }
+        match test(&check.predicate, &self.expected, Some(v)) {
+            Ok(()) => self.passing += 1,
+            Err(why) => {
+                if self.failing.len() < FAILING_SHOWN {
+                    self.failing.push(format!("[{i}] {} ({why})", short(v)));
                 }
             }
         }

@@ -66,15 +66,11 @@ impl<'a> Collector<'a> {
         self.count
     }
 
-    /// Takes one page's items.
-    pub(crate) fn push(&mut self, page: Vec<Value>) -> Result<(), String> {
-        let page = Value::Array(page);
+    /// Takes one page's items (copied only when they are held).
+    pub(crate) fn push(&mut self, page: &[&Value]) -> Result<(), String> {
         for (check, tally) in &mut self.tallies {
-            tally.feed(check, &page);
+            tally.feed_items(check, page);
         }
-        let Value::Array(page) = page else {
-            return Ok(());
-        };
         self.count += page.len() as u64;
         if self.file.is_none() && self.count > self.limit {
             // Too many to hold: every item so far, and every one after, goes to the file.
@@ -82,17 +78,18 @@ impl<'a> Collector<'a> {
                 .map_err(|e| self.cannot(e))?;
             self.file = Some(file);
             let held = std::mem::take(&mut self.held);
-            self.write(&held)?;
+            let refs: Vec<&Value> = held.iter().collect();
+            self.write(&refs)?;
         }
         if self.file.is_some() {
-            self.write(&page)
+            self.write(page)
         } else {
-            self.held.extend(page);
+            self.held.extend(page.iter().map(|v| (*v).clone()));
             Ok(())
         }
     }
 
-    fn write(&mut self, items: &[Value]) -> Result<(), String> {
+    fn write(&mut self, items: &[&Value]) -> Result<(), String> {
         let Some(file) = self.file.as_mut() else {
             return Ok(());
         };
@@ -104,8 +101,8 @@ impl<'a> Collector<'a> {
                 self.lines.push(b'\n');
             }
             // serde_json writes UTF-8.
-            let text = String::from_utf8_lossy(&self.lines);
-            file.write(&text).map_err(|e| {
+            let text = std::str::from_utf8(&self.lines).unwrap_or_default();
+            file.write(text).map_err(|e| {
                 format!(
                     "cannot write {}: {e}",
                     self.out_dir.join(&self.name).display()

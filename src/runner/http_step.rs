@@ -562,12 +562,26 @@ fn fill_answer(
             let (text, file, bytes, cut) = match body {
                 // A short body is whole, excerpt or not.
                 Body::Text(t) if excerpt && t.chars().nth(EXCERPT_CHARS).is_some() => {
-                    (r.cut(t, EXCERPT_CHARS), None, Some(t.len() as u64), true)
+                    // Masked as far as any secret starting in the excerpt can reach, not
+                    // all of a large body.
+                    let mut end = t.len().min(EXCERPT_CHARS * 4 + 8192);
+                    while !t.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    (
+                        r.cut(&t[..end], EXCERPT_CHARS),
+                        None,
+                        Some(t.len() as u64),
+                        true,
+                    )
                 }
                 Body::Text(t) => (r.redact(t), None, None, false),
                 // Its start, cut where the redactor sees the cut.
                 Body::File(f) if excerpt => (
-                    r.cut(&f.head, EXCERPT_CHARS),
+                    r.cut(
+                        &format!("{}{}", f.head, crate::secrets::CUT_MARK),
+                        EXCERPT_CHARS,
+                    ),
                     Some(f.name.clone()),
                     Some(f.bytes),
                     true,

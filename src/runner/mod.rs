@@ -19,6 +19,7 @@ mod process_step;
 mod reconcile;
 mod reconcile_keys;
 mod reconcile_read;
+mod row_extract;
 mod run;
 mod select;
 mod sql_step;

@@ -104,11 +104,8 @@ impl<'a> Walk<'a> {
         }
         let before = self.items.count();
         if let (Some(q), Some(j)) = (&self.plan.collect, obs.json.doc()) {
-            let page: Vec<serde_json::Value> = crate::assert::select_all(q, j)
-                .into_iter()
-                .cloned()
-                .collect();
-            if let Err(e) = self.items.push(page) {
+            let page = crate::assert::select_all(q, j);
+            if let Err(e) = self.items.push(&page) {
                 return Next::Error(e);
             }
         }

@@ -40,14 +40,14 @@ pub(crate) async fn run_reconcile(
         events,
         step_id,
     };
-    let left = match read_side(&plan.sides[0], &measures, &io, attempts).await {
+    let left = match read_side(&plan.sides[0], &measures, &io, attempts, 0).await {
         Ok(l) => l,
         Err(e) => {
             out.engine_error = Some(e);
             return (out, None);
         }
     };
-    let right = match read_side(&plan.sides[1], &measures, &io, attempts).await {
+    let right = match read_side(&plan.sides[1], &measures, &io, attempts, left.rows).await {
         Ok(r) => r,
         Err(e) => {
             out.engine_error = Some(e);

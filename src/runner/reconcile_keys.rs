@@ -66,6 +66,13 @@ impl Keyed {
         }
     }
 
+    /// Makes room for `n` more rows with numeric keys (a side's size known beforehand:
+    /// growing by doubling would hold the old list and the new one at once).
+    pub(super) fn reserve(&mut self, n: usize) {
+        self.nums.reserve_exact(n);
+        self.measures.reserve_exact(n * self.width);
+    }
+
     /// Takes one row: its key (None: left out) and its measures.
     pub(super) fn push(&mut self, key: Option<Key>, measures: Vec<Value>) -> Result<(), String> {
         self.rows += 1;

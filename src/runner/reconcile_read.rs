@@ -22,12 +22,14 @@ pub(super) struct SideIo<'a> {
     pub(super) step_id: &'a str,
 }
 
-/// Reads one side: its rows' keys and the `measures` `compare` asks for.
+/// Reads one side: its rows' keys and the `measures` `compare` asks for; `hint` is
+/// how many rows it likely has, when nothing better is known (the other side's).
 pub(super) async fn read_side(
     side: &ReconcileSidePlan,
     measures: &[String],
     io: &SideIo<'_>,
     attempts: &mut Vec<Attempt>,
+    hint: u64,
 ) -> Result<Keyed, String> {
     let exprs: Vec<&RowExpr> = measures
         .iter()
@@ -66,32 +68,61 @@ pub(super) async fn read_side(
             })?;
             match super::view::walk_items(&step, id).map_err(|e| format!("{name}.items: {e}"))? {
                 super::view::StepItems::Held(items) => {
+                    keyed.reserve(items.as_array().map_or(0, Vec::len));
                     for row in items.as_array().into_iter().flatten() {
                         take_row(&mut keyed, row, side, (measures, &exprs), io)?;
                     }
                 }
-                super::view::StepItems::File(file, path) => {
-                    let mut failed = None;
-                    crate::assert::read_lines(&path, 256, |chunk| {
-                        for row in chunk.as_array().into_iter().flatten() {
-                            if failed.is_none() {
-                                failed =
-                                    take_row(&mut keyed, row, side, (measures, &exprs), io).err();
-                            }
+                super::view::StepItems::File(file, path, count) => {
+                    use std::io::BufRead;
+                    keyed.reserve(usize::try_from(count).unwrap_or(0));
+                    let cannot =
+                        |e: std::io::Error| format!("{name}.items: cannot read `{file}`: {e}");
+                    let f = std::fs::File::open(&*path).map_err(cannot)?;
+                    let mut reader = std::io::BufReader::with_capacity(1 << 16, f);
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).map_err(cannot)? > 0 {
+                        if !line.trim().is_empty() {
+                            take_text(&mut keyed, &line, side, (measures, &exprs), io)?;
                         }
-                    })
-                    .map_err(|e| format!("{name}.items: cannot read `{file}`: {e}"))?;
-                    if let Some(e) = failed {
-                        return Err(e);
+                        line.clear();
                     }
                 }
             }
         }
         RowSource::Sql(plan) => {
+            keyed.reserve(usize::try_from(hint).unwrap_or(0));
             read_sql(plan, &mut keyed, side, (measures, &exprs), io, attempts).await?;
         }
     }
     Ok(keyed)
+}
+
+/// One row given as JSON text: what `row.a.b` expressions read is taken from the text
+/// (the rest skipped); any other expression, or a field not there, parses it whole.
+fn take_text(
+    keyed: &mut Keyed,
+    text: &str,
+    side: &ReconcileSidePlan,
+    (measures, exprs): (&[String], &[&RowExpr]),
+    io: &SideIo,
+) -> Result<(), String> {
+    let n = keyed.rows + 1;
+    let not_json = |e: serde_json::Error| format!("{}: row {n} is not JSON: {e}", side.name);
+    let paths: Option<Vec<&[String]>> = std::iter::once(&side.key)
+        .chain(exprs.iter().copied())
+        .map(|e| e.path.as_deref())
+        .collect();
+    if let Some(paths) = paths {
+        let found = super::row_extract::extract(text, &paths).map_err(not_json)?;
+        if found.iter().all(Option::is_some) {
+            let mut found = found.into_iter().flatten();
+            let key = found.next().unwrap_or_default();
+            return keyed.push(key_of(&key), found.collect());
+        }
+    }
+    let row: Value = serde_json::from_str(text).map_err(not_json)?;
+    take_row(keyed, &row, side, (measures, exprs), io)
 }
 
 /// One row given as JSON: its key and measures, read directly for `row.a.b`, else by
@@ -183,7 +214,7 @@ async fn read_sql(
     };
     let mut slot = InFlight::start(attempts, pending, "reading the query's rows");
     let (result, took) = stream_rows(&client, &conn, &sql, |row| {
-        take_row(keyed, &row, side, exprs, io)
+        take_text(keyed, row, side, exprs, io)
     })
     .await;
     let a = slot.attempt();

@@ -190,8 +190,8 @@ impl Object for StepView {
 pub(crate) enum StepItems {
     /// Held in memory: a list.
     Held(Arc<serde_json::Value>),
-    /// In a file of the run folder, one JSON line each: its name and path.
-    File(String, Arc<std::path::Path>),
+    /// In a file of the run folder, one JSON line each: its name, path, and how many.
+    File(String, Arc<std::path::Path>, u64),
 }
 
 /// The items the step `id` (its view) collected over its pages.
@@ -210,7 +210,7 @@ pub(crate) fn walk_items(view: &Value, id: &str) -> Result<StepItems, String> {
         .as_deref()
         .ok_or_else(|| format!("`{id}` walked no pages"))?;
     match (&walk.file, &obs.items) {
-        (Some((name, path)), _) => Ok(StepItems::File(name.clone(), path.clone())),
+        (Some((name, path)), _) => Ok(StepItems::File(name.clone(), path.clone(), walk.count)),
         (None, Some(items)) => Ok(StepItems::Held(items.clone())),
         (None, None) => Err(format!("`{id}` collected no items")),
     }
