@@ -643,7 +643,7 @@ def machine_info(root: Path, tools: dict) -> dict:
 def measure_w6(a, base: str, files: Path, out: Path, tmp: Path, runs: int, warmup: int,
                notes: list[str], log) -> list[Result]:
     """W6: the 1,000,000-order walk and its reconciliation against ClickHouse."""
-    ch = w6.ClickHouse(Path(a.root), tmp)
+    ch = w6.ClickHouse(Path(a.root))
     try:
         try:
             ch.start()

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import subprocess
+import tempfile
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -66,18 +68,23 @@ def write_pages(www: Path, window_from: dt.datetime, window_to: dt.datetime) -> 
 class ClickHouse:
     """A throwaway ClickHouse server (scripts/clickhouse-local.sh), stopped by `stop`."""
 
-    def __init__(self, root: Path, tmp: Path):
+    def __init__(self, root: Path):
         self.script = root / "scripts" / "clickhouse-local.sh"
-        self.dir = tmp / "clickhouse"
+        self.dir: Path | None = None
         self.port = 0
 
     def start(self) -> None:
+        # The server runs as its own user: its folder must not be under the bench's 0700
+        # temp dir. The script stops it once this process is gone.
         env = dict(os.environ, QTSCEN_CH_WATCH_PID=str(os.getpid()))
         subprocess.run(["bash", str(self.script), "install"], check=True, env=env,
                        stdout=subprocess.DEVNULL)
-        self.dir.mkdir()
-        out = subprocess.run(["bash", str(self.script), "start", str(self.dir)], check=True,
-                             env=env, capture_output=True, text=True)
+        self.dir = Path(tempfile.mkdtemp(prefix="qtscen-bench-ch-"))
+        out = subprocess.run(["bash", str(self.script), "start", str(self.dir)], env=env,
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            raise OSError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else
+                          f"clickhouse-local.sh start exited {out.returncode}")
         self.port = int(out.stdout.strip())
 
     def url(self) -> str:
@@ -102,9 +109,11 @@ class ClickHouse:
         return int(self.query(f"SELECT count() FROM {W6_TABLE}").strip())
 
     def stop(self) -> None:
-        if self.port:
+        if self.dir is not None:
             subprocess.run(["bash", str(self.script), "stop", str(self.dir)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
             self.port = 0
 
 
