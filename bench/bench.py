@@ -19,6 +19,10 @@ Workloads
       threaded Python server started by this script, not nginx): one scenario alone,
       the 20 with `-j 20` and with `-j 1`; and the 20 against a 200 ms server at
       `-j` = the CPUs, as scenarios per minute
+  W6  a 5,000-page walk over 1,000,000 orders (~125 MB, W2's pages): every payed_at
+      checked against the window, and a reconciliation by id against a ClickHouse
+      table holding the same orders minus 17 (see w6.py; needs clickhouse-server,
+      installed from Debian when missing and run as root)
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import w6
 
 W1_REQUESTS = 500
 W2_PAGES = 50
@@ -63,6 +69,9 @@ TARGETS = {
     # Issue 15: W5's x is against one scenario alone (-j 20) or the sum of 20 (-j 1).
     ("qtscen", "W5 20 -j 20"): ("<=1.2x one", lambda r: r.ratio is not None and r.ratio <= 1.2),
     ("qtscen", "W5 20 -j 1"): ("~1x sum", lambda r: r.ratio is not None and 0.9 <= r.ratio <= 1.15),
+    # Issue 14: a million orders in bounded memory.
+    ("qtscen", "W6 1M orders"): ("<=1.3x <100MiB", lambda r: r.ratio is not None and r.ratio <= 1.3
+                                 and r.peak_rss_mb < 100),
 }
 
 
@@ -174,6 +183,9 @@ http {{
         # /w2/orders?page=N -> /w2/orders-page-N.json (nginx ignores query strings for files)
         location = /w2/orders {{
             try_files /w2/orders-page-$arg_page.json =404;
+        }}
+        location = /w6/orders {{
+            try_files /w6/orders-page-$arg_page.json =404;
         }}
         location / {{ }}
     }}
@@ -628,6 +640,37 @@ def machine_info(root: Path, tools: dict) -> dict:
     }
 
 
+def measure_w6(a, base: str, files: Path, out: Path, tmp: Path, runs: int, warmup: int,
+               notes: list[str], log) -> list[Result]:
+    """W6: the 1,000,000-order walk and its reconciliation against ClickHouse."""
+    ch = w6.ClickHouse(Path(a.root))
+    try:
+        try:
+            ch.start()
+            rows = ch.load()
+        except (OSError, subprocess.SubprocessError, ValueError) as e:
+            notes.append(f"W6: ClickHouse could not be started here ({e}); W6 skipped")
+            return []
+        log(f"W6: ClickHouse {ch.port}: {rows} orders in {w6.W6_TABLE}")
+        url = f"{base}/w6/orders"
+        (files / "w6.yaml").write_text(
+            w6.scenario(url, ch.url(), WINDOW_FROM.isoformat(), WINDOW_TO.isoformat()))
+        jobs = [
+            Job("baseline", "W6 1M orders", [a.baseline, "w6", url, WINDOW_FROM.isoformat(),
+                                             WINDOW_TO.isoformat(), ch.url(), w6.W6_TABLE,
+                                             str(w6.W6_PAGES + 100)], w6.W6_PAGES),
+            Job("qtscen", "W6 1M orders", [a.qtscen, "run", str(files / "w6.yaml"), "--out", "{OUT}"],
+                w6.W6_PAGES, "W6 1M orders", out / "w6"),
+        ]
+        log("W6: 5,000-page walk of 1,000,000 orders, payed_at checked, reconciled by id with ClickHouse")
+        found = measure(jobs, runs, warmup, tmp, log)
+        notes.append(f"W6: {w6.W6_PAGES} pages of {w6.W6_PER_PAGE} orders, every payed_at in the window; "
+                     f"ClickHouse holds {rows} of them (17 missing), and both tools must find the 17")
+        return found
+    finally:
+        ch.stop()
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -676,7 +719,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="2 runs, no warm-up: a smoke check")
     ap.add_argument("--json", default="", help="also write the results as JSON here")
-    ap.add_argument("--workloads", default="W0,W1,W2,W3,W4,W5")
+    ap.add_argument("--workloads", default="W0,W1,W2,W3,W4,W5,W6")
     ap.add_argument("--note", action="append", default=[], help="a note to print and store")
     a = ap.parse_args()
 
@@ -697,6 +740,9 @@ def main() -> int:
 
     www = tmp / "www"
     data = write_data(www)
+    if "W6" in wanted:
+        log(f"W6: writing {w6.W6_PAGES} pages of {w6.W6_PER_PAGE} orders")
+        data.update(w6.write_pages(www, WINDOW_FROM, WINDOW_TO))
     files = tmp / "in"
     files.mkdir()
     out = tmp / "out"
@@ -708,7 +754,7 @@ def main() -> int:
     ncpu = os.cpu_count() or 1
     try:
         # W0, W3 and W5 need no nginx.
-        if wanted & {"W1", "W2", "W4"}:
+        if wanted & {"W1", "W2", "W4", "W6"}:
             server.start()
             log(f"nginx {server.port}: W2 pages ~{data['w2_page_bytes_avg'] / 1024:.1f} KB each, "
                 f"{data['w2_total_bytes'] / 1024:.0f} KB in all")
@@ -826,6 +872,8 @@ def main() -> int:
             log(f"W5: {n} scenarios x {W5_REQUESTS} GETs, server answers after {W5_DELAY_MS} ms "
                 f"(and {W5_THROUGHPUT_DELAY_MS} ms at -j {ncpu}); no warm-up, -j 1 is long")
             results += measure(jobs, runs, 0, tmp, log)
+        if "W6" in wanted:
+            results += measure_w6(a, base, files, out, tmp, runs, warmup, notes, log)
     except (KeyboardInterrupt, Interrupted) as e:
         log(f"interrupted ({e}); stopping nginx")
         return 130
@@ -924,6 +972,7 @@ def main() -> int:
                        "w3_steps": W3_STEPS, "w4_attempts": W4_ATTEMPTS,
                        "w5_scenarios": W5_SCENARIOS, "w5_requests": W5_REQUESTS,
                        "w5_delay_ms": W5_DELAY_MS, "w5_throughput_delay_ms": W5_THROUGHPUT_DELAY_MS,
+                       "w6_pages": w6.W6_PAGES, "w6_per_page": w6.W6_PER_PAGE,
                        **data},
             "results": [
                 {"tool": r.job.tool, "workload": r.job.workload, "runs": len(r.times_ms),

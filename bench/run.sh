@@ -8,13 +8,16 @@
 #   bench/run.sh --runs 9 --json /tmp/bench-$(date +%s).json
 #   bench/run.sh --quick             # 2 runs, no warm-up: a smoke check
 #   bench/run.sh --peers             # also Hurl 8.0.1 (cargo install, slow) and Tavern (pip)
-#   bench/run.sh --workloads W1,W2   # a subset (W0 startup, W1, W2, W3, W4, W5 suites)
+#   bench/run.sh --workloads W1,W2   # a subset (W0 startup, W1, W2, W3, W4, W5 suites,
+#                                    # W6 a 1,000,000-order walk reconciled with ClickHouse)
 #   bench/run.sh --no-build          # use the existing target/release binaries
 #   bench/run.sh --compare A.json B.json   # two --json files side by side (no runs)
 #
 # Needs: nginx and /usr/bin/time (installed with apt-get when missing and run as root),
-# python3 >= 3.9, cargo. Only 127.0.0.1 is contacted by the measured tools. The temp dir
-# and nginx are removed/stopped on exit, error or interrupt.
+# python3 >= 3.9, cargo; W6 also clickhouse-server (scripts/clickhouse-local.sh installs
+# Debian's when missing, as root) and ~300 MB in the temp dir. Only 127.0.0.1 is
+# contacted by the measured tools. The temp dir, nginx and ClickHouse are removed/stopped
+# on exit, error or interrupt.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,12 +28,12 @@ HURL_VERSION=8.0.1
 peers=0
 build=1
 pass=()
-workloads="W0,W1,W2,W3,W4,W5"
+workloads="W0,W1,W2,W3,W4,W5,W6"
 while [ $# -gt 0 ]; do
   case "$1" in
     --peers) peers=1 ;;
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --compare) exec "$(command -v python3.11 || command -v python3)" "$HERE/bench.py" --compare \
       "${2:?--compare needs two files}" "${3:?--compare needs two files}" ;;
     --workloads) workloads="${2:?$1 needs a value}"; pass+=("$1" "$2"); shift ;;
@@ -62,10 +65,10 @@ apt_install() {
 
 NGINX="$(command -v nginx || true)"
 [ -z "$NGINX" ] && [ -x /usr/sbin/nginx ] && NGINX=/usr/sbin/nginx
-# Only W1, W2 and W4 are served by nginx (W5 has a server of its own).
+# Only W1, W2, W4 and W6 are served by nginx (W5 has a server of its own).
 needs_nginx=0
 case ",$(echo "$workloads" | tr '[:lower:]' '[:upper:]' | tr -d ' ')," in
-  *,W1,*|*,W2,*|*,W4,*) needs_nginx=1 ;;
+  *,W1,*|*,W2,*|*,W4,*|*,W6,*) needs_nginx=1 ;;
 esac
 if [ -z "$NGINX" ] && [ $needs_nginx -eq 1 ]; then
   say "installing nginx"

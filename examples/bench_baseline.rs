@@ -8,6 +8,11 @@
 //! bench_baseline w2 URL FROM TO [MAX_PAGES]      # URL?page=1.. until !meta.has_next;
 //!                                                # every $.data[*].payed_at in [FROM, TO),
 //!                                                # every id collected
+//! bench_baseline w6 URL FROM TO CH_URL TABLE [MAX_PAGES]
+//!                                                # the same walk, every payed_at checked,
+//!                                                # the ids kept; then `SELECT id FROM
+//!                                                # TABLE` from ClickHouse (TSV) and the
+//!                                                # set difference both ways
 //! ```
 //!
 //! Exit code 0 when every check passed, 1 when one failed, 2 on bad arguments.
@@ -22,7 +27,9 @@ use serde_json::Value;
 type Res<T> = Result<T, String>;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: bench_baseline --version | w1 URL [COUNT] | w2 URL FROM TO [MAX_PAGES]");
+    eprintln!(
+        "usage: bench_baseline --version | w1 URL [COUNT] | w2 URL FROM TO [MAX_PAGES] | w6 URL FROM TO CH_URL TABLE [MAX_PAGES]"
+    );
     ExitCode::from(2)
 }
 
@@ -61,6 +68,15 @@ fn main() -> ExitCode {
                 Some(Err(_)) => return usage(),
             };
             rt.block_on(w2(&args[1], &args[2], &args[3], max_pages))
+        }
+        ("w6", 6 | 7) => {
+            let max_pages = match args.get(6).map(|s| s.parse::<u64>()) {
+                None => 6000,
+                Some(Ok(n)) => n,
+                Some(Err(_)) => return usage(),
+            };
+            let (url, from, to) = (&args[1], &args[2], &args[3]);
+            rt.block_on(w6(url, (from, to), (&args[4], &args[5]), max_pages))
         }
         _ => return usage(),
     };
@@ -167,6 +183,67 @@ async fn w2(url: &str, from: &str, to: &str, max_pages: u64) -> Res<String> {
     Ok(format!(
         "w2: {pages} pages, {} items, {} ids, all inside the window",
         items.len(),
+        ids.len()
+    ))
+}
+
+/// W6: the walk of W2 over every page, keeping only the ids; every `payed_at` in
+/// `[from, to)`; then the ids ClickHouse holds, and the difference both ways.
+async fn w6(
+    url: &str,
+    (from, to): (&str, &str),
+    (ch_url, table): (&str, &str),
+    max_pages: u64,
+) -> Res<String> {
+    let from: Timestamp = from.parse().map_err(|e| format!("FROM {from}: {e}"))?;
+    let to: Timestamp = to.parse().map_err(|e| format!("TO {to}: {e}"))?;
+    let client = client()?;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let mut ids: Vec<u64> = Vec::new();
+    let mut pages = 0;
+    for page in 1..=max_pages {
+        let doc = get_json(&client, &format!("{url}{sep}page={page}")).await?;
+        pages += 1;
+        for item in doc["data"].as_array().into_iter().flatten() {
+            let i = ids.len();
+            let Some(Value::String(s)) = item.get("payed_at") else {
+                return Err(format!("item {i}: no payed_at"));
+            };
+            let t: Timestamp = s
+                .parse()
+                .map_err(|e| format!("item {i}: payed_at {s}: {e}"))?;
+            if t < from || t >= to {
+                return Err(format!("item {i}: payed_at {s} outside the window"));
+            }
+            ids.push(item["id"].as_u64().ok_or(format!("item {i}: no id"))?);
+        }
+        if !doc["meta"]["has_next"].as_bool().unwrap_or(false) {
+            break;
+        }
+    }
+    let resp = client
+        .post(ch_url)
+        .body(format!("SELECT id FROM {table} FORMAT TSV"))
+        .send()
+        .await
+        .map_err(|e| format!("ClickHouse: {e}"))?;
+    if !resp.status().is_success() {
+        return Err(format!("ClickHouse: status {}", resp.status()));
+    }
+    let body = resp.bytes().await.map_err(|e| format!("ClickHouse: {e}"))?;
+    let held: std::collections::HashSet<u64> = std::str::from_utf8(&body)
+        .map_err(|e| format!("ClickHouse: {e}"))?
+        .lines()
+        .map(|l| {
+            l.parse::<u64>()
+                .map_err(|e| format!("ClickHouse: {l}: {e}"))
+        })
+        .collect::<Res<_>>()?;
+    let api: std::collections::HashSet<u64> = ids.iter().copied().collect();
+    let only_api = ids.iter().filter(|i| !held.contains(i)).count();
+    let only_ch = held.iter().filter(|i| !api.contains(i)).count();
+    Ok(format!(
+        "w6: {pages} pages, {} items inside the window; {only_api} only in the API, {only_ch} only in ClickHouse",
         ids.len()
     ))
 }

@@ -249,12 +249,31 @@ pub struct ReconcilePlan {
 pub struct ReconcileSidePlan {
     /// Its name in the report.
     pub name: String,
-    /// The rows.
-    pub rows: Compiled,
+    /// Where its rows come from.
+    pub source: RowSource,
     /// The key of one `row`.
-    pub key: Compiled,
+    pub key: RowExpr,
     /// Measures of one `row`.
-    pub values: Vec<(String, Compiled)>,
+    pub values: Vec<(String, RowExpr)>,
+}
+
+/// Where a reconcile side's rows come from.
+pub enum RowSource {
+    /// An expression giving a list.
+    Rows(Compiled),
+    /// The items an earlier page walk collected: its step id.
+    Items(String),
+    /// A ClickHouse query read as it streams: the connection, and the query.
+    Sql(Box<SqlPlan>),
+}
+
+/// An expression over one `row`.
+pub struct RowExpr {
+    /// The compiled expression.
+    pub expr: Compiled,
+    /// For `row.a.b` (or `row['a']`): the names to look up, read without the template
+    /// engine (the engine still says why when one is missing).
+    pub path: Option<Vec<String>>,
 }
 
 /// How the next page is asked for.

@@ -316,9 +316,15 @@ pub struct ResponseRecord {
     /// was longer than `limits.output_tail`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_file: Option<String>,
-    /// The body's whole size in bytes, when it is in `body_file`.
+    /// The body's whole size in bytes, when it is in `body_file` or `body` is an
+    /// excerpt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_bytes: Option<u64>,
+    /// True when `body` is only an excerpt (its first 200 characters): a page walk keeps
+    /// the whole bodies of its first three pages and an excerpt of each later page's
+    /// (a non-2xx answer keeps its body whole).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub body_excerpt: bool,
 }
 
 /// A failure below HTTP.

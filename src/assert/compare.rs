@@ -30,6 +30,40 @@ fn integer(v: &Value) -> Option<i128> {
     }
 }
 
+/// `parse_instant`, remembering the last few texts parsed — actual values (`side` 0)
+/// apart from expected ones (1): an `all: {gte, lt}` over a million items parses its two
+/// bounds once, and each item's value once, not four times.
+fn instant(text: &str, side: usize) -> Option<jiff::Timestamp> {
+    const SLOTS: usize = 4;
+    const WIDTH: usize = 40;
+    type Slot = (u8, [u8; WIDTH], Option<jiff::Timestamp>);
+    thread_local! {
+        static SEEN: std::cell::RefCell<[([Slot; SLOTS], usize); 2]> =
+            const { std::cell::RefCell::new([([(u8::MAX, [0; WIDTH], None); SLOTS], 0); 2]) };
+    }
+    let bytes = text.as_bytes();
+    if bytes.len() >= WIDTH {
+        return parse_instant(text);
+    }
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        let (slots, next) = &mut seen[side];
+        let hit = slots
+            .iter()
+            .find(|(len, b, _)| *len as usize == bytes.len() && &b[..bytes.len()] == bytes);
+        if let Some((_, _, t)) = hit {
+            return *t;
+        }
+        let t = parse_instant(text);
+        let slot = &mut slots[*next];
+        slot.0 = bytes.len() as u8;
+        slot.1[..bytes.len()].copy_from_slice(bytes);
+        slot.2 = t;
+        *next = (*next + 1) % SLOTS;
+        t
+    })
+}
+
 /// Orders two values when they are comparable: both numbers (numeric strings count),
 /// both datetimes with offsets (as instants), or both plain strings.
 pub fn compare(actual: &Value, expected: &Value) -> Option<Ordering> {
@@ -38,7 +72,7 @@ pub fn compare(actual: &Value, expected: &Value) -> Option<Ordering> {
         return Some(a.cmp(&b));
     }
     if let (Value::String(a), Value::String(b)) = (actual, expected) {
-        match (parse_instant(a), parse_instant(b)) {
+        match (instant(a, 0), instant(b, 1)) {
             (Some(a), Some(b)) => return Some(a.cmp(&b)),
             // A datetime without an offset (ClickHouse's `2025-11-05 16:46:54`) is not an
             // instant: comparing it as text with one would give a wrong answer.

@@ -20,7 +20,7 @@ fn selected<'a>(query: &JpQuery, doc: Option<&'a Value>) -> Vec<Cow<'a, Value>> 
         .collect()
 }
 
-fn short(v: &Value) -> String {
+pub(super) fn short(v: &Value) -> String {
     let s = match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -50,7 +50,11 @@ pub fn eval_check(
     }
 }
 
-type Outcome = (bool, String, String, String, Option<String>);
+/// A check's outcome: passed, description, expected, actual, message.
+pub(crate) type Outcome = (bool, String, String, String, Option<String>);
+
+/// How many failing values an `all`/`any`/`none` check names.
+pub(super) const FAILING_SHOWN: usize = 5;
 
 fn eval_inner(check: &Check, obs: &Observation, t: &Templates, ctx: &minijinja::Value) -> Outcome {
     let (label, selection): (String, Vec<Cow<Value>>) = match &check.subject {
@@ -70,7 +74,14 @@ fn eval_inner(check: &Check, obs: &Observation, t: &Templates, ctx: &minijinja::
                 .collect(),
         ),
         Subject::JsonPath(q, src) => (src.clone(), selected(q, obs.json.doc())),
-        Subject::Items(q, src) => (format!("items {src}"), selected(q, obs.items.as_deref())),
+        Subject::Items(q, src) => {
+            // Judged as the walk's pages came, or read back from its file when the
+            // items were too many to hold.
+            if let Some(streamed) = super::stream::judged(check, obs, t, ctx) {
+                return streamed;
+            }
+            (format!("items {src}"), selected(q, obs.items.as_deref()))
+        }
         Subject::ExitCode => (
             "exit code".into(),
             obs.json
@@ -169,53 +180,73 @@ fn eval_inner(check: &Check, obs: &Observation, t: &Templates, ctx: &minijinja::
                 match test(predicate, &expected, Some(v)) {
                     Ok(()) => passing += 1,
                     Err(why) => {
-                        if failing.len() < 5 {
+                        if failing.len() < FAILING_SHOWN {
                             failing.push(format!("[{i}] {} ({why})", short(v)));
                         }
                     }
                 }
             }
-            let failed = total - passing;
-            let (ok, actual) = match q {
-                Quantifier::All => (
-                    failed == 0 && (total > 0 || check.allow_empty),
-                    if total == 0 {
-                        "nothing selected".into()
-                    } else {
-                        format!("{passing} of {total} values match")
-                    },
-                ),
-                Quantifier::Any => (passing > 0, format!("{passing} of {total} values match")),
-                _ => (passing == 0, format!("{passing} of {total} values match")),
-            };
-            let word = match q {
-                Quantifier::All => "every",
-                Quantifier::Any => "some",
-                _ => "no",
-            };
-            let message = if ok || failing.is_empty() {
-                None
-            } else {
-                Some(format!("not matching: {}", failing.join(", ")))
-            };
-            (
-                ok,
-                format!("{word} {label}"),
+            summarize(
+                q,
+                label,
                 expected_text,
-                actual,
-                message,
+                (total, passing),
+                failing,
+                check.allow_empty,
             )
         }
     }
 }
 
-struct Expected {
-    ops: Vec<(&'static str, Value)>,
-    length: Option<Box<Expected>>,
-    lines: Option<Box<Expected>>,
+/// The outcome of `all`/`any`/`none` over `total` selected values, `passing` of which
+/// met the predicate; `failing` holds the first few that did not.
+pub(super) fn summarize(
+    q: Quantifier,
+    label: String,
+    expected_text: String,
+    (total, passing): (usize, usize),
+    failing: Vec<String>,
+    allow_empty: bool,
+) -> Outcome {
+    let failed = total - passing;
+    let (ok, actual) = match q {
+        Quantifier::All => (
+            failed == 0 && (total > 0 || allow_empty),
+            if total == 0 {
+                "nothing selected".into()
+            } else {
+                format!("{passing} of {total} values match")
+            },
+        ),
+        Quantifier::Any => (passing > 0, format!("{passing} of {total} values match")),
+        _ => (passing == 0, format!("{passing} of {total} values match")),
+    };
+    let word = match q {
+        Quantifier::All => "every",
+        Quantifier::Any => "some",
+        _ => "no",
+    };
+    let message = if ok || failing.is_empty() {
+        None
+    } else {
+        Some(format!("not matching: {}", failing.join(", ")))
+    };
+    (
+        ok,
+        format!("{word} {label}"),
+        expected_text,
+        actual,
+        message,
+    )
 }
 
-fn render_expected(
+pub(super) struct Expected {
+    pub(super) ops: Vec<(&'static str, Value)>,
+    pub(super) length: Option<Box<Expected>>,
+    pub(super) lines: Option<Box<Expected>>,
+}
+
+pub(super) fn render_expected(
     p: &PredicatePlan,
     t: &Templates,
     ctx: &minijinja::Value,
@@ -236,7 +267,7 @@ fn render_expected(
     Ok(Expected { ops, length, lines })
 }
 
-fn describe(p: &PredicatePlan, e: &Expected) -> String {
+pub(super) fn describe(p: &PredicatePlan, e: &Expected) -> String {
     let mut parts: Vec<String> = e
         .ops
         .iter()
@@ -292,7 +323,7 @@ fn type_of(v: &Value) -> &'static str {
     }
 }
 
-fn has_type(v: &Value, ty: &str) -> bool {
+pub(super) fn has_type(v: &Value, ty: &str) -> bool {
     match ty {
         "number" => v.is_number(),
         "datetime" => v.as_str().and_then(parse_instant).is_some(),
@@ -300,7 +331,7 @@ fn has_type(v: &Value, ty: &str) -> bool {
     }
 }
 
-fn test(p: &PredicatePlan, e: &Expected, actual: Option<&Value>) -> Result<(), String> {
+pub(super) fn test(p: &PredicatePlan, e: &Expected, actual: Option<&Value>) -> Result<(), String> {
     if let Some(want) = p.exists {
         if want != actual.is_some() {
             return Err(if want {

@@ -5,9 +5,11 @@ mod eval;
 mod jsonpath;
 mod observation;
 mod plan;
+mod stream;
 
 pub use compare::{compare, loose_equals};
 pub use eval::{Observation, eval_check};
 pub use jsonpath::{select as select_all, select_first};
 pub use observation::LazyJson;
 pub use plan::{CaptureKind, CapturePlan, Check, PredicatePlan, Subject, compile_jsonpath};
+pub use stream::{ItemsTally, WalkItems, items_checks, key_of, read_lines};

@@ -20,8 +20,11 @@ pub struct Observation {
     pub body_file: Option<Arc<Path>>,
     /// Body as JSON, parsed once when first read, when it is JSON.
     pub json: LazyJson,
-    /// Items collected over pages.
+    /// Items collected over pages, when they are held in memory (see `walk`).
     pub items: Option<Arc<Value>>,
+    /// What a page walk collected: how many items, the file holding them when they were
+    /// too many to hold, and the `items:` checks judged as the pages came.
+    pub walk: Option<Arc<super::stream::WalkItems>>,
     /// Files of the run folder that `file` checks read, by name.
     pub files: BTreeMap<String, Arc<str>>,
 }

@@ -133,6 +133,9 @@ const RUN_EXAMPLES: &str = "Limits (defaults; the scenario's top-level `limits:`
                         are held (checks, captures, results.json)
   template_fuel 10000000  work one template evaluation may do; then it fails, naming
                         the template's file:line:col
+  items_in_memory 10000 items a page walk holds; beyond it every item goes to
+                        <step id>.items.jsonl, items: checks and reconcile sides
+                        (items: <step id>) stream them, steps.<id>.items is refused
 
 Examples:
   qtscen run scenarios/prod_smoke.yaml --env-file .env --tags api

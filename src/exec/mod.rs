@@ -10,6 +10,6 @@ mod transport;
 pub use body::{Body, BodyPolicy, HEAD_BYTES, SpillOpener, SpillWriter, SpilledBody};
 pub use http::{Exchange, HttpClient, ResolvedRequest, parse_retry_after};
 pub use process::{ProcessOutput, ResolvedCommand, Stream, run_process, shell_quote};
-pub use sql::{QueryResult, SqlClient, SqlConn, SqlFailure, run_query};
+pub use sql::{QueryResult, SqlClient, SqlConn, SqlFailure, StreamFailure, run_query, stream_rows};
 pub use sql_params::{fill_params, placeholders};
 pub use tls::read_ca_file;

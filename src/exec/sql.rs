@@ -150,6 +150,80 @@ pub async fn run_query(
     (result, started.elapsed())
 }
 
+/// Why a streamed query stopped short.
+#[derive(Debug)]
+pub enum StreamFailure {
+    /// The query failed (as [`run_query`] reports it).
+    Sql(SqlFailure),
+    /// A row could not be taken (not JSON, or the reader refused it).
+    Row(String),
+}
+
+/// Runs a query whose rows are read as they stream (`FORMAT JSONEachRow`, one JSON
+/// object a line) and handed to `each` one by one as text, none kept; returns how many,
+/// and how long it took. `conn.timeout` bounds the whole read.
+pub async fn stream_rows(
+    client: &SqlClient,
+    conn: &SqlConn,
+    sql: &str,
+    mut each: impl FnMut(&str) -> Result<(), String>,
+) -> (Result<u64, StreamFailure>, Duration) {
+    let started = Instant::now();
+    let mut client = client
+        .0
+        .clone()
+        .with_url(&conn.url)
+        .with_user(&conn.user)
+        .with_setting("wait_end_of_query", "1");
+    if !conn.password.is_empty() {
+        client = client.with_password(&conn.password);
+    }
+    if !conn.database.is_empty() {
+        client = client.with_database(&conn.database);
+    }
+    let read = async {
+        let mut cursor = client
+            .query_raw(sql)
+            .fetch_bytes("JSONEachRow")
+            .map_err(|e| StreamFailure::Sql(classify(e)))?;
+        let mut pending: Vec<u8> = Vec::new();
+        let mut rows = 0u64;
+        let mut take = |line: &[u8], rows: &mut u64| -> Result<(), StreamFailure> {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                return Ok(());
+            }
+            let row = std::str::from_utf8(line).map_err(|e| {
+                StreamFailure::Row(format!("row {} is not UTF-8 text: {e}", *rows + 1))
+            })?;
+            *rows += 1;
+            each(row).map_err(StreamFailure::Row)
+        };
+        while let Some(chunk) = cursor
+            .next()
+            .await
+            .map_err(|e| StreamFailure::Sql(classify(e)))?
+        {
+            pending.extend_from_slice(&chunk);
+            let mut start = 0;
+            while let Some(end) = pending[start..].iter().position(|b| *b == b'\n') {
+                take(&pending[start..start + end], &mut rows)?;
+                start += end + 1;
+            }
+            pending.drain(..start);
+        }
+        take(&pending, &mut rows)?;
+        Ok(rows)
+    };
+    let result = match tokio::time::timeout(conn.timeout, read).await {
+        Err(_) => Err(StreamFailure::Sql(SqlFailure::Transport(TransportError {
+            kind: TransportKind::Timeout,
+            message: format!("no whole answer within {} ms", conn.timeout.as_millis()),
+        }))),
+        Ok(r) => r,
+    };
+    (result, started.elapsed())
+}
+
 fn classify(err: clickhouse::error::Error) -> SqlFailure {
     use clickhouse::error::Error as E;
     match err {

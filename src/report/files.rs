@@ -13,13 +13,22 @@ use crate::secrets::Redactor;
 /// folder cannot redirect the write), and removed when the write fails (a full disk).
 /// The rename replaces a symlink at `path` itself, not its target.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// [`write_atomic`] of what `fill` writes into the temporary file (a document serialized
+/// as it is written, never whole in memory).
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = dir.join(format!(".{name}.tmp{}-{seq}", std::process::id()));
     let written = create_new_file(&tmp).and_then(|mut f| {
-        f.write_all(bytes)?;
+        fill(&mut f)?;
         f.sync_all()
     });
     let done = written.and_then(|()| std::fs::rename(&tmp, path));
@@ -59,6 +68,67 @@ pub fn create_in_run_folder(path: &Path) -> std::io::Result<std::fs::File> {
                 e
             }
         })
+}
+
+/// Writes `value` as pretty JSON (and a final newline) to `path`, atomically,
+/// serialized straight into the file through the redactor: a record of thousands of
+/// attempts is never one string in memory.
+pub fn write_json_masked<T: serde::Serialize + ?Sized>(
+    path: &Path,
+    value: &T,
+    redactor: &Redactor,
+) -> std::io::Result<()> {
+    write_atomic_with(path, |f| {
+        let file = std::io::BufWriter::with_capacity(1 << 16, f);
+        let masked = MaskWriter {
+            out: file,
+            mask: redactor.stream(),
+            partial: Vec::new(),
+        };
+        // Pieces of 64 KiB reach the redactor, not each token serde_json writes.
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, masked);
+        serde_json::to_writer_pretty(&mut w, value).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")?;
+        let masked = w.into_inner().map_err(|e| e.into_error())?;
+        masked.finish()
+    })
+}
+
+/// Masks secrets in text written to it in pieces (a piece may end inside a UTF-8
+/// character), then writes it on.
+struct MaskWriter<W: Write> {
+    out: W,
+    mask: crate::secrets::MaskStream,
+    partial: Vec<u8>,
+}
+
+impl<W: Write> Write for MaskWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.partial.extend_from_slice(buf);
+        let ok = match std::str::from_utf8(&self.partial) {
+            Ok(_) => self.partial.len(),
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(e) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+        };
+        let text = std::str::from_utf8(&self.partial[..ok]).unwrap_or_default();
+        let safe = self.mask.push(text);
+        self.out.write_all(safe.as_bytes())?;
+        self.partial.drain(..ok);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl<W: Write> MaskWriter<W> {
+    fn finish(mut self) -> std::io::Result<()> {
+        let rest = String::from_utf8_lossy(&self.partial).into_owned();
+        let tail = self.mask.push(&rest) + &self.mask.finish();
+        self.out.write_all(tail.as_bytes())?;
+        self.out.flush()
+    }
 }
 
 /// The errors file: every non-2xx answer and transport failure, with status, headers, body.
@@ -128,11 +198,14 @@ pub fn write_run_files(
     // record.
     std::thread::scope(|scope| {
         let files = scope.spawn(|| -> Result<Vec<String>, String> {
-            let json = record_json(record)?;
-            let written = put("results.json", json + "\n")?;
-            let errors =
-                serde_json::to_string_pretty(&errors_json(record)).map_err(|e| e.to_string())?;
-            Ok(vec![written, put(errors_file, errors + "\n")?])
+            let cannot = |name: &str, e: std::io::Error| {
+                format!("cannot write {}: {e}", dir.join(name).display())
+            };
+            write_json_masked(&dir.join("results.json"), &**record, redactor)
+                .map_err(|e| cannot("results.json", e))?;
+            write_json_masked(&dir.join(errors_file), &errors_json(record), redactor)
+                .map_err(|e| cannot(errors_file, e))?;
+            Ok(vec!["results.json".to_string(), errors_file.clone()])
         });
         let reports = render_report_texts(plan, record, redactor);
         let mut written = files
@@ -143,21 +216,6 @@ pub fn write_run_files(
         }
         Ok(written)
     })
-}
-
-/// results.json's text, written into a buffer sized for it up front (growing a 20 MB
-/// buffer by doubling copies it over and over).
-fn record_json(record: &RunRecord) -> Result<String, String> {
-    let bodies: usize = record
-        .steps
-        .iter()
-        .flat_map(|s| &s.attempts)
-        .map(|a| a.response.as_ref().map_or(0, |r| r.body.len()) + 1200)
-        .sum();
-    // Bodies are JSON-escaped (`"` becomes `\"`): room for a quarter more.
-    let mut out = Vec::with_capacity(4096 + record.steps.len() * 1200 + bodies * 5 / 4);
-    serde_json::to_writer_pretty(&mut out, record).map_err(|e| e.to_string())?;
-    String::from_utf8(out).map_err(|e| e.to_string())
 }
 
 /// Renders the scenario's reports from a finished record into `dir`; a report that fails
@@ -245,6 +303,22 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["results.json"]);
+    }
+
+    #[test]
+    fn json_is_masked_as_it_is_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let r = Redactor::new(["s3cr3t-value".to_string()]);
+        // Long enough to cross the 64 KiB pieces, with characters of several bytes.
+        let value: Vec<String> = (0..4000)
+            .map(|i| format!("Щелкунчик {i} s3cr3t-value ✓"))
+            .collect();
+        let path = tmp.path().join("results.json");
+        write_json_masked(&path, &value, &r).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let whole = serde_json::to_string_pretty(&value).unwrap() + "\n";
+        assert_eq!(text, r.redact(&whole));
+        assert!(!text.contains("s3cr3t") && text.contains("Щелкунчик 3999 *** ✓"));
     }
 
     #[test]

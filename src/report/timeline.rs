@@ -331,6 +331,7 @@ mod tests {
                 body: String::new(),
                 body_file: None,
                 body_bytes: None,
+                body_excerpt: false,
             }),
             transport_error: None,
             code: status.to_string(),

@@ -103,12 +103,21 @@ pub(crate) fn capture(
         CaptureKind::JsonPath(q) => {
             pick(obs.json.doc().map(|j| select_all(q, j)).unwrap_or_default())
         }
-        CaptureKind::Items(q) => pick(
-            obs.items
-                .as_deref()
-                .map(|j| select_all(q, j))
-                .unwrap_or_default(),
-        ),
+        CaptureKind::Items(q) => {
+            // Items too many to hold are not read back whole for a capture.
+            let walk = obs.walk.as_deref();
+            if let Some(why) =
+                walk.and_then(|w| w.refusal("a capture of `items:` reads them whole"))
+            {
+                return Err(why);
+            }
+            pick(
+                obs.items
+                    .as_deref()
+                    .map(|j| select_all(q, j))
+                    .unwrap_or_default(),
+            )
+        }
         CaptureKind::Header(h) => obs
             .headers
             .get(h)

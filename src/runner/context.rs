@@ -120,6 +120,11 @@ impl RunContext {
         }
     }
 
+    /// A finished step's view.
+    pub(crate) fn step(&self, id: &str) -> Option<Value> {
+        self.steps.0.read().ok()?.get(id).cloned()
+    }
+
     /// Records a step's view unless it has one.
     pub fn set_step_if_absent(&self, id: &str, view: impl FnOnce() -> Value) {
         if let Ok(mut m) = self.steps.0.write() {

@@ -186,14 +186,23 @@ pub struct HttpRun<'a> {
 
 pub(super) type Answer = Result<(u16, BTreeMap<String, String>, Body), TransportError>;
 
+/// How many pages of a walk keep their whole bodies in the record; later pages keep an
+/// excerpt.
+pub(crate) const PAGES_WITH_BODY: u64 = 3;
+
+/// How many characters of a later page's body the record keeps.
+pub(crate) const EXCERPT_CHARS: usize = 200;
+
 impl HttpRun<'_> {
-    /// Runs the request (walking pages if asked), retrying as `policy` says.
+    /// Runs the request (walking pages if asked), retrying as `policy` says; `checks`
+    /// are the step's assertions (a walk judges its `items:` checks as pages come).
     pub async fn run(
         &self,
         plan: &HttpPlan,
         policy: &RetryPolicy,
         rc: &RunContext,
         fallback: bool,
+        checks: &[crate::assert::Check],
         attempts: &mut Vec<Attempt>,
     ) -> ActionOutcome {
         let ctx = rc.value(&[]);
@@ -236,10 +245,17 @@ impl HttpRun<'_> {
             "form": rendered.form,
             "body": rendered.req.body,
         });
-        let mut walk = plan
-            .paginate
-            .as_ref()
-            .map(|pg| super::paginate::Walk::start(pg, &mut rendered));
+        let mut walk = plan.paginate.as_ref().map(|pg| {
+            let items = super::collect::Collector::new(
+                rc.limits.items_in_memory,
+                self.out_dir,
+                self.step_id,
+                &rc.redactor,
+                checks,
+                |c| crate::assert::ItemsTally::start(c, self.templates, &ctx),
+            );
+            super::paginate::Walk::start(pg, &mut rendered, items)
+        });
         loop {
             if walk.is_some() {
                 url = match rendered.req.full_url() {
@@ -251,6 +267,8 @@ impl HttpRun<'_> {
                 };
             }
             let page = walk.as_ref().map(|w| w.page());
+            // A long walk keeps the whole bodies of its first pages, excerpts after.
+            let whole_body = walk.as_ref().is_none_or(|w| w.fetched() < PAGES_WITH_BODY);
             let auth_cx = super::auth::AuthCx {
                 client: &client,
                 templates: self.templates,
@@ -277,7 +295,7 @@ impl HttpRun<'_> {
                         &rendered.req,
                         &url,
                         policy,
-                        page,
+                        (page, whole_body),
                         fallback,
                         rc,
                         attempts,
@@ -334,7 +352,15 @@ impl HttpRun<'_> {
             }
         }
         if let Some(w) = walk {
-            out.observation.items = Some(Arc::new(serde_json::Value::Array(w.items)));
+            match w.items.finish() {
+                Ok((items, collected)) => {
+                    out.observation.items = items;
+                    out.observation.walk = Some(Arc::new(collected));
+                }
+                Err(e) => {
+                    out.engine_error.get_or_insert(e);
+                }
+            }
         }
         out
     }
@@ -346,7 +372,7 @@ impl HttpRun<'_> {
         req: &ResolvedRequest,
         url: &reqwest::Url,
         policy: &RetryPolicy,
-        page: Option<u64>,
+        (page, whole_body): (Option<u64>, bool),
         fallback: bool,
         rc: &RunContext,
         attempts: &mut Vec<Attempt>,
@@ -393,8 +419,8 @@ impl HttpRun<'_> {
             fill_answer(
                 slot.attempt(),
                 &exchange.result,
-                exchange.duration,
-                delay,
+                (exchange.duration, delay),
+                !whole_body,
                 rc,
             );
             slot.attempt().resent = exchange.resent.as_deref().map(|m| rc.redactor.redact(m));
@@ -438,6 +464,7 @@ fn observe(status: u16, headers: BTreeMap<String, String>, body: Body) -> Observ
         body_file: file,
         json,
         items: None,
+        walk: None,
         files: Default::default(),
     }
 }
@@ -476,7 +503,6 @@ fn request_record(req: &ResolvedRequest, url: &str, rc: &RunContext) -> RequestR
     }
 }
 
-/// Completes an attempt with its answer or transport failure (masked).
 /// The record of a request as it goes out (no answer yet: code `000`), attempt 1 of 1.
 fn sent_attempt(
     req: &ResolvedRequest,
@@ -504,27 +530,55 @@ pub(super) fn finished_attempt(
     rc: &RunContext,
 ) -> Attempt {
     let mut a = sent_attempt(req, url, fallback, started_at, rc);
-    fill_answer(&mut a, result, duration, None, rc);
+    fill_answer(&mut a, result, (duration, None), false, rc);
     a
 }
 
+/// Completes an attempt with its answer or transport failure (masked); with `excerpt`,
+/// a 2xx body is kept as its first [`EXCERPT_CHARS`] characters.
 fn fill_answer(
     a: &mut Attempt,
     result: &Answer,
-    duration: std::time::Duration,
-    delay: Option<std::time::Duration>,
+    (duration, delay): (std::time::Duration, Option<std::time::Duration>),
+    excerpt: bool,
     rc: &RunContext,
 ) {
     let r = &rc.redactor;
     match result {
         Ok((status, headers, body)) => {
-            let (text, file, bytes) = match body {
-                Body::Text(t) => (r.redact(t), None, None),
+            let excerpt = excerpt && (200..300).contains(status);
+            let (text, file, bytes, cut) = match body {
+                // A short body is whole, excerpt or not.
+                Body::Text(t) if excerpt && t.chars().nth(EXCERPT_CHARS).is_some() => {
+                    // Masked as far as any secret starting in the excerpt can reach, not
+                    // all of a large body.
+                    let mut end = t.len().min(EXCERPT_CHARS * 4 + 8192);
+                    while !t.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    (
+                        r.cut(&t[..end], EXCERPT_CHARS),
+                        None,
+                        Some(t.len() as u64),
+                        true,
+                    )
+                }
+                Body::Text(t) => (r.redact(t), None, None, false),
                 // Its start, cut where the redactor sees the cut.
+                Body::File(f) if excerpt => (
+                    r.cut(
+                        &format!("{}{}", f.head, crate::secrets::CUT_MARK),
+                        EXCERPT_CHARS,
+                    ),
+                    Some(f.name.clone()),
+                    Some(f.bytes),
+                    true,
+                ),
                 Body::File(f) => (
                     r.redact(&format!("{}{}", f.head, crate::secrets::CUT_MARK)),
                     Some(f.name.clone()),
                     Some(f.bytes),
+                    false,
                 ),
             };
             a.response = Some(ResponseRecord {
@@ -536,6 +590,7 @@ fn fill_answer(
                 body: text,
                 body_file: file,
                 body_bytes: bytes,
+                body_excerpt: cut,
             });
             a.transport_error = None;
             a.code = format!("{status:03}");

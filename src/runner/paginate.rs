@@ -34,13 +34,17 @@ pub(crate) struct Walk<'a> {
     number: u64,
     /// Every cursor or URL asked for, with the page it fetched.
     seen: HashMap<String, u64>,
-    /// Values of `collect` over every page.
-    pub(crate) items: Vec<serde_json::Value>,
+    /// Values of `collect` over every page: held, or written to a file.
+    pub(crate) items: super::collect::Collector<'a>,
 }
 
 impl<'a> Walk<'a> {
     /// A walk that has fetched nothing yet; `r` is changed for its first page.
-    pub(crate) fn start(plan: &'a PaginatePlan, r: &mut Rendered) -> Walk<'a> {
+    pub(crate) fn start(
+        plan: &'a PaginatePlan,
+        r: &mut Rendered,
+        items: super::collect::Collector<'a>,
+    ) -> Walk<'a> {
         let number = match &plan.style {
             PageStyle::Number {
                 param,
@@ -70,7 +74,7 @@ impl<'a> Walk<'a> {
             index: 0,
             number,
             seen: HashMap::new(),
-            items: Vec::new(),
+            items,
         }
     }
 
@@ -98,12 +102,14 @@ impl<'a> Walk<'a> {
         if self.index == 1 && matches!(self.plan.style, PageStyle::NextUrl { .. }) {
             self.seen.insert(url.to_string(), 1);
         }
-        let before = self.items.len();
+        let before = self.items.count();
         if let (Some(q), Some(j)) = (&self.plan.collect, obs.json.doc()) {
-            self.items
-                .extend(crate::assert::select_all(q, j).into_iter().cloned());
+            let page = crate::assert::select_all(q, j);
+            if let Err(e) = self.items.push(&page) {
+                return Next::Error(e);
+            }
         }
-        let on_page = (self.items.len() - before) as u64;
+        let on_page = self.items.count() - before;
         let response = super::view::response_value(obs, false);
         if let Some(until) = &self.plan.until {
             let ctx = rc.value(&[("response", response.clone()), ("page", Value::from(page))]);
@@ -192,6 +198,11 @@ impl<'a> Walk<'a> {
                 Next::More
             }
         }
+    }
+
+    /// How many pages were fetched so far.
+    pub(crate) fn fetched(&self) -> u64 {
+        self.index
     }
 
     /// The page just fetched, as `page` in `until` sees it.

@@ -202,6 +202,7 @@ pub async fn run_program(
         body: String::new(),
         body_file: plan.log.clone(),
         body_bytes: Some(result.total_bytes),
+        body_excerpt: false,
     });
     attempt.transport_error = None;
     attempt.code = code;
@@ -226,6 +227,7 @@ pub async fn run_program(
             "command": command_line,
         })))),
         items: None,
+        walk: None,
         files: Default::default(),
     };
     outcome.text = Some(if result.dropped_bytes > 0 {

@@ -377,14 +377,19 @@ impl Exec<'_> {
                     step_id: id,
                     out_dir,
                 };
-                let mut outcome = runner.run(http, &step.retry, rc, false, attempts).await;
+                let checks = &step.checks;
+                let mut outcome = runner
+                    .run(http, &step.retry, rc, false, checks, attempts)
+                    .await;
                 let primary_failed = outcome.engine_error.is_none()
                     && !outcome
                         .observation
                         .status
                         .is_some_and(|s| (200..300).contains(&s));
                 if let (true, Some(fb)) = (primary_failed, &step.fallback) {
-                    let mut fb_outcome = runner.run(fb, &step.retry, rc, true, attempts).await;
+                    let mut fb_outcome = runner
+                        .run(fb, &step.retry, rc, true, checks, attempts)
+                        .await;
                     record.used_fallback = true;
                     // Later steps compare against the request the step was written for.
                     fb_outcome.request = std::mem::take(&mut outcome.request);
@@ -404,7 +409,8 @@ impl Exec<'_> {
                 o
             }
             Action::Reconcile(r) => {
-                let (o, file) = super::reconcile::run_reconcile(r, t, rc, id, out_dir);
+                let (o, file) =
+                    super::reconcile::run_reconcile(r, t, rc, id, out_dir, events, attempts).await;
                 record.artifacts.extend(file);
                 o
             }
@@ -413,12 +419,15 @@ impl Exec<'_> {
         record.attempts = std::mem::take(attempts);
         add_body_files(&mut record);
         record.output = outcome.text.clone();
-        record.items_count = outcome
+        record.items_count = outcome.observation.walk.as_ref().map(|w| w.count as usize);
+        if let Some((name, _)) = outcome
             .observation
-            .items
-            .as_deref()
-            .and_then(|i| i.as_array())
-            .map(Vec::len);
+            .walk
+            .as_ref()
+            .and_then(|w| w.file.as_ref())
+        {
+            record.artifacts.push(name.clone());
+        }
         if let Some(e) = &outcome.engine_error {
             record.outcome = StepOutcome::Failed;
             record.failure = Some(Failure {

@@ -164,6 +164,7 @@ pub async fn run_sql(
         body_file: None,
         json: crate::assert::LazyJson::ready(Some(Arc::new(Value::Object(results)))),
         items: None,
+        walk: None,
         files: Default::default(),
     };
     out.text = Some(text);
@@ -219,7 +220,7 @@ async fn run_with_retry(
 }
 
 /// The query as sent (masked).
-fn sql_request(conn: &SqlConn, sql: &str, rc: &RunContext) -> RequestRecord {
+pub(super) fn sql_request(conn: &SqlConn, sql: &str, rc: &RunContext) -> RequestRecord {
     let r = &rc.redactor;
     let url = if conn.database.is_empty() {
         conn.url.clone()
@@ -256,6 +257,7 @@ fn fill_result(
                 body: r.redact(&res.raw),
                 body_file: None,
                 body_bytes: None,
+                body_excerpt: false,
             });
             a.code = "OK".to_string();
         }

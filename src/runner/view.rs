@@ -142,7 +142,19 @@ impl StepView {
                         .unwrap_or_else(none)
                 })
                 .clone(),
-            "items" => json_value(self.observation().and_then(|o| o.items.as_ref())),
+            "items" => {
+                let walk = self.observation().and_then(|o| o.walk.as_deref());
+                match walk.and_then(|w| {
+                    w.refusal(&format!("`steps.{}.items` cannot be read whole", self.id))
+                }) {
+                    // Too many to hold: reading them whole is an error naming the file.
+                    Some(why) => Value::from(minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        why,
+                    )),
+                    None => json_value(self.observation().and_then(|o| o.items.as_ref())),
+                }
+            }
             "text" => Value::from(self.action.as_deref().and_then(|a| a.text.clone())),
             "queries" => json_value(self.queries()),
             // The first query's rows, for the common one-query snapshot.
@@ -171,6 +183,36 @@ impl Object for StepView {
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         Enumerator::Str(FIELDS)
+    }
+}
+
+/// A page walk's items, for a reconcile side.
+pub(crate) enum StepItems {
+    /// Held in memory: a list.
+    Held(Arc<serde_json::Value>),
+    /// In a file of the run folder, one JSON line each: its name, path, and how many.
+    File(String, Arc<std::path::Path>, u64),
+}
+
+/// The items the step `id` (its view) collected over its pages.
+pub(crate) fn walk_items(view: &Value, id: &str) -> Result<StepItems, String> {
+    let step = view
+        .downcast_object_ref::<StepView>()
+        .ok_or_else(|| format!("`{id}` is not one page walk"))?;
+    if step.outcome == StepOutcome::Skipped {
+        return Err(format!("`{id}` was skipped, so it collected no items"));
+    }
+    let obs = step
+        .observation()
+        .ok_or_else(|| format!("`{id}` collected no items"))?;
+    let walk = obs
+        .walk
+        .as_deref()
+        .ok_or_else(|| format!("`{id}` walked no pages"))?;
+    match (&walk.file, &obs.items) {
+        (Some((name, path)), _) => Ok(StepItems::File(name.clone(), path.clone(), walk.count)),
+        (None, Some(items)) => Ok(StepItems::Held(items.clone())),
+        (None, None) => Err(format!("`{id}` collected no items")),
     }
 }
 

@@ -41,6 +41,15 @@ pub struct Limits {
     #[serde(default = "default_max_depth")]
     #[schemars(range(min = 1, max = 128))]
     pub max_depth: usize,
+    /// How many items a page walk (`paginate.collect`) holds in memory. Beyond it the
+    /// walk writes every item it collects, one JSON line each (secrets masked), to
+    /// `<step id>.items.jsonl` in the run folder and holds none: `items:` checks and
+    /// reconcile sides (`items: <step id>`) read them as they stream, and
+    /// `steps.<id>.items` in a template is refused with a message naming the file.
+    /// Default `10000` (an order of 130 bytes of JSON takes about 1.4 KB held: 10,000
+    /// take some 15 MiB).
+    #[serde(default = "default_items_in_memory")]
+    pub items_in_memory: u64,
 }
 
 /// The deepest nesting `limits.max_depth` may allow.
@@ -55,6 +64,7 @@ impl Default for Limits {
             template_fuel: default_template_fuel(),
             max_scenario_size: default_max_scenario_size(),
             max_depth: default_max_depth(),
+            items_in_memory: default_items_in_memory(),
         }
     }
 }
@@ -76,6 +86,9 @@ fn default_max_scenario_size() -> ByteSize {
 }
 fn default_max_depth() -> usize {
     64
+}
+fn default_items_in_memory() -> u64 {
+    10_000
 }
 
 /// A size in bytes, written as a number of bytes or with a unit: `512KiB`, `8MiB`,

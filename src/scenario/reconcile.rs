@@ -32,7 +32,8 @@ fn default_show() -> usize {
     20
 }
 
-/// One side of a reconciliation.
+/// One side of a reconciliation: its rows come from exactly one of `rows`, `items` or
+/// `sql`.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReconcileSide {
@@ -40,8 +41,19 @@ pub struct ReconcileSide {
     #[serde(default)]
     pub name: Option<String>,
     /// An expression giving the rows, a list (`steps.orders.items`,
-    /// `steps.ch.queries.ids.rows`).
-    pub rows: String,
+    /// `steps.ch.queries.ids.rows`), held in memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<String>,
+    /// The id of an earlier paginated step: its collected items are the rows, read
+    /// from memory or, when the walk had more than `limits.items_in_memory`, streamed
+    /// from its `<step id>.items.jsonl` (any number of items).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<String>,
+    /// A ClickHouse query (a SQL string, or `{query, params}`) whose rows are read as
+    /// they stream (`FORMAT JSONEachRow`, added by qtscen; write no FORMAT clause), on
+    /// the connection SQL steps use (`defaults.sql`, `CLICKHOUSE_*`). Any number of rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<super::QuerySpec>,
     /// An expression over one row, `row`, giving its key (`row.id`, or
     /// `row.payed_at | tz('Europe/Moscow') | strftime('%Y-%m-%d')` for a Moscow day). A
     /// row whose key is null (`none`) is left out, and counted as such: `key: "row.id if

@@ -187,10 +187,19 @@ fn shown_line(text: &str, span: Span) -> (String, std::ops::Range<usize>) {
             c => c,
         })
         .collect();
-    let at = |col: usize| shown.char_indices().nth(col).map_or(shown.len(), |(i, _)| i);
+    let at = |col: usize| {
+        shown
+            .char_indices()
+            .nth(col)
+            .map_or(shown.len(), |(i, _)| i)
+    };
     let start = at(span.col.saturating_sub(1));
     let end = at(span.col.saturating_sub(1) + span.len.max(1));
-    let range = if end > start { start..end } else { start..start + 1 };
+    let range = if end > start {
+        start..end
+    } else {
+        start..start + 1
+    };
     (shown, range)
 }
 
@@ -280,7 +289,10 @@ warning: w
             .with_file("f")
             .with_span(Span::new(1, 3, 3));
         let out = render(&diag, Some(&source("a\t\tbc d")), false);
-        assert_eq!(out, "error: e\n --> f:1:3\n  |\n1 | a  bc d\n  |   ^^^\n  |\n");
+        assert_eq!(
+            out,
+            "error: e\n --> f:1:3\n  |\n1 | a  bc d\n  |   ^^^\n  |\n"
+        );
     }
 
     #[test]

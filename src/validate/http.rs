@@ -7,7 +7,7 @@ use super::ctx::{Ctx, Problem};
 use super::paginate::compile_paginate;
 use crate::exec::{placeholders, read_ca_file};
 use crate::plan::{AuthPlan, CaFilePlan, HttpPlan, OAuth2Plan, QueryPlan, SqlPlan};
-use crate::scenario::{HttpDefaults, HttpSpec, Scenario, SqlDefaults, SqlSpec, TlsSpec};
+use crate::scenario::{HttpDefaults, HttpSpec, QuerySpec, Scenario, SqlDefaults, SqlSpec, TlsSpec};
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
@@ -163,6 +163,56 @@ pub(super) fn compile_sql(cx: &mut Ctx, p: &str, q: &SqlSpec, d: &SqlDefaults) -
             "an sql step needs at least one query",
         );
     }
+    let mut plan = sql_connection(cx, p, q, d);
+    for (name, spec) in &q.queries {
+        let qp = format!("{p}.queries.{name}");
+        plan.queries.extend(compile_query(
+            cx,
+            &qp,
+            name,
+            spec,
+            "leave out the FORMAT clause: results are read as JSON",
+        ));
+    }
+    Some(plan)
+}
+
+/// The query of a reconcile side (`<side>.sql`): its rows are read as they stream, on
+/// the connection SQL steps use (`defaults.sql`, `CLICKHOUSE_*`).
+pub(crate) fn compile_side_query(
+    cx: &mut Ctx,
+    at: &str,
+    name: &str,
+    spec: &QuerySpec,
+    d: &SqlDefaults,
+) -> Option<SqlPlan> {
+    if spec.optional {
+        cx.problem(
+            format!("{at}.optional"),
+            "a reconcile side's query is not optional: its rows are what is compared",
+        );
+    }
+    let own = SqlSpec {
+        url: None,
+        database: None,
+        timeout: None,
+        tls: None,
+        queries: Default::default(),
+    };
+    let mut plan = sql_connection(cx, at, &own, d);
+    let query = compile_query(
+        cx,
+        at,
+        name,
+        spec,
+        "leave out the FORMAT clause: the rows are read as JSONEachRow",
+    )?;
+    plan.queries.push(query);
+    Some(plan)
+}
+
+/// Where and as whom a step's queries run: its own settings, else `defaults.sql`.
+fn sql_connection(cx: &mut Ctx, p: &str, q: &SqlSpec, d: &SqlDefaults) -> SqlPlan {
     let url = match (&q.url, &d.url) {
         (Some(u), _) => cx.text(&format!("{p}.url"), u),
         (None, Some(u)) => cx.text("defaults.sql.url", u),
@@ -186,65 +236,66 @@ pub(super) fn compile_sql(cx: &mut Ctx, p: &str, q: &SqlSpec, d: &SqlDefaults) -
         .or(d.timeout)
         .map(|t| t.0)
         .unwrap_or(Duration::from_secs(30));
-    let mut queries = Vec::new();
-    for (name, spec) in &q.queries {
-        let qp = format!("{p}.queries.{name}");
-        let query_path = if spec.params.is_empty() && !spec.optional {
-            qp.clone()
-        } else {
-            format!("{qp}.query")
-        };
-        if spec
-            .query
-            .to_ascii_uppercase()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .windows(2)
-            .any(|w| w[0] == "FORMAT")
-        {
-            cx.problem(
-                &query_path,
-                "leave out the FORMAT clause: results are read as JSON",
-            );
-        }
-        for (param, _) in placeholders(&spec.query) {
-            if !spec.params.contains_key(&param) {
-                cx.problem(
-                    &query_path,
-                    format!("`{{{param}:…}}` has no value: add `params: {{{param}: …}}`"),
-                );
-            }
-        }
-        let sql = cx.text(&query_path, &spec.query);
-        let mut params = Vec::new();
-        for (k, v) in &spec.params {
-            params.extend(
-                cx.json(&format!("{qp}.params.{k}"), v)
-                    .map(|c| (k.clone(), c)),
-            );
-        }
-        if let Some(sql) = sql {
-            queries.push(QueryPlan {
-                name: name.clone(),
-                sql,
-                params,
-                optional: spec.optional,
-            });
-        }
-    }
     let ca_file = compile_ca_file(
         cx,
         (q.tls.as_ref(), &format!("{p}.tls")),
         (d.tls.as_ref(), "defaults.sql.tls"),
     );
-    Some(SqlPlan {
+    SqlPlan {
         url,
         database,
         user,
         password,
         timeout,
         ca_file,
-        queries,
+        queries: Vec::new(),
+    }
+}
+
+/// One query at `qp` (a string, or a mapping with `query`).
+fn compile_query(
+    cx: &mut Ctx,
+    qp: &str,
+    name: &str,
+    spec: &QuerySpec,
+    no_format: &str,
+) -> Option<QueryPlan> {
+    let query_path = if spec.params.is_empty() && !spec.optional {
+        qp.to_string()
+    } else {
+        format!("{qp}.query")
+    };
+    if spec
+        .query
+        .to_ascii_uppercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .any(|w| w[0] == "FORMAT")
+    {
+        cx.problem(&query_path, no_format);
+    }
+    for (param, _) in placeholders(&spec.query) {
+        if !spec.params.contains_key(&param) {
+            cx.problem(
+                &query_path,
+                format!("`{{{param}:…}}` has no value: add `params: {{{param}: …}}`"),
+            );
+        }
+    }
+    let sql = cx.text(&query_path, &spec.query);
+    let mut params = Vec::new();
+    for (k, v) in &spec.params {
+        params.extend(
+            cx.json(&format!("{qp}.params.{k}"), v)
+                .map(|c| (k.clone(), c)),
+        );
+    }
+    Some(QueryPlan {
+        name: name.to_string(),
+        sql: sql?,
+        params,
+        optional: spec.optional,
     })
 }
 

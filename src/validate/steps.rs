@@ -255,7 +255,14 @@ fn compile_action(
     } else if let Some(d) = &step.docker {
         compile_docker(cx, &format!("{p}.docker"), d).map(Action::Process)
     } else if let Some(r) = &step.reconcile {
-        compile_reconcile(cx, &format!("{p}.reconcile"), r).map(Action::Reconcile)
+        compile_reconcile(
+            cx,
+            &format!("{p}.reconcile"),
+            r,
+            scenario,
+            (&scope.index, i),
+        )
+        .map(Action::Reconcile)
     } else if !step.assert.is_empty() || !step.capture.is_empty() {
         // A check of earlier results, or values computed mid-run (`capture:` with
         // `expr:` joins pages, derives a date range, …).
