@@ -59,6 +59,13 @@ steps:
     assert_eq!(seen.len(), 3);
     assert_eq!(seen[1].query_param("day"), Some("2026-11-30"));
     assert_eq!(seen[2].query_param("n"), Some("2"));
+    // The console shows each item as it finishes, before the next one starts.
+    let done_0 = out
+        .stdout
+        .find("per_day[0] passed")
+        .expect("item 0 finished");
+    let start_1 = out.stdout.find("per_day[1] — ").expect("item 1 started");
+    assert!(done_0 < start_1, "{}", out.stdout);
     let report = out.file("report.md");
     assert!(report.contains("per_day[2]"), "{report}");
     assert!(report.contains("bad-day"), "{report}");

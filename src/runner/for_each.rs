@@ -53,6 +53,7 @@ pub(super) async fn run(
                 if interrupted {
                     let (mut record, raw) = ran;
                     (record.title, record.item) = (title, Some(shown));
+                    exec.events.emit(super::Event::StepFinished(&record));
                     out.push((record, raw));
                     return (out, true);
                 }
@@ -61,6 +62,9 @@ pub(super) async fn run(
         };
         record.id = id;
         (record.title, record.item) = (title, Some(shown));
+        if record.selected {
+            exec.events.emit(super::Event::StepFinished(&record));
+        }
         if step.critical && record.outcome == StepOutcome::Failed && stop.is_none() {
             stop = Some(format!("critical step `{}` failed", record.id));
         }

@@ -196,7 +196,8 @@ pub async fn run_plan(
             wholes.push(whole);
         }
         for (record, _) in ran {
-            if record.selected {
+            // A `for_each` item was shown as it finished.
+            if record.selected && record.id == step.id {
                 events.emit(Event::StepFinished(&record));
             }
             if record.outcome == StepOutcome::Failed && step.critical && stop_reason.is_none() {
@@ -216,7 +217,7 @@ pub(crate) type Raw = serde_json::Map<String, serde_json::Value>;
 pub(crate) struct Exec<'a> {
     pub(super) plan: &'a Plan,
     client: &'a HttpClient,
-    events: &'a dyn EventSink,
+    pub(super) events: &'a dyn EventSink,
     out_dir: &'a Path,
     interrupted: &'a tokio::sync::watch::Receiver<bool>,
     index: usize,
