@@ -164,8 +164,7 @@ fn compose_with(
                 &at,
             ));
         }
-        if let Some(with) = with {
-            let declared = declared_params(&sub_text);
+        if let (Some(with), Some(declared)) = (with, declared_params(&sub_text)) {
             for k in with.keys() {
                 if !declared.contains(&key_text(k)) {
                     let hint = crate::source::did_you_mean(
@@ -200,13 +199,16 @@ fn compose_with(
 }
 
 /// The params an included file declares (its top-level `params:` keys).
-fn declared_params(text: &str) -> Vec<String> {
-    let value: Value = serde_yaml::from_str(text).unwrap_or(Value::Null);
-    value
-        .get("params")
-        .and_then(Value::as_mapping)
-        .map(|m| m.keys().map(key_text).collect())
-        .unwrap_or_default()
+/// None when the file is not YAML (its own error is reported when it is read).
+fn declared_params(text: &str) -> Option<Vec<String>> {
+    let value: Value = serde_yaml::from_str(text).ok()?;
+    Some(
+        value
+            .get("params")
+            .and_then(Value::as_mapping)
+            .map(|m| m.keys().map(key_text).collect())
+            .unwrap_or_default(),
+    )
 }
 
 fn key_text(k: &Value) -> String {
