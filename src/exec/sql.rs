@@ -114,15 +114,10 @@ fn server_code(msg: &str) -> Option<u32> {
         .ok()
 }
 
-/// Runs one query; returns the result or why there is none, and how long it took.
-pub async fn run_query(
-    client: &SqlClient,
-    conn: &SqlConn,
-    sql: &str,
-) -> (Result<QueryResult, SqlFailure>, Duration) {
-    let started = Instant::now();
-    // wait_end_of_query: an error in the middle of a result becomes an error status,
-    // not a 200 with the exception appended to the data (18.16).
+/// The client for `conn`: its URL, user, password and database. `wait_end_of_query`: an
+/// error in the middle of a result becomes an error status, not a 200 with the exception
+/// appended to the data (18.16).
+fn connected(client: &SqlClient, conn: &SqlConn) -> clickhouse::Client {
     let mut client = client
         .0
         .clone()
@@ -135,6 +130,17 @@ pub async fn run_query(
     if !conn.database.is_empty() {
         client = client.with_database(&conn.database);
     }
+    client
+}
+
+/// Runs one query; returns the result or why there is none, and how long it took.
+pub async fn run_query(
+    client: &SqlClient,
+    conn: &SqlConn,
+    sql: &str,
+) -> (Result<QueryResult, SqlFailure>, Duration) {
+    let started = Instant::now();
+    let client = connected(client, conn);
     let fetch = async {
         let mut cursor = client.query_raw(sql).fetch_bytes("JSON")?;
         cursor.collect().await
@@ -169,18 +175,7 @@ pub async fn stream_rows(
     mut each: impl FnMut(&str) -> Result<(), String>,
 ) -> (Result<u64, StreamFailure>, Duration) {
     let started = Instant::now();
-    let mut client = client
-        .0
-        .clone()
-        .with_url(&conn.url)
-        .with_user(&conn.user)
-        .with_setting("wait_end_of_query", "1");
-    if !conn.password.is_empty() {
-        client = client.with_password(&conn.password);
-    }
-    if !conn.database.is_empty() {
-        client = client.with_database(&conn.database);
-    }
+    let client = connected(client, conn);
     let read = async {
         let mut cursor = client
             .query_raw(sql)
