@@ -116,6 +116,40 @@ fn a_request_in_flight_at_ctrl_c_is_recorded_as_interrupted_with_what_was_sent()
 }
 
 #[test]
+fn ctrl_c_during_a_for_each_item_records_it_and_the_items_not_started() {
+    let sb = sandbox();
+    sb.add_fault(FaultRule::new(
+        Some("GET"),
+        "/events",
+        FaultKind::Delay(Duration::from_secs(20)),
+    ));
+    let yaml = format!(
+        "{HEAD}\nsteps:\n  - id: days\n    for_each: [a, b, c]\n    http: {{ path: /events, query: {{ day: \"{{{{ each }}}}\" }}, timeout: 60s }}\n  - id: after\n    http: {{ path: /orders/1440 }}\n"
+    );
+    let c = case(&sb, &yaml);
+    let out_dir = c.dir.path().join("out");
+    let code = interrupt_when(&c, &out_dir, || !sb.requests().is_empty());
+    assert_eq!(code, 130);
+    let r = read_json(&out_dir.join("results.json"));
+    let steps = r["steps"].as_array().unwrap();
+    let ids: Vec<&str> = steps.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["days[0]", "days[1]", "days[2]", "after"], "{r:#}");
+    assert_eq!(steps[0]["failure"]["class"], "interrupted");
+    assert_eq!(steps[0]["item"], "a");
+    assert_eq!(
+        steps[0]["attempts"][0]["transport_error"]["kind"],
+        "interrupted"
+    );
+    for s in &steps[1..] {
+        assert_eq!(s["outcome"], "skipped", "{s:#}");
+        assert_eq!(s["skip_reason"], "the run was interrupted", "{s:#}");
+    }
+    assert_eq!(steps[2]["item"], "c");
+    // Only the first item's request reached the server.
+    assert_eq!(sb.requests().len(), 1);
+}
+
+#[test]
 fn a_program_running_at_ctrl_c_is_recorded_with_its_command_and_log() {
     let yaml = "name: t\nsteps:\n  - id: prog\n    exec: { shell: \"echo started-42; sleep 30\", log: prog.log }\n";
     let c = case_with_env(yaml, "");

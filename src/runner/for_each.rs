@@ -39,7 +39,13 @@ pub(super) async fn run(
     }
     let mut out = Vec::with_capacity(items.len());
     let mut stop: Option<String> = None;
+    let mut was_interrupted = false;
     for (i, item) in items.into_iter().enumerate() {
+        if stop.is_none() && *exec.interrupted.borrow() {
+            // Ctrl-C between two items: the rest are not started.
+            stop = Some("the run was interrupted".into());
+            was_interrupted = true;
+        }
         let id = format!("{}[{i}]", step.id);
         let mut shown = item.clone();
         rc.redactor.redact_json(&mut shown);
@@ -51,11 +57,9 @@ pub(super) async fn run(
                 let (ran, interrupted) = exec.step(step, (&id, &title), rc).await;
                 rc.each = None;
                 if interrupted {
-                    let (mut record, raw) = ran;
-                    (record.title, record.item) = (title, Some(shown));
-                    exec.events.emit(super::Event::StepFinished(&record));
-                    out.push((record, raw));
-                    return (out, true);
+                    // The items after this one are recorded as not started.
+                    stop = Some("the run was interrupted".into());
+                    was_interrupted = true;
                 }
                 ran
             }
@@ -66,11 +70,12 @@ pub(super) async fn run(
             exec.events.emit(super::Event::StepFinished(&record));
         }
         if step.critical && record.outcome == StepOutcome::Failed && stop.is_none() {
+            // (An interrupted item has set `stop` already.)
             stop = Some(format!("critical step `{}` failed", record.id));
         }
         out.push((record, raw));
     }
-    (out, false)
+    (out, was_interrupted)
 }
 
 /// `steps.<id>` of a `for_each` step: failed if an item failed, passed if one passed

@@ -219,7 +219,7 @@ pub(crate) struct Exec<'a> {
     client: &'a HttpClient,
     pub(super) events: &'a dyn EventSink,
     out_dir: &'a Path,
-    interrupted: &'a tokio::sync::watch::Receiver<bool>,
+    pub(super) interrupted: &'a tokio::sync::watch::Receiver<bool>,
     index: usize,
     total: usize,
 }
