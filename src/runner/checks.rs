@@ -5,7 +5,7 @@ use std::path::Path;
 
 use minijinja::Value;
 
-use super::http_step::ActionOutcome;
+use super::outcome::ActionOutcome;
 use super::process_step::ProcessFacts;
 use crate::assert::{CaptureKind, Observation, select_all};
 use crate::record::AssertionRecord;

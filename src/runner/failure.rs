@@ -1,7 +1,7 @@
 //! Run stage: whose problem a finished step's failure is — the request could not be built,
 //! no answer, the program failed, a query failed, the server erred or rejected the
 //! request, or an expectation was not met — and the message that says so.
-use super::http_step::ActionOutcome;
+use super::outcome::ActionOutcome;
 use super::process_step::ProcessFacts;
 use crate::plan::Action;
 use crate::record::{AssertionRecord, Failure, FailureClass, TransportKind};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use minijinja::Value;
 
 use super::in_flight::InFlight;
+use super::outcome::ActionOutcome;
 use super::{Clock, Event, EventSink, RunContext, backoff_delay};
 use crate::assert::Observation;
 use crate::exec::{Body, BodyPolicy, HttpClient, ResolvedRequest, parse_retry_after};
@@ -13,29 +14,6 @@ use crate::plan::HttpPlan;
 use crate::record::{Attempt, RequestRecord, ResponseRecord, TransportError, TransportKind};
 use crate::scenario::RetryPolicy;
 use crate::template::Templates;
-
-/// What a step's action produced (HTTP or SQL).
-#[derive(Debug, Default)]
-pub struct ActionOutcome {
-    /// The final answer (last page, or the fallback's).
-    pub observation: Observation,
-    /// The rendered request (first page), for `steps.<id>.request`.
-    pub request: serde_json::Value,
-    /// The last transport failure when no answer came.
-    pub transport: Option<TransportError>,
-    /// A template or URL could not be rendered.
-    pub engine_error: Option<String>,
-    /// Pages fetched.
-    pub pages: u64,
-    /// A page walk stopped at `max_pages` although more pages were announced.
-    pub pages_left: bool,
-    /// A page walk was asked for a cursor or URL a second time (both pages named).
-    pub page_loop: Option<String>,
-    /// SQL queries that failed: (name, server message, optional).
-    pub query_errors: Vec<(String, String, bool)>,
-    /// SQL results rendered as aligned tables.
-    pub text: Option<String>,
-}
 
 /// A rendered request plus its JSON views.
 pub(crate) struct Rendered {

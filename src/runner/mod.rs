@@ -14,6 +14,7 @@ mod finish;
 mod for_each;
 mod http_step;
 mod in_flight;
+mod outcome;
 mod paginate;
 mod process_step;
 mod reconcile;

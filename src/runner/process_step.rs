@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 
-use super::http_step::ActionOutcome;
 use super::in_flight::InFlight;
+use super::outcome::ActionOutcome;
 use super::{Event, EventSink, RunContext};
 use crate::assert::Observation;
 use crate::exec::{ProcessOutput, ResolvedCommand, Stream, run_process};

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::http_step::ActionOutcome;
+use super::outcome::ActionOutcome;
 use super::reconcile_keys::{MergeSpec, key_text, merge};
 use super::reconcile_read::{SideIo, read_side};
 use super::{EventSink, RunContext};

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use super::checks::{capture, collect_files, implicit_exit, implicit_queries, implicit_status};
 use super::failure::classify;
-use super::http_step::{ActionOutcome, HttpRun};
+use super::http_step::HttpRun;
+use super::outcome::ActionOutcome;
 use super::process_step::{ProcessFacts, run_program};
 use super::sql_step::run_sql;
 use super::view::{response_value, step_view};

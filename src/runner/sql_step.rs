@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::http_step::ActionOutcome;
 use super::in_flight::InFlight;
+use super::outcome::ActionOutcome;
 use super::{Event, EventSink, RunContext, backoff_delay};
 use crate::assert::Observation;
 use crate::exec::{QueryResult, SqlClient, SqlConn, SqlFailure, fill_params, run_query};

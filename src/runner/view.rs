@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use minijinja::Value;
 use minijinja::value::{Enumerator, Object, ObjectRepr};
 
-use super::http_step::ActionOutcome;
+use super::outcome::ActionOutcome;
 use crate::assert::Observation;
 use crate::record::{FailureClass, StepOutcome, StepRecord};
 
