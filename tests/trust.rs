@@ -362,8 +362,7 @@ fn secret_forms(secret: &str) -> Vec<String> {
 fn every_filter_and_channel_leaks_nothing() {
     // Each filter the engine has, applied to the secret in a capture, sent in a header,
     // a query and a body to a server that echoes them back, and written to an artifact.
-    let filters =
-        qtscen::template::Templates::new("2025-11-05T13:46:54Z".parse().unwrap()).filter_names();
+    let filters = qtscen::report::templates("2025-11-05T13:46:54Z".parse().unwrap()).filter_names();
     assert!(filters.len() > 40, "{filters:?}");
     let args = |f: &str| match f {
         // Arguments that keep the secret's text: what a filter does to the secret
@@ -418,7 +417,7 @@ steps:
     );
     let all = out.everything();
     // What each filter makes of the secret, computed by the engine's own templates.
-    let mut t = qtscen::template::Templates::new("2025-11-05T13:46:54Z".parse().unwrap());
+    let mut t = qtscen::report::templates("2025-11-05T13:46:54Z".parse().unwrap());
     let ctx = qtscen::template::to_value(serde_json::json!({"env": {"API_TOKEN": API_TOKEN}}));
     let mut checked = 0;
     for f in &filters {

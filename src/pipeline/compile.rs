@@ -49,7 +49,7 @@ pub(crate) fn compile_with(
         env_names.extend(crate::load::dotenv_names(std::path::Path::new(f)));
     }
     let scenario = std::mem::replace(&mut loaded.scenario, placeholder());
-    let mut templates = Templates::new(now);
+    let mut templates = crate::report::templates(now);
     templates.set_fuel(scenario.limits.template_fuel);
     let checked = validate(scenario, templates, &sources).and_then(|(plan, notices)| {
         // A report-only plan (`render`) has no steps and reads no env.

@@ -17,6 +17,27 @@ pub use filters::{REDACTOR_KEY, RedactorValue, register_filters};
 pub use junit::{BUILTIN_JUNIT_NAME, SuitePart, junit_suite_xml, junit_xml};
 pub use sql_table::{result_table, results_text};
 
+/// The filters the report adds to the templates (see [`register_filters`]).
+pub const FILTERS: &[&str] = &[
+    "md",
+    "mdcell",
+    "mdcodespan",
+    "mdcode",
+    "markdown",
+    "excerpt",
+    "lastlines",
+    "timeline",
+    "code",
+];
+
+/// The run's template environment with the report's filters in it: scenario templates
+/// and report templates may use every filter.
+pub fn templates(now: jiff::Timestamp) -> crate::template::Templates {
+    let mut t = crate::template::Templates::new(now);
+    t.add_filters(FILTERS, register_filters);
+    t
+}
+
 /// The built-in Markdown report template.
 pub const BUILTIN_MARKDOWN: &str = include_str!("../../templates/report.md.j2");
 /// The name scenarios use for it.

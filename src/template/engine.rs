@@ -3,10 +3,11 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use minijinja::machinery::{Token, tokenize};
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior, Value};
 
+use super::error::{TemplateError, first_line, known_keys};
+use super::names::{self, NameRef, lone_expression, step_refs_in};
 use super::time;
 
 /// A compiled template: a plain string, a text template, or a single expression whose
@@ -21,65 +22,6 @@ pub enum Compiled {
     Expr(Arc<str>),
 }
 
-/// A template that did not compile or render.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct TemplateError {
-    /// What went wrong, in minijinja's words.
-    pub message: String,
-    /// 1-based line inside the template text, when known.
-    pub line: Option<usize>,
-}
-
-impl TemplateError {
-    fn from_mj(err: &minijinja::Error) -> Self {
-        let mut message = match err.detail() {
-            Some(detail) => format!("{}: {detail}", err.kind()),
-            None => err.kind().to_string(),
-        };
-        let mut source = std::error::Error::source(err);
-        while let Some(inner) = source {
-            message.push_str(&format!(": {inner}"));
-            source = inner.source();
-        }
-        TemplateError {
-            message,
-            line: err.line(),
-        }
-    }
-
-    fn new(message: String) -> Self {
-        TemplateError {
-            message,
-            line: None,
-        }
-    }
-}
-
-/// A name a template reads from the run: `env.X`, `vars.X`, `steps.ID.captures.C`, …
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NameRef {
-    /// The context root (`env`, `vars`, `steps`, `response`, …).
-    pub root: String,
-    /// The attribute names after the root (`["captures", "token"]`).
-    pub path: Vec<String>,
-    /// Read through `| default(…)` or tested with `is defined`: it may be absent.
-    pub guarded: bool,
-    /// Where the template stands in the scenario (a YAML path such as
-    /// `steps[2].http.headers.Authorization`).
-    pub origin: Arc<str>,
-}
-
-impl NameRef {
-    /// `vars.window_from`, `steps.auth.captures.token`.
-    pub fn dotted(&self) -> String {
-        std::iter::once(self.root.as_str())
-            .chain(self.path.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(".")
-    }
-}
-
 /// What the engine keeps of a compiled template to explain a failure at run time.
 #[derive(Debug)]
 struct TemplateInfo {
@@ -90,125 +32,6 @@ struct TemplateInfo {
 
 /// Turns a YAML path into `file:line:col` and the line's text, for run-time errors.
 pub type Locator = Arc<dyn Fn(&str) -> Option<(String, String)> + Send + Sync>;
-
-/// Names a template may use besides the engine's functions.
-const CONTEXT_ROOTS: &[&str] = &[
-    "env",
-    "vars",
-    "steps",
-    "response",
-    "request",
-    "page",
-    "step",
-    "run",
-    "item",
-    "row",
-    "each",
-    "each_index",
-];
-const BUILTIN_GLOBALS: &[&str] = &["range", "dict", "debug", "namespace"];
-const BUILTIN_FILTERS: &[&str] = &[
-    "abs",
-    "attr",
-    "batch",
-    "bool",
-    "capitalize",
-    "chain",
-    "count",
-    "d",
-    "default",
-    "dictsort",
-    "e",
-    "escape",
-    "first",
-    "float",
-    "format",
-    "groupby",
-    "indent",
-    "int",
-    "items",
-    "join",
-    "last",
-    "length",
-    "lines",
-    "list",
-    "lower",
-    "map",
-    "max",
-    "min",
-    "pprint",
-    "reject",
-    "rejectattr",
-    "replace",
-    "reverse",
-    "round",
-    "safe",
-    "select",
-    "selectattr",
-    "slice",
-    "sort",
-    "split",
-    "string",
-    "sum",
-    "title",
-    "tojson",
-    "trim",
-    "unique",
-    "upper",
-    "urlencode",
-    "zip",
-];
-const BUILTIN_TESTS: &[&str] = &[
-    "undefined",
-    "defined",
-    "none",
-    "safe",
-    "escaped",
-    "boolean",
-    "odd",
-    "even",
-    "divisibleby",
-    "number",
-    "integer",
-    "int",
-    "float",
-    "string",
-    "sequence",
-    "iterable",
-    "mapping",
-    "startingwith",
-    "endingwith",
-    "lower",
-    "upper",
-    "sameas",
-    "eq",
-    "equalto",
-    "ne",
-    "lt",
-    "lessthan",
-    "le",
-    "gt",
-    "greaterthan",
-    "ge",
-    "in",
-    "true",
-    "false",
-    "filter",
-    "test",
-];
-const OWN_FILTERS: &[&str] = &[
-    "fromjson",
-    "md",
-    "mdcell",
-    "mdcodespan",
-    "mdcode",
-    "markdown",
-    "excerpt",
-    "lastlines",
-    "timeline",
-    "code",
-    "has_more",
-];
 
 /// The run's template environment.
 pub struct Templates {
@@ -251,17 +74,16 @@ impl Templates {
                     minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
                 })
         });
-        crate::report::register_filters(&mut env);
         env.add_filter("has_more", |v: Value| super::paging::has_more(&v));
-        let filters = BUILTIN_FILTERS
+        let filters = names::BUILTIN_FILTERS
             .iter()
             .chain(time::FILTERS)
-            .chain(OWN_FILTERS)
+            .chain(names::OWN_FILTERS)
             .copied()
             .collect();
-        let globals = CONTEXT_ROOTS
+        let globals = names::CONTEXT_ROOTS
             .iter()
-            .chain(BUILTIN_GLOBALS)
+            .chain(names::BUILTIN_GLOBALS)
             .chain(time::FUNCTIONS)
             .copied()
             .collect();
@@ -286,6 +108,17 @@ impl Templates {
     pub fn set_fuel(&mut self, fuel: u64) {
         self.env.set_fuel(Some(fuel));
         self.fuel = Some(fuel);
+    }
+
+    /// Adds filters a later stage defines (the report's Markdown filters): `names` are
+    /// what templates may write, `register` adds them to the environment.
+    pub fn add_filters(
+        &mut self,
+        names: &[&'static str],
+        register: impl FnOnce(&mut Environment<'static>),
+    ) {
+        register(&mut self.env);
+        self.filters.extend(names.iter().copied());
     }
 
     /// Renders a report template (added with [`Templates::add_named`]): not bounded by
@@ -358,7 +191,7 @@ impl Templates {
         source: String,
         roots: &[&str],
     ) -> Result<(), TemplateError> {
-        let refs = self.check_tokens(&source, false)?;
+        let refs = names::scan(&source, false, &self.filters, &self.origin)?;
         self.env
             .add_template_owned(name.to_string(), source.clone())
             .map_err(|e| TemplateError::from_mj(&e))?;
@@ -409,7 +242,7 @@ impl Templates {
             }
             return Ok(name.clone());
         }
-        let name_refs = self.check_tokens(source, in_expr)?;
+        let name_refs = names::scan(source, in_expr, &self.filters, &self.origin)?;
         self.count += 1;
         let name = format!("t{}", self.count);
         self.env
@@ -487,36 +320,6 @@ impl Templates {
     ) -> Result<serde_json::Value, TemplateError> {
         let v = self.eval(compiled, ctx)?;
         to_json(&v)
-    }
-
-    /// Unknown filters and tests, from the tokens (minijinja finds them only at render);
-    /// the names the template reads from the run.
-    fn check_tokens(&self, source: &str, in_expr: bool) -> Result<Vec<NameRef>, TemplateError> {
-        let tokens = tokenize(source, in_expr, SyntaxConfig::default())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| TemplateError::from_mj(&e))?;
-        for (i, (token, span)) in tokens.iter().enumerate() {
-            let Token::Ident(name) = token else { continue };
-            let prev = |back: usize| i.checked_sub(back).map(|j| &tokens[j].0);
-            let line = Some(span.start_line as usize);
-            if matches!(prev(1), Some(Token::Pipe)) && !self.filters.contains(name) {
-                return Err(TemplateError {
-                    message: format!("unknown filter `{name}`"),
-                    line,
-                });
-            }
-            let after_is = matches!(prev(1), Some(Token::Ident("is")))
-                || (matches!(prev(1), Some(Token::Ident("not")))
-                    && matches!(prev(2), Some(Token::Ident("is"))));
-            if after_is && *name != "not" && !BUILTIN_TESTS.contains(name) {
-                return Err(TemplateError {
-                    message: format!("unknown test `{name}`"),
-                    line,
-                });
-            }
-        }
-        let tokens: Vec<Token> = tokens.into_iter().map(|(t, _)| t).collect();
-        Ok(name_refs(&tokens, &self.origin))
     }
 
     /// The error of template `name`, with the name that was undefined and where the
@@ -609,190 +412,10 @@ impl Templates {
     }
 }
 
-/// The keys of a map value, for a hint (`has: a, b, c`); none for other values.
-fn known_keys(parent: &Value) -> Option<String> {
-    if parent.kind() != minijinja::value::ValueKind::Map {
-        return None;
-    }
-    let keys: Vec<String> = parent.try_iter().ok()?.map(|k| k.to_string()).collect();
-    Some(if keys.is_empty() {
-        "it has no names".to_string()
-    } else if keys.len() > 12 {
-        format!("it has {}, …", keys[..12].join(", "))
-    } else {
-        format!("it has {}", keys.join(", "))
-    })
-}
-
-fn first_line(source: &str) -> &str {
-    source.lines().next().unwrap_or("").trim()
-}
-
-/// The chains of names a template reads from the run's roots (`env.X`, `vars.X`,
-/// `steps.ID.captures.C`, `steps['ID']…`), each marked guarded when the template reads
-/// it (or a longer chain starting with it) through `default` or tests it with
-/// `is [not] defined|undefined|none`.
-fn name_refs(tokens: &[Token], origin: &Arc<str>) -> Vec<NameRef> {
-    let mut out: Vec<NameRef> = Vec::new();
-    let mut guarded_chains: Vec<Vec<String>> = Vec::new();
-    for i in 0..tokens.len() {
-        let Token::Ident(root) = &tokens[i] else {
-            continue;
-        };
-        if !CONTEXT_ROOTS.contains(root) {
-            continue;
-        }
-        if i > 0 && matches!(tokens[i - 1], Token::Dot | Token::Pipe) {
-            continue;
-        }
-        let mut path = Vec::new();
-        let mut j = i + 1;
-        loop {
-            match (tokens.get(j), tokens.get(j + 1), tokens.get(j + 2)) {
-                (Some(Token::Dot), Some(Token::Ident(n)), _) => {
-                    path.push(n.to_string());
-                    j += 2;
-                }
-                (Some(Token::BracketOpen), Some(Token::Str(n)), Some(Token::BracketClose)) => {
-                    path.push(n.to_string());
-                    j += 3;
-                }
-                _ => break,
-            }
-        }
-        // A method call (`x.items()`) reads the map, not a name in it.
-        if matches!(tokens.get(j), Some(Token::ParenOpen)) {
-            path.pop();
-        }
-        let guarded = match (tokens.get(j), tokens.get(j + 1), tokens.get(j + 2)) {
-            (Some(Token::Pipe), Some(Token::Ident(f)), _) => matches!(*f, "default" | "d"),
-            (Some(Token::Ident("is")), Some(Token::Ident(t)), next) => {
-                let t = if *t == "not" {
-                    match next {
-                        Some(Token::Ident(t)) => t,
-                        _ => "",
-                    }
-                } else {
-                    t
-                };
-                matches!(t, "defined" | "undefined" | "none")
-            }
-            _ => false,
-        };
-        let mut full = vec![root.to_string()];
-        full.extend(path.iter().cloned());
-        if guarded {
-            guarded_chains.push(full);
-        }
-        out.push(NameRef {
-            root: root.to_string(),
-            path,
-            guarded,
-            origin: origin.clone(),
-        });
-    }
-    // `x.y if x.y is defined else …`: every read of a tested chain is guarded.
-    for r in &mut out {
-        let mut full = vec![r.root.clone()];
-        full.extend(r.path.iter().cloned());
-        if guarded_chains
-            .iter()
-            .any(|g| full.len() >= g.len() && full[..g.len()] == g[..])
-        {
-            r.guarded = true;
-        }
-    }
-    out
-}
-
-/// The ids a template reads as `steps.<id>` or `steps['<id>']`.
-pub fn step_refs_in(source: &str) -> Vec<String> {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    if !source.contains("steps") {
-        return Vec::new();
-    }
-    let re = RE.get_or_init(|| {
-        regex::Regex::new(
-            r#"\bsteps\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])"#,
-        )
-        .expect("the step-reference pattern is a valid regex")
-    });
-    re.captures_iter(source)
-        .filter_map(|c| {
-            c.get(1)
-                .or_else(|| c.get(2))
-                .map(|m| m.as_str().to_string())
-        })
-        .collect()
-}
-
-/// The expression inside `{{ … }}` when the string is that and nothing else.
-fn lone_expression(source: &str) -> Option<&str> {
-    let inner = source.trim().strip_prefix("{{")?.strip_suffix("}}")?;
-    let inner = inner.trim_start_matches('-').trim_end_matches('-');
-    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") {
-        return None;
-    }
-    Some(inner.trim())
-}
-
 /// A minijinja value as JSON; objects that render (datetimes) become strings.
 pub fn to_json(v: &Value) -> Result<serde_json::Value, TemplateError> {
     serde_json::to_value(v).map_err(|e| TemplateError::new(format!("cannot convert to JSON: {e}")))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn engine() -> Templates {
-        Templates::new("2025-11-05T13:46:54Z".parse().unwrap())
-    }
-
-    #[test]
-    fn lone_expression_keeps_native_value() {
-        let mut t = engine();
-        let c = t.compile_text("{{ vars.n + 1 }}").unwrap();
-        let ctx = crate::template::to_value(serde_json::json!({"vars": {"n": 41}}));
-        assert_eq!(t.eval_json(&c, &ctx).unwrap(), serde_json::json!(42));
-    }
-
-    #[test]
-    fn text_template_renders_string() {
-        let mut t = engine();
-        let c = t.compile_text("id={{ vars.n }}!").unwrap();
-        let ctx = crate::template::to_value(serde_json::json!({"vars": {"n": 7}}));
-        assert_eq!(t.render_string(&c, &ctx).unwrap(), "id=7!");
-    }
-
-    #[test]
-    fn unknown_filter_function_and_variable_are_rejected_at_compile_time() {
-        let mut t = engine();
-        let e = t.compile_text("{{ now() | isoformatt }}").unwrap_err();
-        assert!(e.message.contains("unknown filter `isoformatt`"), "{e}");
-        let e = t.compile_text("a {{ nowww() }}").unwrap_err();
-        assert!(e.message.contains("`nowww`"), "{e}");
-        let e = t.compile_expr("x is definedd").unwrap_err();
-        assert!(e.message.contains("unknown test `definedd`"), "{e}");
-        let e = t.compile_text("{{ vars.x ").unwrap_err();
-        assert!(e.message.contains("syntax error"), "{e}");
-    }
-
-    #[test]
-    fn expression_with_braces_or_without() {
-        let mut t = engine();
-        let ctx = crate::template::to_value(serde_json::json!({"vars": {"a": true}}));
-        let a = t.compile_expr("vars.a and true").unwrap();
-        let b = t.compile_expr("{{ not vars.a }}").unwrap();
-        assert!(t.eval_bool(&a, &ctx).unwrap());
-        assert!(!t.eval_bool(&b, &ctx).unwrap());
-    }
-
-    #[test]
-    fn strict_undefined_is_an_error() {
-        let mut t = engine();
-        let c = t.compile_text("{{ steps.missing.status }}").unwrap();
-        let ctx = crate::template::to_value(serde_json::json!({"steps": {}}));
-        assert!(t.eval(&c, &ctx).is_err());
-    }
-}
+mod tests;

@@ -1,13 +1,17 @@
 //! Render stage: minijinja templates compiled once per run, with the helpers QA need.
 mod engine;
+mod error;
 mod json;
 mod json_view;
+mod names;
 mod paging;
 mod time;
 
-pub use engine::{Compiled, Locator, NameRef, TemplateError, Templates, step_refs_in};
+pub use engine::{Compiled, Locator, Templates};
+pub use error::TemplateError;
 pub use json::CompiledJson;
 pub use json_view::JsonView;
+pub use names::{NameRef, step_refs_in};
 pub use time::{format_iso, parse_datetime, parse_instant};
 
 /// The position `i` names in a sequence of `len` items (negative counts from the end, as
