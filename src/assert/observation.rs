@@ -6,6 +6,8 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
+use super::predicate::Outcome;
+
 /// What a step produced, normalised for every step kind.
 #[derive(Clone, Debug, Default)]
 pub struct Observation {
@@ -24,7 +26,7 @@ pub struct Observation {
     pub items: Option<Arc<Value>>,
     /// What a page walk collected: how many items, the file holding them when they were
     /// too many to hold, and the `items:` checks judged as the pages came.
-    pub walk: Option<Arc<super::stream::WalkItems>>,
+    pub walk: Option<Arc<WalkItems>>,
     /// Files of the run folder that `file` checks read, by name.
     pub files: BTreeMap<String, Arc<str>>,
 }
@@ -108,6 +110,32 @@ impl LazyJson {
     /// The document, by reference.
     pub fn doc(&self) -> Option<&Value> {
         self.get().map(|d| &**d)
+    }
+}
+
+/// What a page walk collected, besides the items it holds (`Observation::items`).
+#[derive(Debug, Default)]
+pub struct WalkItems {
+    /// How many items were collected, held or not.
+    pub count: u64,
+    /// `limits.items_in_memory` when the walk ran.
+    pub limit: u64,
+    /// The file of the run folder holding every item, one JSON line each, when there
+    /// were more than `limit`: its name, and its path.
+    pub file: Option<(String, Arc<Path>)>,
+    /// Outcomes of `items:` checks judged as the pages came, by check ([`super::key_of`]).
+    pub judged: Vec<(usize, Outcome)>,
+}
+
+impl WalkItems {
+    /// Why the items cannot be read whole: they were not held. `what` says who wanted
+    /// them (`` `steps.orders.items` cannot be read whole ``).
+    pub fn refusal(&self, what: &str) -> Option<String> {
+        let (name, _) = self.file.as_ref()?;
+        Some(format!(
+            "{what}: the walk collected {} items, more than limits.items_in_memory ({}), so they are not held in memory; they are in `{name}` in the run folder, one JSON line each. Check them with `items:` assertions (all/any/none over `$[*]…`, or `length`) or a reconcile side `items: <step id>`, which read them as they stream, or raise `limits: {{ items_in_memory: {} }}` to hold them",
+            self.count, self.limit, self.count
+        ))
     }
 }
 

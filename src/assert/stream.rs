@@ -6,45 +6,18 @@
 //! `$` or of `$[*]…`.
 use std::io::BufRead;
 use std::path::Path;
-use std::sync::Arc;
 
 use jsonpath_rust::parser::model::{Segment, Selector};
 use serde_json::Value;
 
-use super::eval::{
-    Expected, FAILING_SHOWN, Observation, Outcome, describe, render_expected, short, summarize,
-    test,
-};
 use super::jsonpath::select;
+use super::observation::Observation;
 use super::plan::{Check, Subject};
+use super::predicate::{
+    Expected, FAILING_SHOWN, Outcome, describe, render_expected, short, summarize, test,
+};
 use crate::scenario::Quantifier;
 use crate::template::Templates;
-
-/// What a page walk collected, besides the items it holds (`Observation::items`).
-#[derive(Debug, Default)]
-pub struct WalkItems {
-    /// How many items were collected, held or not.
-    pub count: u64,
-    /// `limits.items_in_memory` when the walk ran.
-    pub limit: u64,
-    /// The file of the run folder holding every item, one JSON line each, when there
-    /// were more than `limit`: its name, and its path.
-    pub file: Option<(String, Arc<Path>)>,
-    /// Outcomes of `items:` checks judged as the pages came, by check ([`key_of`]).
-    pub judged: Vec<(usize, Outcome)>,
-}
-
-impl WalkItems {
-    /// Why the items cannot be read whole: they were not held. `what` says who wanted
-    /// them (`` `steps.orders.items` cannot be read whole ``).
-    pub fn refusal(&self, what: &str) -> Option<String> {
-        let (name, _) = self.file.as_ref()?;
-        Some(format!(
-            "{what}: the walk collected {} items, more than limits.items_in_memory ({}), so they are not held in memory; they are in `{name}` in the run folder, one JSON line each. Check them with `items:` assertions (all/any/none over `$[*]…`, or `length`) or a reconcile side `items: <step id>`, which read them as they stream, or raise `limits: {{ items_in_memory: {} }}` to hold them",
-            self.count, self.limit, self.count
-        ))
-    }
-}
 
 /// A check's identity while a step runs: its address in the plan (the walk and the
 /// step's assertions read the same compiled checks).

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use comfy_table::{ContentArrangement, Table, presets};
 
-use crate::record::{Attempt, RunRecord, StepOutcome};
+use crate::record::{RunRecord, StepOutcome};
 use crate::runner::{Event, EventSink};
 use crate::secrets::Redactor;
 
@@ -371,110 +371,7 @@ impl EventSink for Console {
     }
 }
 
-impl Console {
-    fn attempt_finished(&self, attempt: &Attempt) {
-        let page = attempt
-            .page
-            .map(|p| format!(" page {p}"))
-            .unwrap_or_default();
-        let fb = match (attempt.fallback, attempt.resent.is_some()) {
-            (true, _) => " (fallback)",
-            (false, true) => " (sent again: a kept-alive connection was closed)",
-            (false, false) => "",
-        };
-        let code = match &attempt.transport_error {
-            Some(t) => format!("000 {}", t.kind.as_str()),
-            None => attempt.code.clone(),
-        };
-        let what = format!(
-            "{}{page}{fb} attempt {}/{} · {code} · {} ms",
-            attempt.request.method, attempt.attempt, attempt.of, attempt.duration_ms
-        );
-        if let Ok(mut state) = self.state.lock() {
-            state.last.clone_from(&what);
-            state.since = Instant::now();
-            state.noticed = Instant::now();
-            state.retry = attempt.retry_after_ms.map(|ms| {
-                (
-                    Instant::now() + Duration::from_millis(ms),
-                    format!("retrying (attempt {}/{})", attempt.attempt + 1, attempt.of),
-                )
-            });
-        }
-        if self.opts.quiet {
-            return;
-        }
-        let retry = attempt
-            .retry_after_ms
-            .map(|ms| format!(", retrying in {ms} ms"))
-            .unwrap_or_default();
-        if self.live && !self.opts.verbose {
-            self.tick();
-            return;
-        }
-        self.line(&format!(
-            "      {} {}{page}{fb}  attempt {}/{}  {code}  {} ms{retry}",
-            attempt.request.method,
-            attempt.request.url_readable,
-            attempt.attempt,
-            attempt.of,
-            attempt.duration_ms
-        ));
-        if self.opts.verbose {
-            for (k, v) in &attempt.request.headers {
-                self.line(&format!("        > {k}: {v}"));
-            }
-            if let Some(r) = &attempt.response {
-                for (k, v) in &r.headers {
-                    self.line(&format!("        < {k}: {v}"));
-                }
-            }
-        }
-    }
-}
+mod attempt;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn color_follows_the_flag_then_no_color_then_clicolor_force() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| std::ffi::OsString::from(v))
-            }
-        };
-        assert!(use_color(ColorMode::Auto, true, env(&[])));
-        assert!(!use_color(ColorMode::Auto, false, env(&[])));
-        assert!(!use_color(ColorMode::Auto, true, env(&[("NO_COLOR", "1")])));
-        assert!(use_color(ColorMode::Auto, true, env(&[("NO_COLOR", "")])));
-        assert!(use_color(
-            ColorMode::Auto,
-            false,
-            env(&[("CLICOLOR_FORCE", "1")])
-        ));
-        assert!(!use_color(
-            ColorMode::Auto,
-            false,
-            env(&[("CLICOLOR_FORCE", "0")])
-        ));
-        assert!(!use_color(
-            ColorMode::Auto,
-            false,
-            env(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")])
-        ));
-        assert!(use_color(
-            ColorMode::Always,
-            false,
-            env(&[("NO_COLOR", "1")])
-        ));
-        assert!(!use_color(
-            ColorMode::Never,
-            true,
-            env(&[("CLICOLOR_FORCE", "1")])
-        ));
-    }
-}
+mod tests;

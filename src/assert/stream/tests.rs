@@ -3,6 +3,7 @@ use super::*;
 use crate::assert::eval_check;
 use crate::scenario::AssertionSpec;
 use serde_json::json;
+use std::sync::Arc;
 
 /// Every streamable check gives, page by page, the record it gives over the items
 /// held whole — passing and failing, with its failing examples and shown value.
