@@ -6,7 +6,7 @@ use std::sync::Arc;
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior, Value};
 
-use super::error::{TemplateError, first_line, known_keys};
+use super::error::TemplateError;
 use super::names::{self, NameRef, lone_expression, step_refs_in};
 use super::time;
 
@@ -322,75 +322,6 @@ impl Templates {
         to_json(&v)
     }
 
-    /// The error of template `name`, with the name that was undefined and where the
-    /// template stands in the scenario.
-    fn explain(&self, name: &str, err: &minijinja::Error, ctx: &Value) -> TemplateError {
-        if err.kind() == minijinja::ErrorKind::UndefinedError {
-            if let Some(e) = self.undefined_name(name, ctx) {
-                return e;
-            }
-        }
-        if err.kind() == minijinja::ErrorKind::OutOfFuel {
-            return TemplateError {
-                message: format!(
-                    "template ran out of fuel (limits.template_fuel: {}): it did more work than one evaluation may (a loop over a huge range?){}; raise `limits: {{ template_fuel: … }}` if it is meant to",
-                    self.fuel.unwrap_or_default(),
-                    self.location(name)
-                ),
-                line: err.line(),
-            };
-        }
-        let mut e = TemplateError::from_mj(err);
-        e.message.push_str(&self.location(name));
-        e
-    }
-
-    /// The first name the template reads that is not there (each prefix of each
-    /// chain is tried, so `vars.a.b` names `vars.a` when `a` is missing).
-    fn undefined_name(&self, name: &str, ctx: &Value) -> Option<TemplateError> {
-        let info = self.infos.get(name)?;
-        for r in info.refs.iter().filter(|r| !r.guarded) {
-            let mut chain = r.root.clone();
-            let mut parent = ctx.get_attr(&r.root).ok()?;
-            if parent.is_undefined() {
-                return Some(self.undefined_error(name, &chain, None));
-            }
-            for part in &r.path {
-                let value = parent.get_attr(part).unwrap_or(Value::UNDEFINED);
-                if value.is_undefined() {
-                    let known = known_keys(&parent);
-                    chain = format!("{chain}.{part}");
-                    return Some(self.undefined_error(name, &chain, known));
-                }
-                chain = format!("{chain}.{part}");
-                parent = value;
-            }
-        }
-        None
-    }
-
-    fn undefined_error(&self, name: &str, chain: &str, known: Option<String>) -> TemplateError {
-        let known = known.map(|k| format!(" ({k})")).unwrap_or_default();
-        TemplateError::new(format!(
-            "`{chain}` is undefined{known}; write `{chain} | default(…)` where it may be absent{}",
-            self.location(name)
-        ))
-    }
-
-    /// ` at file:line:col: `the line``, when the template's place is known.
-    fn location(&self, name: &str) -> String {
-        let Some(info) = self.infos.get(name) else {
-            return String::new();
-        };
-        if info.origin.is_empty() {
-            return String::new();
-        }
-        match self.locator.as_ref().and_then(|l| l(&info.origin)) {
-            Some((at, line)) => format!(", at {at}: `{}`", line.trim()),
-            None => format!(", in `{}` (`{}`)", info.origin, first_line(&info.source)),
-        }
-    }
-
     /// Free names of a compiled template must be context roots or functions.
     fn check_free_names(&self, name: &str, roots: &[&str]) -> Result<(), TemplateError> {
         let tmpl = self
@@ -416,6 +347,8 @@ impl Templates {
 pub fn to_json(v: &Value) -> Result<serde_json::Value, TemplateError> {
     serde_json::to_value(v).map_err(|e| TemplateError::new(format!("cannot convert to JSON: {e}")))
 }
+
+mod explain;
 
 #[cfg(test)]
 mod tests;
