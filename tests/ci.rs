@@ -1,8 +1,8 @@
 //! Evidence for CI: the JUnit XML of a run (`builtin:junit`, `--junit FILE`).
-mod common;
+mod support;
 
-use common::*;
 use qtickets_sandbox::{FaultKind, FaultRule};
+use support::*;
 
 /// A run with a passing step, a server error, a failed check, a step skipped for its
 /// `needs` and one left out by the tags.
@@ -53,7 +53,7 @@ struct Case_ {
 
 fn parse(xml: &str) -> (String, Vec<Case_>) {
     let doc = roxmltree::Document::parse(xml).expect("the JUnit file is XML");
-    common::junit::conforms_to_junit_schema(&doc);
+    support::junit::conforms_to_junit_schema(&doc);
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "testsuites");
     let suites: Vec<_> = root

@@ -1,9 +1,9 @@
 //! Composition and loops (issue 11): `for_each:` on a step, `include:` with params, and
 //! default headers that read a later step's captures. Through the binary, against the
 //! sandbox on 127.0.0.1.
-mod common;
+mod support;
 
-use common::{HEAD, case, case_with_env, run, sandbox};
+use support::{HEAD, case, case_with_env, run, sandbox};
 
 #[test]
 fn for_each_runs_a_step_per_item_and_records_each_with_its_item() {

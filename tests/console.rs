@@ -1,12 +1,12 @@
 //! The console outside a terminal: lines are written in batches, yet a step that waits
 //! for its answer is announced while it waits.
-mod common;
+mod support;
 
 use std::io::BufRead;
 use std::time::{Duration, Instant};
 
-use common::*;
 use qtickets_sandbox::{FaultKind, FaultRule};
+use support::*;
 
 #[test]
 fn a_waiting_step_is_on_the_console_before_its_answer() {

@@ -1,9 +1,9 @@
 //! `docker` steps against the real Docker engine: images are built `FROM scratch` with
 //! Debian's busybox-static (no registry is needed). Without a Docker engine these tests
 //! print why they are skipped and end early.
-mod common;
+mod support;
 
-use common::qtscen;
+use support::Case;
 
 fn docker_ready(test: &str) -> bool {
     let ok = std::process::Command::new("docker")
@@ -27,44 +27,23 @@ impl Drop for Image {
     }
 }
 
-/// A folder with a scenario, a busybox build context and an env file with a secret.
-fn setup(yaml: &str, tag: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = dir.path().join("ctx");
-    std::fs::create_dir(&ctx).unwrap();
-    std::fs::copy("/bin/busybox", ctx.join("busybox")).unwrap();
-    std::fs::write(
-        ctx.join("Dockerfile"),
+/// A scenario with a busybox build context next to it and an env file with a secret.
+fn setup(yaml: &str, tag: &str) -> Case {
+    let case = Case::new(&yaml.replace("TAG", tag))
+        .with_env("LOADER_TOKEN=tok-DOCKER-SECRET-77\nORG_NAME=irs-prod\n")
+        .live();
+    case.write(
+        "ctx/Dockerfile",
         "FROM scratch\nCOPY busybox /bin/busybox\nENTRYPOINT [\"/bin/busybox\", \"sh\", \"-c\"]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join(".env"),
-        "LOADER_TOKEN=tok-DOCKER-SECRET-77\nORG_NAME=irs-prod\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("s.yaml"), yaml.replace("TAG", tag)).unwrap();
-    dir
+    );
+    std::fs::copy("/bin/busybox", case.dir.path().join("ctx/busybox")).unwrap();
+    case
 }
 
-fn run(dir: &tempfile::TempDir) -> (i32, String, serde_json::Value) {
-    let out = dir.path().join("out");
-    let (code, stdout, stderr) = qtscen(
-        &[
-            "run",
-            "s.yaml",
-            "--env-file",
-            ".env",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
-    let r = serde_json::from_str(
-        &std::fs::read_to_string(out.join("results.json")).unwrap_or_default(),
-    )
-    .unwrap_or_default();
-    (code, format!("{stdout}{stderr}"), r)
+/// Runs the case: (exit code, console, results.json).
+fn run(case: &Case) -> (i32, String, serde_json::Value) {
+    let out = case.run(&[]);
+    (out.code, out.console(), out.results_if_any())
 }
 
 fn containers_named(prefix: &str) -> String {
@@ -134,7 +113,7 @@ steps:
         "{cmd}"
     );
     // The log arrived slowly: its lines carry the times they came.
-    let log = std::fs::read_to_string(dir.path().join("out/qtickets_loader_prod.log")).unwrap();
+    let log = std::fs::read_to_string(dir.dir.path().join("out/qtickets_loader_prod.log")).unwrap();
     let t: Vec<jiff::Timestamp> = log
         .lines()
         .map(|l| l.split(' ').next().unwrap().parse().unwrap())
@@ -145,14 +124,14 @@ steps:
         "{log}"
     );
     assert!(
-        std::fs::read_to_string(dir.path().join("out/build.log"))
+        std::fs::read_to_string(dir.dir.path().join("out/build.log"))
             .unwrap()
             .contains("Successfully tagged")
     );
     // The secret from the env file reached the container but no file and no console line.
     assert!(log.contains("token=***"), "{log}");
     assert!(!console.contains("tok-DOCKER-SECRET-77"));
-    for entry in std::fs::read_dir(dir.path().join("out")).unwrap() {
+    for entry in std::fs::read_dir(dir.dir.path().join("out")).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         assert!(!text.contains("tok-DOCKER-SECRET-77"), "{text}");
     }
@@ -198,23 +177,19 @@ fn docker_unreachable_engine_is_named() {
     if !docker_ready("docker_unreachable_engine_is_named") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("s.yaml"),
-        "name: noengine\nsteps:\n  - id: run\n    docker: { run: { image: nothing } }\n",
-    )
-    .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qtscen"))
-        .args(["run", "s.yaml", "--out", "out"])
-        .current_dir(dir.path())
+    let case =
+        Case::new("name: noengine\nsteps:\n  - id: run\n    docker: { run: { image: nothing } }\n")
+            .live();
+    let out_dir = case.dir.path().join("out");
+    let out = case
+        .command(&out_dir)
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let r: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("out/results.json")).unwrap(),
-    )
-    .unwrap();
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("results.json")).unwrap())
+            .unwrap();
     let message = r["steps"][0]["failure"]["message"].as_str().unwrap();
     assert!(
         message.contains("the Docker engine is unreachable"),
@@ -245,14 +220,13 @@ steps:
         ),
         &tag,
     );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qtscen"))
-        .args(["run", "s.yaml", "--out", "out"])
-        .current_dir(dir.path())
+    let mut child = dir
+        .command(&dir.dir.path().join("out"))
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
     // Wait (bounded) until the container runs and its first line reached the log.
-    let log = dir.path().join("out/hang.log");
+    let log = dir.dir.path().join("out/hang.log");
     for _ in 0..300 {
         if std::fs::read_to_string(&log).is_ok_and(|t| t.contains("stdout started")) {
             break;
@@ -268,12 +242,12 @@ steps:
     assert_eq!(child.wait().unwrap().code(), Some(130));
     assert_eq!(containers_named(&name), "", "the container is removed");
     let r: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("out/results.json")).unwrap(),
+        &std::fs::read_to_string(dir.dir.path().join("out/results.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(r["outcome"], "interrupted");
     assert!(
-        std::fs::read_to_string(dir.path().join("out/hang.log"))
+        std::fs::read_to_string(dir.dir.path().join("out/hang.log"))
             .unwrap()
             .contains("stdout started")
     );

@@ -1,10 +1,10 @@
 //! The binary against the real sandbox on 127.0.0.1.
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::*;
 use qtickets_sandbox::{FaultKind, FaultRule};
+use support::*;
 
 fn attempts(v: &serde_json::Value, step: usize) -> Vec<serde_json::Value> {
     v["steps"][step]["attempts"].as_array().unwrap().clone()

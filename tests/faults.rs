@@ -1,6 +1,6 @@
 //! The binary under faults: evidence kept on Ctrl-C, output folders that cannot collide
 //! or be redirected, dropped connections retried, limits.
-mod common;
+mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::*;
 use qtickets_sandbox::{FaultKind, FaultRule};
+use support::*;
 
 fn read_json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -1,9 +1,9 @@
 //! The README's first command end to end: `qtscen demo` starts the sandbox and a local
 //! ClickHouse, builds the example loader image from a miniature dashboard checkout and
 //! runs every section of prod_smoke.yaml. Needs the Docker engine.
-mod common;
+mod support;
 
-use common::qtscen;
+use support::qtscen;
 
 fn docker_ready() -> bool {
     let ok = std::process::Command::new("docker")

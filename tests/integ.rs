@@ -1,9 +1,9 @@
 //! Any integration from YAML alone (issue 11): values computed mid-run, form bodies,
 //! every pagination style in one step, auth blocks, and the ads API example. Through the
 //! binary, against the sandbox on 127.0.0.1.
-mod common;
+mod support;
 
-use common::{HEAD, TOKEN, case, run, sandbox};
+use support::{HEAD, TOKEN, case, run, sandbox};
 
 #[test]
 fn a_step_with_only_captures_computes_values_mid_run() {
@@ -93,7 +93,7 @@ steps:
 
 #[test]
 fn two_bodies_are_refused_with_the_line() {
-    let c = common::case_with_env(
+    let c = support::case_with_env(
         "name: t\nsteps:\n  - id: a\n    http:\n      url: http://127.0.0.1:9/\n      json: {a: 1}\n      form: {a: 1}\n",
         "",
     );
@@ -118,7 +118,7 @@ fn ads() -> qtickets_sandbox::SandboxHandle {
 }
 
 /// A scenario head for the ads API with a login step (a token good for 5 requests).
-fn ads_case(sb: &qtickets_sandbox::SandboxHandle, steps: &str) -> common::Case {
+fn ads_case(sb: &qtickets_sandbox::SandboxHandle, steps: &str) -> support::Case {
     let yaml = format!(
         r#"name: ads
 env:
@@ -142,7 +142,7 @@ steps:
 {steps}"#
     );
     let env = format!("ADS_URL={}\nADS_CLIENT_SECRET={TOKEN}\n", sb.ads_url());
-    common::case_with_env(&yaml, &env)
+    support::case_with_env(&yaml, &env)
 }
 
 const BEARER: &str = r#"headers: { Authorization: "Bearer {{ steps.login.captures.token }}" }"#;
@@ -361,7 +361,7 @@ steps:
 }
 
 fn validate_text(yaml: &str) -> (i32, String) {
-    let c = common::case_with_env(yaml, "");
+    let c = support::case_with_env(yaml, "");
     let (code, stdout, stderr) = c.validate();
     (code, format!("{stdout}{stderr}"))
 }
@@ -459,7 +459,7 @@ steps:
         sb.ads_url(),
         sb.origin()
     );
-    let c = common::case_with_env(yaml, &env);
+    let c = support::case_with_env(yaml, &env);
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let token_requests: Vec<_> = sb
@@ -561,7 +561,7 @@ fn the_ads_example_passes_against_the_sandbox_and_writes_no_secret() {
         sb.origin(),
         qtickets_sandbox::ADS_CLIENT_ID
     );
-    let c = common::case_with_env(&yaml, &env);
+    let c = support::case_with_env(&yaml, &env);
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let r = out.results();
@@ -660,7 +660,7 @@ fn includes_bring_defaults_and_steps_relative_to_the_including_file() {
 
 #[test]
 fn an_include_cycle_and_a_missing_include_exit_2_with_the_place() {
-    let c = common::case_with_env(
+    let c = support::case_with_env(
         "name: t\ninclude:\n  - a.yaml\nsteps:\n  - id: x\n    assert: [{ expr: 'true' }]\n",
         "",
     );
@@ -675,7 +675,7 @@ fn an_include_cycle_and_a_missing_include_exit_2_with_the_place() {
     );
     assert!(stderr.contains("b.yaml:1:11"), "{stderr}");
 
-    let c = common::case_with_env(
+    let c = support::case_with_env(
         "name: t\ninclude:\n  - missing.yaml\nsteps:\n  - id: x\n    assert: [{ expr: 'true' }]\n",
         "",
     );

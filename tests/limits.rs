@@ -2,12 +2,12 @@
 //! folder and checks still read it; a program's output beyond `output_tail` is in its log
 //! while results.json holds the tail once; deep or large YAML is refused before parsing;
 //! a runaway template stops with a named error; raising a limit changes the behaviour.
-mod common;
+mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 
-use common::{Case, Output, case_with_env, run};
+use support::{Case, Output, case_with_env, run};
 
 /// A server on 127.0.0.1 answering every GET with `body` (JSON); its URL.
 fn serve(body: String) -> String {

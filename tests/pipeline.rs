@@ -3,13 +3,13 @@
 //! loader has, with its real exit codes: the real sandbox on 127.0.0.1, a real
 //! ClickHouse server and the real Docker engine. Without Docker or /bin/busybox these
 //! tests print why they are skipped and end early.
-mod common;
+mod support;
 
 use std::sync::Mutex;
 
-use common::clickhouse::{ClickHouse, PASSWORD, USER};
-use common::*;
 use qtickets_sandbox::{FaultKind, FaultRule, SandboxHandle};
+use support::clickhouse::{ClickHouse, PASSWORD, USER};
+use support::*;
 
 /// One loader run at a time: each starts a ClickHouse server and builds the image, and
 /// the machine has two cores.

@@ -1,29 +1,21 @@
 //! `exec` steps: real processes — output captured per stream and with timestamps, exit
 //! codes, timeouts that kill the process group, text assertions and regex captures.
-mod common;
+mod support;
 
-use common::qtscen;
+use support::Case;
 
-fn run_yaml(
-    yaml: &str,
-) -> (
-    i32,
-    String,
-    serde_json::Value,
-    std::path::PathBuf,
-    tempfile::TempDir,
-) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("s.yaml"), yaml).unwrap();
-    let out = dir.path().join("out");
-    let (code, stdout, stderr) = qtscen(
-        &["run", "s.yaml", "--out", out.to_str().unwrap()],
-        dir.path(),
-    );
-    let results = std::fs::read_to_string(out.join("results.json"))
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap_or_default();
-    (code, format!("{stdout}{stderr}"), results, out, dir)
+/// Runs `yaml` on the real clock: (exit code, console, results.json, run folder, the case
+/// that holds the folder).
+fn run_yaml(yaml: &str) -> (i32, String, serde_json::Value, std::path::PathBuf, Case) {
+    let case = Case::new(yaml).live();
+    let out = case.run(&[]);
+    (
+        out.code,
+        out.console(),
+        out.results_if_any(),
+        out.out_dir.clone(),
+        case,
+    )
 }
 
 #[test]

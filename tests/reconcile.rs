@@ -1,8 +1,8 @@
 //! `reconcile` steps (issue 14): two datasets compared by key, through the binary,
 //! against the real sandbox on 127.0.0.1.
-mod common;
+mod support;
 
-use common::{HEAD, case, run, sandbox};
+use support::{HEAD, case, run, sandbox};
 
 /// Every paid order of the window, walked over its pages (the sandbox has 242 of them).
 const WALK: &str = r#"

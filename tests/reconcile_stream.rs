@@ -1,10 +1,10 @@
 //! Reconcile sides that stream (issue 14): a walk's items read back from its
 //! `.items.jsonl` against a ClickHouse query read as JSONEachRow — through the binary,
 //! against the real sandbox and a real ClickHouse on 127.0.0.1.
-mod common;
+mod support;
 
-use common::clickhouse::{ClickHouse, PASSWORD, USER};
-use common::{HEAD, TOKEN, case_with_env, run, sandbox};
+use support::clickhouse::{ClickHouse, PASSWORD, USER};
+use support::{HEAD, TOKEN, case_with_env, run, sandbox};
 
 fn scenario(right: &str) -> String {
     format!(

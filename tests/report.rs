@@ -1,8 +1,8 @@
 //! Snapshots of the Markdown report of prod_smoke.yaml under a fixed `--now`.
-mod common;
+mod support;
 
-use common::*;
 use qtickets_sandbox::{FaultKind, FaultRule};
+use support::*;
 
 fn filtered(text: &str, port: u16, scenario: &str) -> String {
     let text = text

@@ -3,13 +3,13 @@
 //! the record). Both are generated (`qtscen schema [results]`) and checked in; these
 //! tests keep them current (`QTSCEN_BLESS=1 cargo test --test schema` writes them) and
 //! hold them to what `validate` accepts and what a run writes.
-mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
 
-use common::*;
 use qtickets_sandbox::{FaultKind, FaultRule};
 use serde_json::{Value, json};
+use support::*;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

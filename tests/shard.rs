@@ -1,11 +1,11 @@
 //! `run --shard K/N` and `merge` through the binary: the shares cover every scenario
 //! exactly once, and their merge equals the unsharded suite (timings aside). And the CI
 //! and Kubernetes examples that use them.
-mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
 
-use common::*;
+use support::*;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,7 +1,7 @@
 //! Fits the shell: completion scripts, the checked-in man page, examples in `--help`.
-mod common;
+mod support;
 
-use common::*;
+use support::*;
 
 #[test]
 fn bash_accepts_the_completion_script_and_zsh_and_fish_get_one() {

@@ -1,9 +1,9 @@
 //! SQL steps against a real ClickHouse server (Debian's clickhouse-server, started on
-//! 127.0.0.1 by the test setup in tests/common/clickhouse.rs).
-mod common;
+//! 127.0.0.1 by the test setup in tests/support/clickhouse.rs).
+mod support;
 
-use common::clickhouse::{ClickHouse, PASSWORD, USER};
-use common::*;
+use support::clickhouse::{ClickHouse, PASSWORD, USER};
+use support::*;
 
 fn server() -> ClickHouse {
     ClickHouse::start().expect("ClickHouse could not be installed; see the message above")

@@ -1,9 +1,9 @@
 //! Suites through the binary against the real sandbox: `run PATH...` over files, folders
 //! and globs, the suite summary, the worst exit code, secrets kept apart, `-j 1`.
-mod common;
+mod support;
 
-use common::suite::*;
-use common::*;
+use support::suite::*;
+use support::*;
 
 #[test]
 fn a_mixed_suite_runs_with_the_worst_exit_code_and_a_summary() {
@@ -93,7 +93,7 @@ fn a_mixed_suite_runs_with_the_worst_exit_code_and_a_summary() {
     // JUnit: a testsuite per scenario, skipped ones included.
     let xml = std::fs::read_to_string(out.join("junit.xml")).unwrap();
     let doc = roxmltree::Document::parse(&xml).unwrap();
-    common::junit::conforms_to_junit_schema(&doc);
+    support::junit::conforms_to_junit_schema(&doc);
     let suites: Vec<&str> = doc
         .descendants()
         .filter(|n| n.has_tag_name("testsuite"))

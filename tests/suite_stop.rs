@@ -1,12 +1,12 @@
 //! Suites that stop early, through the binary against the real sandbox: `--fail-fast`
 //! and Ctrl-C.
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::suite::*;
-use common::*;
 use qtickets_sandbox::{FaultKind, FaultRule};
+use support::suite::*;
+use support::*;
 
 #[test]
 fn fail_fast_starts_no_scenario_after_a_failure() {

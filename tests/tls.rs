@@ -3,15 +3,15 @@
 //! certificate is verified — the platform's roots, read at the first handshake, do not
 //! vouch for it — and the refusal is recorded with its reason; `tls.ca_file` makes the
 //! private CA trusted for HTTP and SQL steps alike.
-mod common;
+mod support;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::clickhouse::{ClickHouse, PASSWORD, USER};
-use common::qtscen;
+use support::clickhouse::{ClickHouse, PASSWORD, USER};
+use support::qtscen;
 
 /// Kills the TLS server however the test ends.
 struct Server(Child);

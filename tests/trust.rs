@@ -2,13 +2,13 @@
 //! secrets born during the run, every encoding masked, cuts that leave nothing behind,
 //! credentials that stay on their origin. Through the binary, against real servers on
 //! 127.0.0.1.
-mod common;
+mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-use common::{case_with_env, run};
+use support::{case_with_env, run};
 
 /// The token the OAuth endpoint hands out; it must appear in no byte qtscen writes.
 const BORN: &str = "born-TOKEN/x+y==7Q";

@@ -1,7 +1,7 @@
 //! `qtscen validate`: every kind of mistake is named with file:line:col; nothing runs.
-mod common;
+mod support;
 
-use common::qtscen;
+use support::qtscen;
 
 fn validate(yaml: &str) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();

@@ -2,9 +2,9 @@
 //! real sandbox on 127.0.0.1 — every item goes to `<step>.items.jsonl`, `items:` checks
 //! judge them as they stream with the records they give in memory, `steps.<id>.items`
 //! is refused with a message naming the file, and later pages keep body excerpts.
-mod common;
+mod support;
 
-use common::{HEAD, TOKEN, case, run, sandbox};
+use support::{HEAD, TOKEN, case, run, sandbox};
 
 /// Every paid order of the window (242 in the sandbox), 25 a page: 10 pages.
 fn scenario(limit: u64, assert: &str, more: &str) -> String {
@@ -211,7 +211,7 @@ fn a_reconcile_side_takes_exactly_one_of_rows_items_and_sql() {
         let ok = "      - { items: \"$\", length: { gt: 0 } }\n";
         let c = case(&sb, &scenario(100, ok, &more));
         let (code, _, stderr) =
-            common::qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
+            support::qtscen(&["validate", c.scenario.to_str().unwrap()], c.dir.path());
         assert_eq!(code, 2, "{side}: {stderr}");
         assert!(stderr.contains(expected), "{side}: {stderr}");
         assert!(stderr.contains("scenario.yaml:"), "{stderr}");
