@@ -20,19 +20,36 @@ const MAX_NAME: usize = 60;
 
 /// One bar: its name, its mermaid tag, its start and end (Unix milliseconds).
 #[derive(Clone, Debug)]
-struct Bar {
-    name: String,
+struct Bar<'r> {
+    name: Label<'r>,
     tag: Option<&'static str>,
     start: i64,
     end: i64,
 }
 
+/// A bar's name, made (and masked) only for the bars that are drawn: a long run has
+/// thousands of attempts and draws a few dozen.
+#[derive(Clone, Debug)]
+enum Label<'r> {
+    Attempt(&'r Attempt),
+    Text(String),
+}
+
+impl Label<'_> {
+    fn render(&self, redactor: &Redactor) -> String {
+        match self {
+            Label::Attempt(a) => name(&attempt_name(a), redactor),
+            Label::Text(t) => t.clone(),
+        }
+    }
+}
+
 /// A step as drawn: every bar, or one bar for the whole step.
-struct StepBars {
+struct StepBars<'r> {
     section: String,
     failed: bool,
-    detail: Vec<Bar>,
-    folded: Bar,
+    detail: Vec<Bar<'r>>,
+    folded: Bar<'r>,
 }
 
 /// The mermaid source of the run's gantt chart (without the code fence), or an empty
@@ -93,7 +110,9 @@ pub fn gantt(record: &RunRecord, max_bars: usize, redactor: &Redactor) -> String
             let tag = bar.tag.map(|t| format!("{t}, ")).unwrap_or_default();
             out.push_str(&format!(
                 "    {} :{tag}b{id}, {}, {}\n",
-                bar.name, bar.start, bar.end
+                bar.name.render(redactor),
+                bar.start,
+                bar.end
             ));
         }
     }
@@ -133,7 +152,7 @@ fn choose(steps: &[StepBars], total: usize, max: usize) -> (Vec<bool>, Vec<bool>
 }
 
 /// The bars of a step that ran; none for a skipped or unselected one.
-fn step_bars(step: &StepRecord, redactor: &Redactor) -> Option<StepBars> {
+fn step_bars<'r>(step: &'r StepRecord, redactor: &Redactor) -> Option<StepBars<'r>> {
     if !step.selected || step.outcome == StepOutcome::Skipped {
         return None;
     }
@@ -152,7 +171,7 @@ fn step_bars(step: &StepRecord, redactor: &Redactor) -> Option<StepBars> {
         let last = i + 1 == step.attempts.len();
         let bad = attempt_failed(a) || (last && failed);
         detail.push(Bar {
-            name: name(&attempt_name(a), redactor),
+            name: Label::Attempt(a),
             tag: bad.then_some("crit"),
             start,
             end,
@@ -168,7 +187,7 @@ fn step_bars(step: &StepRecord, redactor: &Redactor) -> Option<StepBars> {
                 .unwrap_or(end + to_i64(pause));
             waits += 1;
             detail.push(Bar {
-                name: format!("wait {pause} ms before a retry"),
+                name: Label::Text(format!("wait {pause} ms before a retry")),
                 tag: Some("done"),
                 start: end,
                 end: next,
@@ -177,7 +196,7 @@ fn step_bars(step: &StepRecord, redactor: &Redactor) -> Option<StepBars> {
     }
     if detail.is_empty() {
         detail.push(Bar {
-            name: name(&format!("step {} {outcome}", step.kind), redactor),
+            name: Label::Text(name(&format!("step {} {outcome}", step.kind), redactor)),
             tag: failed.then_some("crit"),
             start: step_start,
             end: step_end,
@@ -188,14 +207,14 @@ fn step_bars(step: &StepRecord, redactor: &Redactor) -> Option<StepBars> {
         (a.min(bar.start), b.max(bar.end))
     });
     let folded = Bar {
-        name: name(
+        name: Label::Text(name(
             &format!(
                 "step {outcome} after {requests} {}, {waits} {}",
                 plural(requests, "attempt", "attempts"),
                 plural(waits, "wait", "waits")
             ),
             redactor,
-        ),
+        )),
         tag: failed.then_some("crit"),
         start: first,
         end: last,
