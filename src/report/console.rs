@@ -13,6 +13,15 @@ use crate::record::{RunRecord, StepOutcome};
 use crate::runner::{Event, EventSink};
 use crate::secrets::Redactor;
 
+/// `text` in the ANSI colour `code` when `color` is on.
+pub fn paint(color: bool, text: &str, code: &str) -> String {
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
 /// When to colour the console.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ColorMode {
@@ -118,11 +127,7 @@ impl Console {
     }
 
     fn paint(&self, text: &str, code: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+        paint(self.color, text, code)
     }
 
     /// Prints a line.

@@ -8,7 +8,7 @@ mod record_view;
 mod sql_table;
 mod timeline;
 
-pub use console::{ColorMode, Console, ConsoleOptions, FLUSH_EVERY, use_color};
+pub use console::{ColorMode, Console, ConsoleOptions, FLUSH_EVERY, paint, use_color};
 pub use files::{
     create_in_run_folder, create_new_file, errors_json, render_reports, write_atomic, write_junit,
     write_run_files,

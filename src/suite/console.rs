@@ -98,11 +98,7 @@ impl SuiteConsole {
     }
 
     fn paint(&self, text: &str, code: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+        crate::report::paint(self.color, text, code)
     }
 
     /// Prints a line (above the live block, which is redrawn on the next tick).
