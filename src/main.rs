@@ -9,7 +9,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// headers; libmimalloc-sys names no constant for it).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-fn main() {
+fn main() -> std::process::ExitCode {
     // Never hand freed memory back to the OS during a run: by default mimalloc purges it
     // after 10 ms and the next allocation faults it in, zeroed, again — a third of the
     // CPU time of a 2,000-step run went to zeroing pages (bench/README.md). A run is one
@@ -23,8 +23,7 @@ fn main() {
     if args.get(1).is_some_and(|c| c == "run" || c == "demo") {
         no_huge_pages();
     }
-    let code = qtscen::run(args);
-    std::process::exit(code);
+    qtscen::run(args)
 }
 
 /// No transparent huge pages for a run. `validate`, `plan` and `render` are one burst of

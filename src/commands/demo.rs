@@ -2,6 +2,7 @@
 //! 127.0.0.1, and `scenarios/prod_smoke.yaml` run against them.
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::process::ExitCode;
 
 use crate::cli::RunArgs;
 use crate::error::{Error, warn};
@@ -197,7 +198,7 @@ pub(super) fn demo(
     out: Option<String>,
     tags: Vec<String>,
     loader_fail: Option<String>,
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     let mode = loader_fail.as_deref().unwrap_or("");
     if !mode.is_empty() && !LOADER_FAIL_MODES.contains(&mode) {
         return Err(Error::Invalid(format!(
@@ -320,7 +321,7 @@ pub(super) fn demo(
         now: None,
         allow_empty: false,
     };
-    let ran = run_single(&args, &Default::default());
+    let ran = run_single(&args, &Default::default()).map(super::status);
     let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
     drop(clickhouse);
     drop(sandbox);

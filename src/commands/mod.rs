@@ -11,6 +11,7 @@ mod schema;
 mod validate;
 
 use std::ffi::OsString;
+use std::process::ExitCode;
 
 use clap::Parser;
 
@@ -18,7 +19,7 @@ use crate::cli::{Cli, Command};
 use crate::error::Error;
 
 /// Runs the command line; returns the process exit status.
-pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
+pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
     match Cli::try_parse_from(args)
         .map_err(Error::from)
         .and_then(dispatch)
@@ -26,13 +27,18 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         Ok(code) => code,
         Err(e) => {
             e.print();
-            e.code()
+            status(e.code())
         }
     }
 }
 
+/// The exit status of work done (a run's 0, 1 or 130), or of an error's `code()`.
+fn status(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
 /// Runs one command: the exit status of the work it did, or why it stopped.
-fn dispatch(cli: Cli) -> Result<i32, Error> {
+fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Completions { shell } => completions::completions(shell),
         Command::Schema { which } => schema::schema(which),

@@ -1,12 +1,14 @@
 //! `qtscen render RUN_DIR`: the reports of a finished run, rendered again from its
 //! results.json and the scenario's report part (templates edited after the run apply).
+use std::process::ExitCode;
+
 use crate::error::Error;
 use crate::pipeline::compile_with;
 use crate::secrets::Redactor;
 
 /// Renders the reports of the run in `run_dir`; `scenario` overrides the one the record
 /// names.
-pub(super) fn render(run_dir: &str, scenario: Option<&str>) -> Result<i32, Error> {
+pub(super) fn render(run_dir: &str, scenario: Option<&str>) -> Result<ExitCode, Error> {
     let dir = std::path::Path::new(run_dir);
     let results = dir.join("results.json");
     let text = std::fs::read_to_string(&results)
@@ -67,5 +69,5 @@ pub(super) fn render(run_dir: &str, scenario: Option<&str>) -> Result<i32, Error
     }
     // The process ends next; freeing the record and the plan piece by piece is wasted.
     std::mem::forget((record, plan, text));
-    Ok(0)
+    Ok(ExitCode::SUCCESS)
 }

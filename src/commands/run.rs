@@ -1,4 +1,6 @@
 //! `qtscen run PATH...`: one file runs as a single scenario, anything more as a suite.
+use std::process::ExitCode;
+
 use crate::cli::{OutputArgs, RunArgs, SuiteArgs};
 use crate::error::Error;
 
@@ -8,10 +10,10 @@ pub(super) fn run(
     mut args: RunArgs,
     suite: SuiteArgs,
     output: OutputArgs,
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     if crate::suite::is_suite(&paths, suite.shard.is_some()) {
-        return crate::suite::run(&paths, args, suite, output);
+        return crate::suite::run(&paths, args, suite, output).map(super::status);
     }
     args.scenario = paths.into_iter().next().unwrap_or_default();
-    crate::pipeline::run_single(&args, &output)
+    crate::pipeline::run_single(&args, &output).map(super::status)
 }

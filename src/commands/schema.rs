@@ -1,9 +1,11 @@
 //! `qtscen schema [scenario|results]`: a JSON Schema on stdout.
+use std::process::ExitCode;
+
 use crate::cli::SchemaKind;
 use crate::error::Error;
 
 /// Prints the schema of the scenario format or of results.json.
-pub(super) fn schema(which: SchemaKind) -> Result<i32, Error> {
+pub(super) fn schema(which: SchemaKind) -> Result<ExitCode, Error> {
     print!(
         "{}",
         match which {
@@ -11,5 +13,5 @@ pub(super) fn schema(which: SchemaKind) -> Result<i32, Error> {
             SchemaKind::Results => crate::schema::results_schema(),
         }
     );
-    Ok(0)
+    Ok(ExitCode::SUCCESS)
 }

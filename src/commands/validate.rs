@@ -1,10 +1,12 @@
 //! `qtscen validate FILE...`: every file loaded and validated; nothing is run.
+use std::process::ExitCode;
+
 use crate::error::Error;
 use crate::pipeline::compile;
 
 /// Checks each scenario; a file's problems are printed when it is checked, and the next
 /// one is checked still.
-pub(super) fn validate(paths: &[String], env_files: &[String]) -> Result<i32, Error> {
+pub(super) fn validate(paths: &[String], env_files: &[String]) -> Result<ExitCode, Error> {
     let mut invalid = false;
     for path in paths {
         match compile(path, jiff::Timestamp::now(), env_files) {
@@ -20,5 +22,9 @@ pub(super) fn validate(paths: &[String], env_files: &[String]) -> Result<i32, Er
             }
         }
     }
-    if invalid { Err(Error::Reported) } else { Ok(0) }
+    if invalid {
+        Err(Error::Reported)
+    } else {
+        Ok(ExitCode::SUCCESS)
+    }
 }
