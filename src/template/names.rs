@@ -100,7 +100,7 @@ pub(super) const BUILTIN_FILTERS: &[&str] = &[
     "urlencode",
     "zip",
 ];
-const BUILTIN_TESTS: &[&str] = &[
+pub(super) const BUILTIN_TESTS: &[&str] = &[
     "undefined",
     "defined",
     "none",

@@ -51,3 +51,33 @@ fn strict_undefined_is_an_error() {
     let ctx = crate::template::to_value(serde_json::json!({"steps": {}}));
     assert!(t.eval(&c, &ctx).is_err());
 }
+
+/// The filter and test names the engine accepts are written out (minijinja lists none),
+/// so each is checked against minijinja itself: a name it does not know would let a
+/// typo through validation and fail at run time.
+#[test]
+fn every_listed_filter_and_test_is_one_minijinja_has() {
+    let t = engine();
+    let mut state_env = t.env.clone();
+    state_env.set_fuel(None);
+    let mut state = state_env.empty_state();
+    for name in t.filter_names() {
+        let err = state.apply_filter(name, &[Value::from("x")]).err();
+        assert!(
+            err.is_none_or(|e| e.kind() != minijinja::ErrorKind::UnknownFilter),
+            "`{name}` is not a filter minijinja knows"
+        );
+    }
+    for name in crate::template::names::BUILTIN_TESTS {
+        let err = state.perform_test(name, &[Value::from("x")]).err();
+        assert!(
+            err.is_none_or(|e| e.kind() != minijinja::ErrorKind::UnknownTest),
+            "`{name}` is not a test minijinja knows"
+        );
+    }
+    // And the check can fail: a name minijinja does not have is told apart.
+    let err = state
+        .apply_filter("isoformatt", &[Value::from("x")])
+        .unwrap_err();
+    assert_eq!(err.kind(), minijinja::ErrorKind::UnknownFilter);
+}
