@@ -12,34 +12,7 @@ fn failing_case(sb: &qtickets_sandbox::SandboxHandle) -> Case {
         "/orders",
         FaultKind::Status(503),
     ));
-    let yaml = format!(
-        r#"{HEAD}
-report:
-  outputs:
-    - {{ template: "builtin:markdown", path: report.md }}
-    - {{ template: "builtin:junit", path: junit.xml }}
-steps:
-  - id: event
-    tags: [api]
-    http: {{ path: /events }}
-  - id: orders
-    tags: [api]
-    http: {{ path: /orders }}
-    retry: {{ attempts: 2, backoff: {{ kind: fixed, initial: 10ms }} }}
-  - id: wrong
-    tags: [api]
-    http: {{ path: /events }}
-    assert:
-      - status: 201
-  - id: after_orders
-    tags: [api]
-    needs: [orders]
-    http: {{ path: /events }}
-  - id: other
-    tags: [db]
-    http: {{ path: /events }}
-"#
-    );
+    let yaml = with_head("ci/failing.yaml");
     case(sb, &yaml)
 }
 
@@ -144,17 +117,7 @@ fn the_curl_line_of_a_failing_attempt_reproduces_the_503_with_the_secret_put_bac
         "/orders",
         FaultKind::Status(503),
     ));
-    let yaml = format!(
-        r#"{HEAD}
-steps:
-  - id: orders
-    http:
-      path: /orders
-      query: {{ organization: "irs prod & co" }}
-      json: {{ where: "{{{{ vars.where }}}}", note: "it's" }}
-    retry: {{ attempts: 2, backoff: {{ kind: fixed, initial: 10ms }} }}
-"#
-    );
+    let yaml = with_head("ci/curl_line.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
@@ -199,15 +162,7 @@ steps:
 #[test]
 fn step_runs_the_asked_steps_and_what_they_need() {
     let sb = sandbox();
-    let yaml = format!(
-        r#"{HEAD}
-steps:
-  - {{ id: a, http: {{ path: /events }} }}
-  - {{ id: b, needs: [a], http: {{ path: /events }} }}
-  - {{ id: c, http: {{ path: /events }} }}
-  - {{ id: d, needs: [b], http: {{ path: /events }} }}
-"#
-    );
+    let yaml = with_head("ci/step_needs.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &["--step", "d"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);

@@ -16,9 +16,7 @@ fn a_waiting_step_is_on_the_console_before_its_answer() {
         "/events",
         FaultKind::Delay(Duration::from_secs(3)),
     ));
-    let yaml = format!(
-        "{HEAD}\nsteps:\n  - id: first\n    http: {{ path: /orders/1440 }}\n  - id: slow\n    http: {{ path: /events, timeout: 30s }}\n"
-    );
+    let yaml = with_head("console/first_slow.yaml");
     let c = case(&sb, &yaml);
     let out_dir = c.dir.path().join("out");
     let mut child = run_command(&c, &out_dir)
@@ -94,9 +92,7 @@ fn run_on_a_terminal(c: &Case, extra: &[&str], env: &[(&str, &str)]) -> (i32, St
 
 fn retry_case(sb: &qtickets_sandbox::SandboxHandle) -> Case {
     sb.add_fault(FaultRule::new(Some("GET"), "/events", FaultKind::Status(503)).with_times(1));
-    let yaml = format!(
-        "{HEAD}\nsteps:\n  - id: events\n    http: {{ path: /events }}\n    retry: {{ attempts: 2, backoff: {{ kind: fixed, initial: 3s }} }}\n"
-    );
+    let yaml = with_head("console/slow_retry.yaml");
     case(sb, &yaml)
 }
 
@@ -123,10 +119,7 @@ fn a_retry_wait_counts_down_on_a_terminal_without_escape_codes_under_no_color() 
     assert!(screen.contains("  events passed (2 requests"), "{screen:?}");
     // Colour on a terminal otherwise.
     let sb = sandbox();
-    let c = case(
-        &sb,
-        &format!("{HEAD}\nsteps:\n  - id: one\n    http: {{ path: /events }}\n"),
-    );
+    let c = case(&sb, &with_head("console/one.yaml"));
     let (_, screen) = run_on_a_terminal(&c, &[], &[]);
     assert!(screen.contains("\x1b[32mpassed\x1b[0m"), "{screen:?}");
     let (_, screen) = run_on_a_terminal(&c, &["--color", "never"], &[]);
@@ -141,9 +134,7 @@ fn quiet_prints_the_failures_and_the_summary_only() {
         "/orders",
         FaultKind::Status(503),
     ));
-    let yaml = format!(
-        "{HEAD}\nsteps:\n  - id: fine\n    http: {{ path: /events }}\n  - id: broken\n    http: {{ path: /orders }}\n    retry: {{ attempts: 1 }}\n"
-    );
+    let yaml = with_head("console/fine_broken.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &["-q"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
@@ -168,10 +159,7 @@ fn quiet_prints_the_failures_and_the_summary_only() {
     );
     assert!(out.stdout.contains("report: "), "{}", out.stdout);
     // A passing quiet run says only how it ended and where the report is.
-    let c = case(
-        &sb,
-        &format!("{HEAD}\nsteps:\n  - id: fine\n    http: {{ path: /events }}\n"),
-    );
+    let c = case(&sb, &with_head("console/fine.yaml"));
     let out = run(&c, &["--quiet"]);
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{}", out.stdout);
@@ -182,10 +170,7 @@ fn quiet_prints_the_failures_and_the_summary_only() {
 #[test]
 fn verbose_shows_headers_masked_and_color_can_be_forced() {
     let sb = sandbox();
-    let c = case(
-        &sb,
-        &format!("{HEAD}\nsteps:\n  - id: fine\n    http: {{ path: /events }}\n"),
-    );
+    let c = case(&sb, &with_head("console/fine.yaml"));
     let out = run(&c, &["-v"]);
     assert!(
         out.stdout.contains("        > Authorization: Bearer ***"),

@@ -3,7 +3,7 @@
 //! print why they are skipped and end early.
 mod support;
 
-use support::Case;
+use support::{Case, fixture};
 
 fn docker_ready(test: &str) -> bool {
     let ok = std::process::Command::new("docker")
@@ -146,18 +146,7 @@ fn docker_timeout_kills_and_removes_the_container() {
     let _image = Image(tag.clone());
     let name = format!("qtscen-timeout-{}", std::process::id());
     let dir = setup(
-        &format!(
-            r#"
-name: timeout
-steps:
-  - id: build
-    docker: {{ build: {{ context: ctx, tag: "TAG" }} }}
-  - id: hang
-    docker:
-      run: {{ image: "TAG", name: {name}, rm: false, command: ["echo started; sleep 60"] }}
-      timeout: 2s
-"#
-        ),
+        &fixture("docker/timeout.yaml").replace("CONTAINER", &name),
         &tag,
     );
     let (code, console, r) = run(&dir);
@@ -206,18 +195,7 @@ fn docker_ctrl_c_removes_the_running_container_and_writes_the_report() {
     let _image = Image(tag.clone());
     let name = format!("qtscen-int-{}", std::process::id());
     let dir = setup(
-        &format!(
-            r#"
-name: interrupt
-steps:
-  - id: build
-    docker: {{ build: {{ context: ctx, tag: "TAG" }} }}
-  - id: hang
-    docker:
-      run: {{ image: "TAG", name: {name}, command: ["echo started; sleep 60"] }}
-      log: hang.log
-"#
-        ),
+        &fixture("docker/interrupt.yaml").replace("CONTAINER", &name),
         &tag,
     );
     let mut child = dir

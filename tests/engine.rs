@@ -14,10 +14,7 @@ fn attempts(v: &serde_json::Value, step: usize) -> Vec<serde_json::Value> {
 fn retries_through_503s_with_backoff_and_records_every_attempt() {
     let sb = sandbox();
     sb.add_fault(FaultRule::new(Some("GET"), "/events", FaultKind::Status(503)).with_times(2));
-    let c = case(
-        &sb,
-        &format!("{HEAD}\nsteps:\n  - id: events\n    http: {{ path: /events }}\n"),
-    );
+    let c = case(&sb, &with_head("engine/events.yaml"));
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let r = out.results();
@@ -52,9 +49,7 @@ fn a_timeout_is_recorded_as_000_and_classified_no_response() {
         "/events",
         FaultKind::Delay(Duration::from_millis(1500)),
     ));
-    let yaml = format!(
-        "{HEAD}\nsteps:\n  - id: events\n    retry: {{ attempts: 2, backoff: {{ initial: 10ms }} }}\n    http: {{ path: /events, timeout: 300ms }}\n"
-    );
+    let yaml = with_head("engine/timeout.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 1);
@@ -75,9 +70,7 @@ fn a_timeout_is_recorded_as_000_and_classified_no_response() {
 fn a_dropped_connection_is_recorded_not_an_engine_error() {
     let sb = sandbox();
     sb.add_fault(FaultRule::new(Some("GET"), "/events", FaultKind::Drop));
-    let yaml = format!(
-        "{HEAD}\nsteps:\n  - id: events\n    retry: {{ attempts: 1 }}\n    http: {{ path: /events }}\n"
-    );
+    let yaml = with_head("engine/one_attempt.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 1);
@@ -89,21 +82,7 @@ fn a_dropped_connection_is_recorded_not_an_engine_error() {
 #[test]
 fn pagination_keeps_every_parameter_and_changes_only_the_page() {
     let sb = sandbox();
-    let yaml = format!(
-        r#"{HEAD}
-steps:
-  - id: orders
-    http:
-      path: /orders
-      query: {{ where: "{{{{ vars.where }}}}", per_page: 100, organization: irs-prod }}
-      paginate: {{ until: "not (response.json | has_more)", collect: "$.data[*]" }}
-    assert:
-      - items: "$[*].payed_at"
-        all: {{ gte: "{{{{ vars.window_from }}}}", lt: "{{{{ vars.window_to }}}}" }}
-    capture:
-      ids: {{ items: "$[*].id", all: true }}
-"#
-    );
+    let yaml = with_head("engine/paginate.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -132,19 +111,7 @@ steps:
 #[test]
 fn get_with_a_json_body_reaches_the_server() {
     let sb = sandbox();
-    let yaml = format!(
-        r#"{HEAD}
-steps:
-  - id: orders
-    http:
-      method: GET
-      path: /orders
-      json: {{ where: "{{{{ vars.where }}}}", orderBy: {{ payed_at: desc }}, per_page: 5, page: 1 }}
-    assert:
-      - jsonpath: "$.data"
-        length: 5
-"#
-    );
+    let yaml = with_head("engine/get_with_json.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -164,18 +131,7 @@ fn fallback_runs_when_the_request_fails_and_its_answer_is_judged() {
         "/orders",
         FaultKind::Status(503),
     ));
-    let yaml = format!(
-        r#"{HEAD}
-steps:
-  - id: orders
-    retry: {{ attempts: 2, backoff: {{ initial: 10ms }} }}
-    http: {{ method: GET, path: /orders, json: {{ per_page: 3 }} }}
-    fallback:
-      http: {{ method: POST, path: /orders, json: {{ per_page: 3 }} }}
-    assert:
-      - status: 200
-"#
-    );
+    let yaml = with_head("engine/fallback.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -206,21 +162,7 @@ steps:
 fn secrets_are_absent_from_every_artifact_and_from_the_console() {
     let sb = sandbox();
     sb.add_fault(FaultRule::new(Some("GET"), "/events", FaultKind::Status(503)).with_times(1));
-    let yaml = format!(
-        r#"{HEAD}
-steps:
-  - id: events
-    http:
-      path: /events
-      query: {{ token_echo: "{{{{ env.QTICKETS_TOKEN }}}}" }}
-    assert:
-      - header: content-type
-        contains: "{{{{ env.QTICKETS_TOKEN }}}}"
-    artifacts:
-      echo.txt: "token={{{{ env.QTICKETS_TOKEN }}}}"
-    notes: "sent {{{{ env.QTICKETS_TOKEN }}}}"
-"#
-    );
+    let yaml = with_head("engine/secrets.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 1, "the header assertion fails: {}", out.stdout);
@@ -261,26 +203,7 @@ steps:
 #[test]
 fn needs_and_when_skip_with_the_reason() {
     let sb = sandbox();
-    let yaml = format!(
-        r#"{HEAD}
-steps:
-  - id: missing
-    retry: {{ attempts: 1 }}
-    http: {{ path: /orders/999999 }}
-    capture: {{ id: {{ jsonpath: "$.data.id" }} }}
-  - id: detail
-    needs: [missing.id]
-    http: {{ path: "/orders/{{{{ steps.missing.captures.id }}}}" }}
-  - id: after
-    needs: [missing]
-    http: {{ path: /events }}
-  - id: never
-    when: "steps.missing.passed"
-    http: {{ path: /events }}
-  - id: always
-    http: {{ path: /events }}
-"#
-    );
+    let yaml = with_head("engine/needs_and_when.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 1);
@@ -303,9 +226,7 @@ steps:
 #[test]
 fn tags_select_steps() {
     let sb = sandbox();
-    let yaml = format!(
-        "{HEAD}\nsteps:\n  - id: a\n    tags: [api]\n    http: {{ path: /events }}\n  - id: b\n    tags: [loader]\n    http: {{ path: /events }}\n"
-    );
+    let yaml = with_head("engine/tags.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &["--tags", "api"]);
     assert_eq!(out.code, 0);
@@ -318,54 +239,8 @@ fn tags_select_steps() {
 #[test]
 fn every_assertion_operator_fails_when_it_should_and_passes_when_it_should() {
     let sb = sandbox();
-    let failing = r#"
-      - { jsonpath: "$.meta.per_page", equals: 4 }
-      - { jsonpath: "$.meta.per_page", not_equals: 3 }
-      - { jsonpath: "$.meta.per_page", lt: 3 }
-      - { jsonpath: "$.meta.per_page", lte: 2 }
-      - { jsonpath: "$.meta.per_page", gt: 3 }
-      - { jsonpath: "$.meta.per_page", gte: 4 }
-      - { body: { contains: "no-such-text" } }
-      - { body: { not_contains: "data" } }
-      - { jsonpath: "$.data[0].currency_id", matches: "^USD$" }
-      - { jsonpath: "$.nope", exists: true }
-      - { jsonpath: "$.data", length: 4 }
-      - { jsonpath: "$.data", type: object }
-      - { status: { one_of: [201, 204] } }
-      - { header: content-type, contains: xml }
-      - { jsonpath: "$.data[*].currency_id", all: { equals: USD } }
-      - { jsonpath: "$.data[*].currency_id", any: { equals: USD } }
-      - { jsonpath: "$.data[*].currency_id", none: { equals: RUB } }
-      - { jsonpath: "$.data[*].created_at", all: { lt: "2000-01-01T00:00:00+03:00" } }
-      - { jsonpath: "$.data[*].created_at", all: { gt: "2000-01-01T00:00:00+03:00" }, allow_empty: false, name: control-pass }
-      - { expr: "response.status == 500" }
-      - all_of: [ { status: 200 }, { jsonpath: "$.meta.per_page", equals: 9 } ]
-      - any_of: [ { status: 500 }, { jsonpath: "$.meta.per_page", equals: 9 } ]
-"#;
-    let passing = r#"
-      - { jsonpath: "$.meta.per_page", equals: "3" }
-      - { jsonpath: "$.meta.per_page", not_equals: 4 }
-      - { jsonpath: "$.meta.per_page", lt: 4 }
-      - { jsonpath: "$.meta.per_page", lte: 3 }
-      - { jsonpath: "$.meta.per_page", gt: 2 }
-      - { jsonpath: "$.meta.per_page", gte: 3 }
-      - { body: { contains: "data" } }
-      - { body: { not_contains: "no-such-text" } }
-      - { jsonpath: "$.data[0].currency_id", matches: "^RUB$" }
-      - { jsonpath: "$.nope", exists: false }
-      - { jsonpath: "$.data", length: { gte: 3, lt: 4 } }
-      - { jsonpath: "$.data", type: array }
-      - { status: { one_of: [200, 204] } }
-      - { header: content-type, contains: json }
-      - { jsonpath: "$.data[*].currency_id", all: { equals: RUB } }
-      - { jsonpath: "$.data[*].created_at", all: { type: datetime, lt: "2025-11-05T16:46:54+03:00" } }
-      - { jsonpath: "$.data[0].created_at", equals: "{{ response.json.data[0].created_at | tz('UTC') }}" }
-      - { expr: "response.status == 200" }
-      - any_of: [ { status: 500 }, { jsonpath: "$.meta.per_page", equals: 3 } ]
-"#;
-    let yaml = format!(
-        "{HEAD}\nsteps:\n  - id: bad\n    http: {{ path: /orders, json: {{ per_page: 3 }} }}\n    assert:{failing}  - id: good\n    http: {{ path: /orders, json: {{ per_page: 3 }} }}\n    assert:{passing}"
-    );
+    // 22 assertions on `bad` (one of them, `control-pass`, passes), every one on `good` passes.
+    let yaml = with_head("engine/assertion_operators.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 1);
@@ -392,9 +267,7 @@ fn ctrl_c_exits_130_and_still_writes_the_partial_report() {
         "/events",
         FaultKind::Delay(Duration::from_secs(10)),
     ));
-    let yaml = format!(
-        "{HEAD}\nsteps:\n  - id: first\n    http: {{ path: /orders/1440 }}\n  - id: slow\n    http: {{ path: /events, timeout: 30s }}\n  - id: after\n    http: {{ path: /orders/1440 }}\n"
-    );
+    let yaml = with_head("engine/slow_between.yaml");
     let c = case(&sb, &yaml);
     let out_dir = c.dir.path().join("out");
     let mut child = run_command(&c, &out_dir)
@@ -433,9 +306,7 @@ fn retry_after_from_the_server_sets_the_pause() {
             .with_times(1)
             .with_retry_after(1),
     );
-    let yaml = format!(
-        "{HEAD}\nsteps:\n  - id: events\n    retry: {{ attempts: 2, backoff: {{ initial: 10ms, max: 5s }} }}\n    http: {{ path: /events }}\n"
-    );
+    let yaml = with_head("engine/retry_after.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -454,9 +325,8 @@ fn a_health_check_retries_until_its_deadline() {
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     let dir = tempfile::tempdir().unwrap();
-    let yaml = format!(
-        "name: health\nsteps:\n  - id: ping\n    http: {{ url: \"http://127.0.0.1:{port}/ping\", use_defaults: false, timeout: 1s }}\n    retry: {{ attempts: 100, backoff: {{ kind: fixed, initial: 100ms }}, deadline: 700ms }}\n    assert:\n      - body: {{ contains: \"Ok.\" }}\n"
-    );
+    let yaml =
+        fixture("engine/health_check.yaml").replace("127.0.0.1:PORT", &format!("127.0.0.1:{port}"));
     std::fs::write(dir.path().join("s.yaml"), yaml).unwrap();
     let (code, stdout, _) = qtscen(&["run", "s.yaml", "--out", "out"], dir.path());
     assert_eq!(code, 1, "{stdout}");
@@ -475,10 +345,8 @@ fn a_health_check_retries_until_its_deadline() {
 #[test]
 fn use_defaults_false_sends_nothing_from_the_defaults() {
     let sb = sandbox();
-    let yaml = format!(
-        "{HEAD}\nsteps:\n  - id: other_server\n    http: {{ url: \"{}/events\", use_defaults: false }}\n    assert:\n      - status: 401\n",
-        sb.base_url()
-    );
+    // The sandbox's URL, from the env file rather than from `defaults.http.base_url`.
+    let yaml = with_head("engine/use_defaults_false.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -492,10 +360,7 @@ fn use_defaults_false_sends_nothing_from_the_defaults() {
 #[test]
 fn an_unknown_tag_is_an_error_not_an_empty_pass() {
     let sb = sandbox();
-    let c = case(
-        &sb,
-        &format!("{HEAD}\nsteps:\n  - id: a\n    tags: [api]\n    http: {{ path: /events }}\n"),
-    );
+    let c = case(&sb, &with_head("engine/api_tag.yaml"));
     let out = run(&c, &["--tags", "apii"]);
     assert_eq!(out.code, 2);
     assert!(
@@ -512,9 +377,7 @@ fn secret_looking_vars_and_process_env_are_masked() {
     let sb = sandbox();
     // `--var` sets a var the scenario declares.
     let head = HEAD.replacen("vars:\n", "vars:\n  API_KEY: \"\"\n", 1);
-    let yaml = format!(
-        "{head}\nsteps:\n  - id: echo\n    exec: {{ shell: \"echo key=$DEPLOY_TOKEN\", pass_env: false }}\n  - id: q\n    http: {{ path: /events, query: {{ k: \"{{{{ vars.API_KEY }}}}\" }} }}\n"
-    );
+    let yaml = [head, fixture("engine/masked_vars.yaml")].concat();
     let c = case(&sb, &yaml);
     let out_dir = c.dir.path().join("out");
     let output = run_command(&c, &out_dir)

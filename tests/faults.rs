@@ -46,9 +46,7 @@ fn ctrl_c_during_a_backoff_keeps_the_429_in_results_and_the_errors_file() {
     sb.add_fault(
         FaultRule::new(Some("GET"), "/events", FaultKind::Status(429)).with_retry_after(30),
     );
-    let yaml = format!(
-        "{HEAD}\nsteps:\n  - id: events\n    retry: {{ attempts: 3, backoff: {{ initial: 10ms, max: 60s }} }}\n    http: {{ path: /events }}\n  - id: after\n    http: {{ path: /orders/1440 }}\n"
-    );
+    let yaml = with_head("faults/retried_then_after.yaml");
     let c = case(&sb, &yaml);
     let out_dir = c.dir.path().join("out");
     let code = interrupt_when(&c, &out_dir, || !sb.requests().is_empty());
@@ -85,9 +83,7 @@ fn a_request_in_flight_at_ctrl_c_is_recorded_as_interrupted_with_what_was_sent()
         "/events",
         FaultKind::Delay(Duration::from_secs(20)),
     ));
-    let yaml = format!(
-        "{HEAD}\nsteps:\n  - id: slow\n    http: {{ path: /events, query: {{ marker: m-42 }}, timeout: 60s }}\n"
-    );
+    let yaml = with_head("faults/slow_marker.yaml");
     let c = case(&sb, &yaml);
     let out_dir = c.dir.path().join("out");
     let code = interrupt_when(&c, &out_dir, || !sb.requests().is_empty());
@@ -123,9 +119,7 @@ fn ctrl_c_during_a_for_each_item_records_it_and_the_items_not_started() {
         "/events",
         FaultKind::Delay(Duration::from_secs(20)),
     ));
-    let yaml = format!(
-        "{HEAD}\nsteps:\n  - id: days\n    for_each: [a, b, c]\n    http: {{ path: /events, query: {{ day: \"{{{{ each }}}}\" }}, timeout: 60s }}\n  - id: after\n    http: {{ path: /orders/1440 }}\n"
-    );
+    let yaml = with_head("faults/for_each_days.yaml");
     let c = case(&sb, &yaml);
     let out_dir = c.dir.path().join("out");
     let code = interrupt_when(&c, &out_dir, || !sb.requests().is_empty());
@@ -434,10 +428,11 @@ fn set_linger_zero(stream: &TcpStream) {
     }
 }
 
+/// One GET of `<url>/x` with the step's `retry` block given as YAML.
 fn one_get(url: &str, retry: &str) -> String {
-    format!(
-        "name: t\nsteps:\n  - id: get\n    retry: {retry}\n    http: {{ url: \"{url}/x\", timeout: 5s }}\n"
-    )
+    fixture("faults/one_get.yaml")
+        .replace("RETRY", retry)
+        .replace("SERVER", url)
 }
 
 #[test]
@@ -533,10 +528,12 @@ fn a_server_closing_idle_keep_alive_connections_passes_every_step() {
     });
     let mut yaml = String::from("name: t\nsteps:\n");
     for i in 0..100 {
-        yaml.push_str(&format!(
-            "  - id: get{i}\n    retry: {{ attempts: 1 }}\n    http: {{ url: \"{}/x\" }}\n",
-            server.url()
-        ));
+        // Built here: a hundred steps alike but for the id.
+        yaml.push_str(
+            &"  - id: getN\n    retry: { attempts: 1 }\n    http: { url: \"SERVER/x\" }\n"
+                .replace("getN", &format!("get{i}"))
+                .replace("SERVER", &server.url()),
+        );
     }
     let c = case_with_env(&yaml, "");
     let out = run(&c, &[]);
@@ -574,9 +571,7 @@ fn a_post_is_not_sent_twice_on_its_own() {
         }
     });
     let url = server.url();
-    let yaml = format!(
-        "name: t\nsteps:\n  - id: a\n    http: {{ url: \"{url}/x\" }}\n  - id: b\n    retry: {{ attempts: 1 }}\n    http: {{ method: POST, url: \"{url}/x\" }}\n"
-    );
+    let yaml = fixture("faults/post_not_resent.yaml").replace("SERVER", &url);
     let c = case_with_env(&yaml, "");
     let out = run(&c, &[]);
     assert_eq!(out.code, 1, "{}", out.stdout);

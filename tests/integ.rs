@@ -3,30 +3,12 @@
 //! binary, against the sandbox on 127.0.0.1.
 mod support;
 
-use support::{HEAD, TOKEN, case, run, sandbox};
+use support::{TOKEN, case, fixture, run, sandbox, with_head};
 
 #[test]
 fn a_step_with_only_captures_computes_values_mid_run() {
     let sb = sandbox();
-    let yaml = format!(
-        r#"{HEAD}
-steps:
-  - id: orders
-    http:
-      path: /orders
-      query: {{ where: "{{{{ vars.where }}}}", per_page: 100 }}
-      paginate: {{ until: "not (response.json | has_more)", collect: "$.data[*]" }}
-  - id: derived
-    capture:
-      count: {{ expr: "steps.orders.items | length" }}
-      first_id: {{ expr: "steps.orders.items[0].id" }}
-      range: {{ expr: "[vars.window_from, vars.window_to] | join(' .. ')" }}
-  - id: judged
-    assert:
-      - expr: "steps.derived.captures.count > 200"
-      - expr: "steps.derived.captures.first_id == steps.orders.items[0].id"
-"#
-    );
+    let yaml = with_head("integ/computed_captures.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -50,26 +32,7 @@ steps:
 #[test]
 fn a_form_body_is_encoded_by_qtscen_and_recorded_masked() {
     let sb = sandbox();
-    let yaml = format!(
-        r#"{HEAD}
-steps:
-  - id: token
-    http:
-      method: POST
-      path: /nowhere
-      use_defaults: false
-      base_url: "{{{{ env.QTICKETS_BASE_URL }}}}"
-      form:
-        grant_type: client_credentials
-        client_secret: "{{{{ env.QTICKETS_TOKEN }}}}"
-        note: "a b&c=d/é"
-        pages: 2
-        absent: null
-    assert:
-      - status: 404
-      - expr: "request.form.note == 'a b&c=d/é' and request.form.pages == 2"
-"#
-    );
+    let yaml = with_head("integ/form_body.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -117,58 +80,18 @@ fn ads() -> qtickets_sandbox::SandboxHandle {
     .expect("sandbox starts")
 }
 
-/// A scenario head for the ads API with a login step (a token good for 5 requests).
+/// A scenario head for the ads API with a login step (a token good for 5 requests),
+/// followed by the steps in `tests/fixtures/<steps>`.
 fn ads_case(sb: &qtickets_sandbox::SandboxHandle, steps: &str) -> support::Case {
-    let yaml = format!(
-        r#"name: ads
-env:
-  required: [ADS_URL, ADS_CLIENT_SECRET]
-defaults:
-  http:
-    base_url: "{{{{ env.ADS_URL }}}}"
-    timeout: 5s
-  retry:
-    attempts: 3
-    on_status: [429]
-    backoff: {{ kind: fixed, initial: 100ms, max: 2s }}
-steps:
-  - id: login
-    http:
-      method: POST
-      url: "{{{{ env.ADS_URL }}}}/../../oauth/token"
-      form: {{ grant_type: client_credentials, client_id: ads-client, client_secret: "{{{{ env.ADS_CLIENT_SECRET }}}}" }}
-    capture:
-      token: {{ jsonpath: $.access_token, secret: true }}
-{steps}"#
-    );
+    let yaml = [fixture("integ/ads_head.yaml"), fixture(steps)].concat();
     let env = format!("ADS_URL={}\nADS_CLIENT_SECRET={TOKEN}\n", sb.ads_url());
     support::case_with_env(&yaml, &env)
 }
 
-const BEARER: &str = r#"headers: { Authorization: "Bearer {{ steps.login.captures.token }}" }"#;
-
 #[test]
 fn a_cursor_walk_sends_each_next_cursor_once_and_collects_every_page() {
     let sb = ads();
-    let c = ads_case(
-        &sb,
-        &format!(
-            r#"  - id: stats
-    http:
-      path: /stats
-      {BEARER}
-      query: {{ date_from: "2025-11-01", date_to: "2025-11-07", limit: 5 }}
-      paginate:
-        cursor: {{ from: "$.meta.next_cursor", param: cursor }}
-        collect: "$.data[*]"
-    assert:
-      - items: "$[*].updated_at"
-        all: {{ gt: 1700000000 }}
-      - items: "$"
-        length: 14
-"#
-        ),
-    );
+    let c = ads_case(&sb, "integ/ads_cursor.yaml");
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let stats: Vec<_> = sb
@@ -214,20 +137,7 @@ fn a_cursor_walk_sends_each_next_cursor_once_and_collects_every_page() {
 #[test]
 fn a_repeated_cursor_fails_the_step_naming_both_pages() {
     let sb = ads();
-    let c = ads_case(
-        &sb,
-        &format!(
-            r#"  - id: stats
-    http:
-      path: /stats
-      {BEARER}
-      query: {{ date_from: "2025-11-01", date_to: "2025-11-07", limit: 5, account: loop }}
-      paginate:
-        cursor: {{ from: "response.json.meta.next_cursor", param: cursor }}
-        max_pages: 50
-"#
-        ),
-    );
+    let c = ads_case(&sb, "integ/ads_repeated_cursor.yaml");
     let out = run(&c, &[]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let r = out.results();
@@ -245,25 +155,7 @@ fn a_repeated_cursor_fails_the_step_naming_both_pages() {
 #[test]
 fn a_link_header_walk_follows_relative_next_urls() {
     let sb = ads();
-    let c = ads_case(
-        &sb,
-        &format!(
-            r#"  - id: campaigns
-    http:
-      path: /campaigns
-      {BEARER}
-      query: {{ per_page: 3 }}
-      paginate:
-        next_url: {{ from: link_header }}
-        collect: "$.data[*]"
-    assert:
-      - items: "$[*].id"
-        length: 7
-    capture:
-      names: {{ items: "$[*].name", all: true }}
-"#
-        ),
-    );
+    let c = ads_case(&sb, "integ/ads_link_header.yaml");
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let seen: Vec<String> = sb
@@ -290,23 +182,7 @@ fn a_link_header_walk_follows_relative_next_urls() {
 #[test]
 fn an_offset_walk_stops_on_a_short_page() {
     let sb = ads();
-    let c = ads_case(
-        &sb,
-        &format!(
-            r#"  - id: stats
-    http:
-      path: /stats
-      {BEARER}
-      query: {{ date_from: "2025-11-01", date_to: "2025-11-06" }}
-      paginate:
-        offset: {{ param: offset, limit: 4, limit_param: limit }}
-        collect: "$.data[*]"
-    assert:
-      - items: "$"
-        length: 12
-"#
-        ),
-    );
+    let c = ads_case(&sb, "integ/ads_offset.yaml");
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let offsets: Vec<String> = sb
@@ -335,19 +211,7 @@ fn a_next_url_from_the_body_is_followed_as_given() {
         ..Default::default()
     })
     .unwrap();
-    let yaml = format!(
-        r#"{HEAD}
-steps:
-  - id: orders
-    http:
-      path: /orders
-      query: {{ where: "{{{{ vars.where }}}}", per_page: 100 }}
-      paginate: {{ next_url: {{ from: "$.links.next" }}, collect: "$.data[*]" }}
-    assert:
-      - items: "$[*].payed_at"
-        all: {{ gte: "{{{{ vars.window_from }}}}", lt: "{{{{ vars.window_to }}}}" }}
-"#
-    );
+    let yaml = with_head("integ/next_url_body.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -500,22 +364,7 @@ steps:
 #[test]
 fn bearer_and_basic_auth_set_the_header_and_stay_masked() {
     let sb = sandbox();
-    let yaml = format!(
-        r#"{HEAD}
-steps:
-  - id: bearer
-    http:
-      path: /events
-      headers: {{ Authorization: "overridden" }}
-      auth: {{ bearer: {{ token: "{{{{ env.QTICKETS_TOKEN }}}}" }} }}
-  - id: basic
-    http:
-      path: /events
-      auth: {{ basic: {{ username: irs, password: "{{{{ env.QTICKETS_TOKEN }}}}" }} }}
-    assert:
-      - status: 401
-"#
-    );
+    let yaml = with_head("integ/bearer_basic.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -609,20 +458,7 @@ fn the_ads_example_passes_against_the_sandbox_and_writes_no_secret() {
 #[test]
 fn merge_keys_and_x_anchor_holders_are_honoured() {
     let sb = sandbox();
-    let yaml = format!(
-        r#"{HEAD}
-x-events: &events
-  path: /events
-  query: {{ organization: irs-prod }}
-steps:
-  - id: first
-    http:
-      <<: *events
-      headers: {{ X-Probe: one }}
-  - id: second
-    http: {{ <<: *events, method: GET, query: {{ organization: other }} }}
-"#
-    );
+    let yaml = with_head("integ/merge_keys.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);

@@ -7,7 +7,7 @@ mod support;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 
-use support::{Case, Output, case_with_env, run};
+use support::{Case, Output, case_with_env, fixture, run};
 
 /// A server on 127.0.0.1 answering every GET with `body` (JSON); its URL.
 fn serve(body: String) -> String {
@@ -50,24 +50,14 @@ fn big_body() -> String {
     )
 }
 
+/// A fixture's `limits: {}` line replaced with `limits` (a `limits:` line, or nothing).
+fn with_limits(fixture: &str, limits: &str) -> String {
+    assert!(fixture.contains("\nlimits: {}\n"), "{fixture}");
+    fixture.replacen("limits: {}", limits, 1)
+}
+
 fn body_case(url: &str, limits: &str) -> Case {
-    let yaml = format!(
-        r#"name: limits
-{limits}
-steps:
-  - id: big
-    http: {{ url: "{url}/big" }}
-    assert:
-      - {{ jsonpath: "$.count", equals: 5000 }}
-      - {{ jsonpath: "$.items[4999].id", equals: 4999 }}
-      - body: {{ contains: '"id":4998' }}
-    capture:
-      last: {{ jsonpath: "$.items[-1:].id" }}
-  - id: later
-    assert:
-      - expr: "steps.big.json.items | length == 5000"
-"#
-    );
+    let yaml = with_limits(&fixture("limits/big_body.yaml"), limits).replace("SERVER", url);
     case_with_env(&yaml, &format!("API_TOKEN={SECRET}\n"))
 }
 
@@ -144,22 +134,7 @@ fn an_error_answer_with_a_large_body_names_its_file_in_the_errors_file() {
 }
 
 fn program_case(limits: &str) -> Case {
-    let yaml = format!(
-        r#"name: loud
-{limits}
-steps:
-  - id: loud
-    exec:
-      program: sh
-      args: ["-c", "seq 1 200000; echo done >&2"]
-      log: loud.log
-    assert:
-      - exit_code: 0
-      - body: {{ contains: "199999" }}
-      - jsonpath: $.stderr
-        contains: done
-"#
-    );
+    let yaml = with_limits(&fixture("limits/loud_program.yaml"), limits);
     case_with_env(&yaml, "")
 }
 
@@ -227,10 +202,7 @@ fn deep_yaml_is_refused_before_parsing_with_its_place() {
 fn max_depth_can_be_lowered_and_raised() {
     let nested = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
     let yaml = |limits: &str, n: usize| {
-        format!(
-            "name: d\n{limits}\nvars:\n  v: {}\nsteps:\n  - id: s\n    assert: [{{ expr: 'true' }}]\n",
-            nested(n)
-        )
+        with_limits(&fixture("limits/nested.yaml"), limits).replace("NESTED", &nested(n))
     };
     assert_eq!(validate(&yaml("", 50)).0, 0);
     let (code, stderr) = validate(&yaml("limits: { max_depth: 10 }", 50));
@@ -249,7 +221,12 @@ fn max_depth_can_be_lowered_and_raised() {
 #[test]
 fn a_scenario_larger_than_max_scenario_size_is_refused_unless_raised() {
     let padding = format!("description: \"{}\"\n", "y".repeat(17 << 20));
-    let body = format!("name: big\n{padding}steps:\n  - id: s\n    assert: [{{ expr: 'true' }}]\n");
+    let body = [
+        "name: big\n",
+        &padding,
+        "steps:\n  - id: s\n    assert: [{ expr: 'true' }]\n",
+    ]
+    .concat();
     let (code, stderr) = validate(&body);
     assert_eq!(code, 2);
     assert!(
@@ -257,21 +234,17 @@ fn a_scenario_larger_than_max_scenario_size_is_refused_unless_raised() {
         "{stderr}"
     );
     assert!(stderr.contains("max_scenario_size: 32MiB"), "{stderr}");
-    let raised = format!("limits: {{ max_scenario_size: 32MiB }}\n{body}");
+    let raised = ["limits: { max_scenario_size: 32MiB }\n", &body].concat();
     assert_eq!(validate(&raised).0, 0);
     let lowered = "limits: { max_scenario_size: 50 }\nname: small\nsteps:\n  - id: s\n    assert: [{ expr: 'true' }]\n";
     assert_eq!(validate(lowered).0, 2);
 }
 
-const SPIN: &str =
-    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}";
-
 #[test]
 fn a_runaway_template_stops_with_an_error_naming_it() {
     let c = case_with_env(
-        &format!(
-            "name: spin\nvars:\n  spin: \"{SPIN}\"\nsteps:\n  - id: s\n    assert: [{{ expr: 'true' }}]\n"
-        ),
+        // `vars.spin` loops 10^10 times.
+        &fixture("limits/spin.yaml"),
         "",
     );
     let out: Output = run(&c, &[]);
@@ -287,11 +260,7 @@ fn a_runaway_template_stops_with_an_error_naming_it() {
 
 #[test]
 fn template_fuel_bounds_a_step_template_and_can_be_raised() {
-    let yaml = |limits: &str| {
-        format!(
-            "name: fuel\n{limits}\nsteps:\n  - id: s\n    assert:\n      - expr: \"range(20000) | map('string') | join | length > 0\"\n"
-        )
-    };
+    let yaml = |limits: &str| with_limits(&fixture("limits/fuel.yaml"), limits);
     let c = case_with_env(&yaml("limits: { template_fuel: 5000 }"), "");
     let out = run(&c, &[]);
     assert_eq!(out.code, 1, "{}", out.stderr);

@@ -2,7 +2,7 @@
 //! codes, timeouts that kill the process group, text assertions and regex captures.
 mod support;
 
-use support::Case;
+use support::{Case, fixture};
 
 /// Runs `yaml` on the real clock: (exit code, console, results.json, run folder, the case
 /// that holds the folder).
@@ -78,22 +78,8 @@ fn non_zero_exit_timeout_and_missing_program_are_recorded() {
     // A sleep of an unusual length marks the processes this test starts.
     let secs = 3000 + std::process::id() % 1000;
     let marker = format!("sleep {secs}");
-    let (code, console, r, _out, _dir) = run_yaml(&format!(
-        r#"
-name: failures
-steps:
-  - id: exits
-    exec: {{ program: sh, args: ["-c", "echo boom; exit 3"] }}
-  - id: hangs
-    exec: {{ shell: "{marker} & {marker}", timeout: 300ms }}
-  - id: missing
-    exec: {{ program: /no/such/program }}
-  - id: expected_failure
-    exec: {{ program: sh, args: ["-c", "exit 2"] }}
-    assert:
-      - exit_code: 2
-"#
-    ));
+    let (code, console, r, _out, _dir) =
+        run_yaml(&fixture("process/failures.yaml").replace("MARKER", &marker));
     assert_eq!(code, 1, "{console}");
     let s = |i: usize| &r["steps"][i];
     assert_eq!(s(0)["failure"]["class"], "program_failed");
@@ -119,9 +105,8 @@ steps:
 #[test]
 fn nothing_a_step_started_outlives_it() {
     let marker = format!("sleep {}", 4000 + std::process::id() % 1000);
-    let (code, console, _r, _out, _dir) = run_yaml(&format!(
-        "name: bg\nsteps:\n  - id: bg\n    exec: {{ shell: \"{marker} >/dev/null 2>&1 & echo started\", timeout: 5s }}\n"
-    ));
+    let (code, console, _r, _out, _dir) =
+        run_yaml(&fixture("process/background.yaml").replace("MARKER", &marker));
     assert_eq!(code, 0, "{console}");
     let ps = std::process::Command::new("ps")
         .args(["-eo", "args"])
@@ -136,7 +121,7 @@ fn sigterm_stops_the_step_and_writes_the_partial_report() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("s.yaml"),
-        format!("name: term\nsteps:\n  - id: long\n    exec: {{ shell: \"echo begun; {marker}\", log: long.log }}\n"),
+        fixture("process/sigterm.yaml").replace("MARKER", &marker),
     )
     .unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qtscen"))

@@ -4,25 +4,12 @@
 mod support;
 
 use support::clickhouse::{ClickHouse, PASSWORD, USER};
-use support::{HEAD, TOKEN, case_with_env, run, sandbox};
+use support::{TOKEN, case_with_env, run, sandbox, with_head};
 
+/// The walk of every paid order (spilled past 100 items) reconciled against `right`, a
+/// reconcile side as YAML.
 fn scenario(right: &str) -> String {
-    format!(
-        r#"{HEAD}
-limits: {{ items_in_memory: 100 }}
-steps:
-  - id: orders
-    http:
-      method: GET
-      path: /orders
-      query: {{ organization: irs-prod, where: "{{{{ vars.where }}}}", per_page: 25 }}
-      paginate: {{ param: page, start: 1, until: "not (response.json | has_more)", max_pages: 20, collect: "$.data[*]" }}
-  - id: rec
-    reconcile:
-      left: {{ name: API, items: orders, key: row.id, values: {{ revenue: row.price }} }}
-      right: {right}
-"#
-    )
+    with_head("reconcile_stream/walk_and_reconcile.yaml").replace("RIGHT", right)
 }
 
 #[test]

@@ -182,30 +182,13 @@ fn hostile_values_render_as_written() {
     let step_title = "Step *em* <b>bold</b> [link](http://x) | pipe";
     let check = "check *em* _u_ [l](http://x) <img src=x onerror=alert(1)> | pipe";
     let expected = "| a | *b* <b>c</b>";
-    let yaml = format!(
-        r#"{HEAD}
-report:
-  title: {title:?}
-  summary: |
-    **Verdict:** raw {{{{ steps.out.captures.word }}}}; escaped {{{{ steps.out.captures.word | md }}}}.
-steps:
-  - id: out
-    title: {step_title:?}
-    description: "Prints *hostile* output; <i>raw html</i> here is shown as text."
-    exec: {{ program: printf, args: ["%s\n", {args}] }}
-    assert:
-      - name: {check:?}
-        body: {{ contains: "<script>alert(1)</script>" }}
-      - name: "equals <u>this</u>"
-        body: {{ equals: {expected:?} }}
-    capture:
-      word: {{ regex: "(?P<w><script>[^<]*</script>)", group: w }}
-    notes: "*kept* raw {{{{ step.captures.word }}}} and {{{{ step.captures.word | md }}}}"
-  - id: page
-    title: "A server's HTML page"
-    http: {{ path: "/no/such/page", query: {{ q: "<b>x</b> | *y*" }} }}
-"#
-    );
+    // The hostile texts go in as YAML strings (Rust's `{:?}` quoting is YAML's here).
+    let yaml = with_head("report/hostile.yaml")
+        .replace("STEP_TITLE", &format!("{step_title:?}"))
+        .replace("TITLE", &format!("{title:?}"))
+        .replace("ARGS", &args)
+        .replace("CHECK", &format!("{check:?}"))
+        .replace("EXPECTED", &format!("{expected:?}"));
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
@@ -446,23 +429,7 @@ fn the_report_opens_with_a_gantt_of_steps_attempts_and_retry_waits() {
         "/orders",
         FaultKind::Status(503),
     ));
-    let yaml = format!(
-        r#"{HEAD}
-steps:
-  - id: orders
-    http: {{ path: /orders }}
-    retry: {{ attempts: 3, backoff: {{ kind: fixed, initial: 30ms }} }}
-  - id: orders_post
-    http: {{ method: POST, path: /orders, json: {{ page: 1 }} }}
-    retry: {{ attempts: 2, backoff: {{ kind: fixed, initial: 20ms }} }}
-  - id: window
-    capture:
-      range: {{ expr: "[vars.window_from, vars.window_to] | join(' .. ')" }}
-  - id: never
-    when: "false"
-    http: {{ path: /orders }}
-"#
-    );
+    let yaml = with_head("report/gantt.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
@@ -551,19 +518,7 @@ steps:
 fn a_report_template_draws_the_timeline_with_its_own_cap() {
     let sb = sandbox();
     sb.add_fault(FaultRule::new(Some("GET"), "/orders", FaultKind::Status(503)).with_times(2));
-    let yaml = format!(
-        r#"{HEAD}
-report:
-  outputs:
-    - {{ template: custom.md.j2, path: custom.md }}
-steps:
-  - id: orders
-    http: {{ path: /orders }}
-    retry: {{ attempts: 3, backoff: {{ kind: fixed, initial: 10ms }} }}
-  - id: again
-    http: {{ path: /orders, query: {{ page: 2 }} }}
-"#
-    );
+    let yaml = with_head("report/custom_template.yaml");
     let c = case(&sb, &yaml);
     std::fs::write(
         c.dir.path().join("custom.md.j2"),

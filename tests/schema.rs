@@ -131,11 +131,9 @@ fn every_property_is_described() {
     }
 }
 
-/// A scenario with a step whose `timeout` is `duration`.
+/// A scenario with a step whose `timeout` is `duration` (as YAML).
 fn with_timeout(duration: &str) -> String {
-    format!(
-        "name: t\nsteps:\n  - id: a\n    http: {{ url: \"http://127.0.0.1:9/x\", timeout: {duration} }}\n"
-    )
+    fixture("schema/timeout.yaml").replace("DURATION", duration)
 }
 
 #[test]
@@ -238,7 +236,7 @@ fn checked_in_scenarios_and_fixtures_pass_the_schema() {
     }
     // The scenario head the tests run with, and the test of the report.
     for yaml in [
-        format!("{HEAD}\nsteps:\n  - id: a\n    http: {{ path: /orders }}\n"),
+        with_head("schema/orders.yaml"),
         std::fs::read_to_string(root().join("scenarios/prod_smoke.yaml"))
             .unwrap()
             .replace("initial: 1s, max: 10s", "initial: 10ms, max: 20ms"),
@@ -265,48 +263,7 @@ fn real_results_files_match_the_results_schema() {
         "/orders/404404",
         FaultKind::Status(503),
     ));
-    let yaml = format!(
-        r#"{HEAD}
-steps:
-  - id: orders
-    tags: [api]
-    http:
-      path: /orders
-      query: {{ where: "{{{{ vars.where | tojson }}}}" }}
-      paginate:
-        param: page
-        start: 1
-        until: "not (response.json | has_more) or page >= 2"
-        collect: "$.data[*]"
-    retry: {{ attempts: 3, backoff: {{ kind: fixed, initial: 10ms }} }}
-    capture:
-      ids: {{ items: "$[*].id", all: true }}
-  - id: broken
-    tags: [api]
-    http: {{ path: /orders/404404 }}
-    retry: {{ attempts: 2, backoff: {{ kind: fixed, initial: 10ms }} }}
-    fallback: {{ http: {{ path: /orders, query: {{ page: 1 }} }} }}
-  - id: refused
-    tags: [api]
-    http: {{ url: "http://127.0.0.1:9/x", timeout: 1s }}
-    retry: {{ attempts: 1 }}
-  - id: program
-    tags: [local]
-    exec: {{ program: printf, args: ["hello\n"] }}
-    assert:
-      - body: {{ contains: hello }}
-      - {{ exit_code: 1, soft: true }}
-  - id: window
-    tags: [local]
-    needs: [orders]
-    capture:
-      n: {{ expr: "steps.orders.captures.ids | length" }}
-  - id: never
-    tags: [local]
-    when: "false"
-    http: {{ path: /orders }}
-"#
-    );
+    let yaml = with_head("schema/every_kind_of_step.yaml");
     let c = case(&sb, &yaml);
     let mut checked = 0;
     for (args, code) in [

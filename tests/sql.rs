@@ -142,9 +142,8 @@ fn server_down_retries_then_records_the_failure_and_a_complete_report() {
     let port = ch.http_port;
     drop(ch);
     let dir = tempfile::tempdir().unwrap();
-    let yaml = format!(
-        "name: down\ndefaults:\n  sql: {{ url: \"http://127.0.0.1:{port}\" }}\n  retry: {{ attempts: 3, backoff: {{ initial: 10ms }} }}\nsteps:\n  - id: before\n    sql:\n      queries:\n        a: SELECT 1\n        b: SELECT 2\n"
-    );
+    let yaml =
+        fixture("sql/server_down.yaml").replace("127.0.0.1:PORT", &format!("127.0.0.1:{port}"));
     let scenario = dir.path().join("s.yaml");
     std::fs::write(&scenario, yaml).unwrap();
     let out_dir = dir.path().join("out");

@@ -217,28 +217,11 @@ fn one_invalid_file_stops_the_suite_before_anything_runs() {
 }
 
 /// A scenario that sends its own secret and fails on an assertion quoting it.
+/// (`tests/fixtures/suite_secrets/`, not `suite/`: a suite test runs every file in that one.)
 fn secret_scenario(name: &str, var: &str) -> String {
-    format!(
-        r#"name: {name}
-env:
-  files: [{name}.env]
-  required: [QTICKETS_BASE_URL, QTICKETS_TOKEN, {var}]
-defaults:
-  http:
-    base_url: "{{{{ env.QTICKETS_BASE_URL }}}}"
-    headers:
-      Authorization: "Bearer {{{{ env.QTICKETS_TOKEN }}}}"
-      X-Own-Secret: "{{{{ env.{var} }}}}"
-report:
-  summary: "sent {{{{ env.{var} }}}}"
-steps:
-  - id: events
-    retry: {{ attempts: 1 }}
-    http: {{ path: /events, query: {{ probe: "{{{{ env.{var} }}}}" }} }}
-    assert:
-      - {{ jsonpath: "$.data[0].id", equals: "{{{{ env.{var} }}}}" }}
-"#
-    )
+    support::fixture("suite_secrets/own_secret.yaml")
+        .replace("SCENARIO_NAME", name)
+        .replace("OWN_SECRET", var)
 }
 
 #[test]

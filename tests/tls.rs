@@ -79,7 +79,7 @@ fn a_certificate_no_root_vouches_for_is_refused_with_the_reason() {
     }
     std::fs::write(
         dir.path().join("s.yaml"),
-        format!("name: tls\nsteps:\n  - id: secure\n    http: {{ url: \"https://127.0.0.1:{port}/\", timeout: 5s }}\n"),
+        support::fixture("tls/secure.yaml").replace("127.0.0.1:PORT", &format!("127.0.0.1:{port}")),
     )
     .unwrap();
     let (code, stdout, stderr) = qtscen(&["run", "s.yaml", "--out", "out"], dir.path());
@@ -194,37 +194,6 @@ fn wait_listening(port: u16) {
     panic!("nothing listens on 127.0.0.1:{port}");
 }
 
-/// SQL over https (`CLICKHOUSE_SECURE=1`, as the loader's env says) and the https
-/// `/ping`, with the private CA `ca_file` in `defaults.sql.tls` and the HTTP step's `tls`,
-/// or without it.
-fn https_scenario(ca_file: Option<&str>) -> String {
-    let (defaults, http_tls) = match ca_file {
-        Some(f) => (
-            format!("defaults:\n  sql:\n    tls: {{ ca_file: {f} }}\n"),
-            format!("\n      tls: {{ ca_file: {f} }}"),
-        ),
-        None => (String::new(), String::new()),
-    };
-    format!(
-        r#"name: ch-https
-{defaults}steps:
-  - id: numbers
-    sql:
-      queries:
-        n: "SELECT number FROM system.numbers LIMIT 3"
-    assert:
-      - {{ jsonpath: "$.n.row_count", equals: 3 }}
-      - {{ jsonpath: "$.n.rows[2].number", equals: "2" }}
-  - id: ping
-    http:
-      url: "https://127.0.0.1:{{{{ env.CLICKHOUSE_PORT }}}}/ping"
-      timeout: 5s{http_tls}
-    assert:
-      - {{ body: {{ contains: "Ok." }} }}
-"#
-    )
-}
-
 #[test]
 fn clickhouse_over_https_is_trusted_through_tls_ca_file_and_refused_without() {
     let dir = tempfile::tempdir().unwrap();
@@ -258,7 +227,13 @@ fn clickhouse_over_https_is_trusted_through_tls_ca_file_and_refused_without() {
     };
 
     // Trusted: the CA file is relative to the scenario, for SQL and HTTP alike.
-    let (code, r, console) = run("trusted.yaml", https_scenario(Some("certs/ca.pem")));
+    let (code, r, console) = run(
+        "trusted.yaml",
+        // SQL over https (`CLICKHOUSE_SECURE=1`, as the loader's env says) and the https
+        // `/ping`, with the private CA `ca_file` in `defaults.sql.tls` and the HTTP step's
+        // `tls`.
+        support::fixture("tls/https_trusted.yaml"),
+    );
     assert_eq!(code, 0, "{console}\n{r:#}");
     let numbers = &r["steps"][0];
     assert_eq!(numbers["outcome"], "passed", "{numbers:#}");
@@ -280,7 +255,10 @@ fn clickhouse_over_https_is_trusted_through_tls_ca_file_and_refused_without() {
     assert!(!console.contains(PASSWORD));
 
     // Not trusted: each step fails with the certificate's reason recorded, no panic.
-    let (code, r, console) = run("untrusted.yaml", https_scenario(None));
+    let (code, r, console) = run(
+        "untrusted.yaml",
+        support::fixture("tls/https_untrusted.yaml"),
+    );
     assert_eq!(code, 1, "{console}\n{r:#}");
     assert!(!console.contains("panicked"), "{console}");
     for step in r["steps"].as_array().unwrap() {

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-use support::{case_with_env, run};
+use support::{case_with_env, fixture, run};
 
 /// The token the OAuth endpoint hands out; it must appear in no byte qtscen writes.
 const BORN: &str = "born-TOKEN/x+y==7Q";
@@ -376,32 +376,20 @@ fn every_filter_and_channel_leaks_nothing() {
     let mut query = String::new();
     for f in &filters {
         let expr = format!("env.API_TOKEN | {f}{}", args(f));
-        captures.push_str(&format!("      f_{f}: {{ expr: {:?} }}\n", expr));
-        query.push_str(&format!(
-            "        f_{f}: \"{{{{ steps.filters.captures.f_{f} | default('') }}}}\"\n"
-        ));
+        let key = format!("f_{f}");
+        captures.push_str(&["      ", &key, ": { expr: ", &format!("{expr:?}"), " }\n"].concat());
+        query.push_str(
+            &"        KEY: \"{{ steps.filters.captures.KEY | default('') }}\"\n"
+                .replace("KEY", &key),
+        );
     }
-    let yaml = format!(
-        r#"
-name: leak
-env: {{ required: [BASE, API_TOKEN] }}
-steps:
-  - id: filters
-    assert: [{{ expr: "true" }}]
-    capture:
-{captures}
-  - id: echo
-    http:
-      method: POST
-      url: "{{{{ env.BASE }}}}/redirect?to={{{{ (env.BASE ~ '/echo') | urlencode }}}}"
-      headers:
-        X-Api-Key: "{{{{ env.API_TOKEN }}}}"
-      query:
-{query}
-      json: {{ token: "{{{{ env.API_TOKEN }}}}", encoded: "{{{{ env.API_TOKEN | urlencode }}}}" }}
-    artifacts:
-      everything.txt: "{{{{ steps.filters.captures | tojson }}}} {{{{ response.body }}}}"
-"#
+    // A capture and a query parameter for each filter, in place of the placeholders.
+    let yaml = fixture("trust/leak.yaml")
+        .replace("      CAPTURES: ~\n", &captures)
+        .replace("        QUERY: ~\n", &query);
+    assert!(
+        !yaml.contains(": ~\n"),
+        "every placeholder is filled:\n{yaml}"
     );
     let server = EchoServer::start();
     let c = case_with_env(

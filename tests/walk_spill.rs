@@ -4,24 +4,13 @@
 //! is refused with a message naming the file, and later pages keep body excerpts.
 mod support;
 
-use support::{HEAD, TOKEN, case, run, sandbox};
+use support::{TOKEN, case, fixture, run, sandbox, with_head};
 
 /// Every paid order of the window (242 in the sandbox), 25 a page: 10 pages.
+/// `assert` (the walk's checks) and `more` (steps after it) are YAML put after the walk.
 fn scenario(limit: u64, assert: &str, more: &str) -> String {
-    format!(
-        r#"{HEAD}
-limits: {{ items_in_memory: {limit} }}
-steps:
-  - id: orders
-    http:
-      method: GET
-      path: /orders
-      query: {{ organization: irs-prod, where: "{{{{ vars.where }}}}", per_page: 25 }}
-      paginate: {{ param: page, start: 1, until: "not (response.json | has_more)", max_pages: 20, collect: "$.data[*]" }}
-    assert:
-{assert}
-{more}"#
-    )
+    let walk = with_head("walk_spill/orders_walk.yaml").replace("LIMIT", &limit.to_string());
+    [walk.as_str(), "    assert:\n", assert, "\n", more].concat()
 }
 
 const CHECKS: &str = r#"      - items: "$[*].payed_at"
@@ -197,17 +186,7 @@ fn a_reconcile_side_takes_exactly_one_of_rows_items_and_sql() {
             "leave out the FORMAT clause: the rows are read as JSONEachRow",
         ),
     ] {
-        let more = format!(
-            r#"  - id: count
-    assert: [{{ expr: "true" }}]
-  - id: rec
-    reconcile:
-      left: {side}
-      right: {{ items: orders, key: row.id }}
-  - id: later
-    http: {{ path: /orders }}
-"#
-        );
+        let more = fixture("walk_spill/reconcile_side.yaml").replace("SIDE", side);
         let ok = "      - { items: \"$\", length: { gt: 0 } }\n";
         let c = case(&sb, &scenario(100, ok, &more));
         let (code, _, stderr) =
