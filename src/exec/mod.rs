@@ -1,6 +1,7 @@
 //! Execute stage: one file per step kind; executors return data and never print.
 mod body;
 mod http;
+mod output_tail;
 mod process;
 mod sql;
 mod sql_params;

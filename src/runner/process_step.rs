@@ -165,10 +165,8 @@ pub async fn run_program(
             .collect::<BTreeMap<_, _>>(),
         body: None,
     };
-    let pending = Attempt {
-        code: "interrupted".to_string(),
-        ..Attempt::pending(request, rc.clock.format(started))
-    };
+    let mut pending = Attempt::pending(request, rc.clock.format(started));
+    pending.code = "interrupted".to_string();
     let mut slot = InFlight::start(
         attempts,
         pending,
