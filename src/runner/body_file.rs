@@ -41,7 +41,7 @@ pub(crate) fn open_body_file(
     redactor: &Redactor,
 ) -> std::io::Result<Box<dyn SpillWriter>> {
     let path = dir.join(name);
-    let file = crate::report::create_in_run_folder(&path)?;
+    let file = crate::evidence::create_in_run_folder(&path)?;
     Ok(Box::new(BodyFile {
         name: name.to_string(),
         path,
@@ -63,7 +63,7 @@ pub(crate) fn mask_file_in_place(path: &Path, redactor: &Redactor) -> std::io::R
         std::process::id()
     ));
     let result = (|| {
-        let mut out = BufWriter::new(crate::report::create_in_run_folder(&tmp)?);
+        let mut out = BufWriter::new(crate::evidence::create_in_run_folder(&tmp)?);
         let mut mask = redactor.stream();
         let mut buf = vec![0u8; 1 << 16];
         let mut partial: Vec<u8> = Vec::new();

@@ -122,7 +122,7 @@ pub async fn run_program(
     // written stops the step before the program starts (its output would be lost).
     let log = match plan.log.as_ref().map(|name| {
         let name = &super::run::per_item(name, rc.each.as_ref().map(|e| e.1));
-        crate::report::create_in_run_folder(&out_dir.join(name))
+        crate::evidence::create_in_run_folder(&out_dir.join(name))
             .map_err(|e| format!("cannot write the log `{name}`: {e}"))
     }) {
         None => None,

@@ -164,7 +164,7 @@ pub async fn run_sql(
         results.insert(q.name.clone(), entry);
         texts.push((q.name.clone(), sql, text_result));
     }
-    let text = rc.redactor.redact(&crate::report::results_text(&texts));
+    let text = rc.redactor.redact(&crate::exec::results_text(&texts));
     out.request =
         json!({"url": conn.url, "database": conn.database, "user": conn.user, "queries": sent});
     out.observation = Observation {

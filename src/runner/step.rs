@@ -316,7 +316,7 @@ impl Exec<'_> {
                 Ok(s) => s,
                 Err(e) => format!("artifact could not be rendered: {}\n", e.message),
             };
-            let written = crate::report::write_atomic(
+            let written = crate::evidence::write_atomic(
                 &self.out_dir.join(name),
                 rc.redactor.redact(&text).as_bytes(),
             );

@@ -6,9 +6,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::evidence::write_atomic;
 use crate::record::{RunRecord, Summary};
 use crate::report::markdown::{cell, cell_markdown, code_span};
-use crate::report::{SuitePart, junit_suite_xml, write_atomic};
+use crate::report::{SuitePart, junit_suite_xml};
 use crate::secrets::Redactor;
 
 /// `suite.json`: the suite and a line per scenario, in path order.
