@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::evidence::{write_atomic, write_json_masked};
+use crate::evidence::{write_json_masked, write_masked};
 use crate::plan::Plan;
 use crate::record::RunRecord;
 use crate::secrets::Redactor;
@@ -64,8 +64,7 @@ pub fn write_run_files(
     dir: &Path,
 ) -> Result<Vec<String>, String> {
     let put = |name: &str, text: String| -> Result<String, String> {
-        let safe = redactor.redact_owned(text);
-        write_atomic(&dir.join(name), safe.as_bytes())
+        write_masked(&dir.join(name), text, redactor)
             .map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))?;
         Ok(name.to_string())
     };
@@ -105,7 +104,7 @@ pub fn render_reports(
 ) -> Result<Vec<String>, String> {
     let mut written = Vec::new();
     for (path, text) in render_report_texts(plan, record, redactor) {
-        write_atomic(&dir.join(&path), redactor.redact_owned(text).as_bytes())
+        write_masked(&dir.join(&path), text, redactor)
             .map_err(|e| format!("cannot write {}: {e}", dir.join(&path).display()))?;
         written.push(path);
     }
@@ -159,6 +158,5 @@ pub fn write_junit(record: &RunRecord, redactor: &Redactor, path: &Path) -> Resu
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    write_atomic(path, redactor.redact_owned(xml).as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    write_masked(path, xml, redactor).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

@@ -57,7 +57,7 @@ pub(crate) async fn run_reconcile(
     let (ln, rn) = (&plan.sides[0].name, &plan.sides[1].name);
     let (left_rows, right_rows) = ((left.rows, left.left_out), (right.rows, right.left_out));
     let file = format!("{step_id}.reconcile.jsonl");
-    let mut writer = super::body_file::open_body_file(out_dir, &file, &rc.redactor).ok();
+    let mut writer = crate::evidence::MaskedFile::create(out_dir, &file, &rc.redactor).ok();
     let mut text_line = Vec::new();
     let spec = MergeSpec {
         compare: &plan.compare,

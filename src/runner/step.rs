@@ -281,7 +281,7 @@ impl Exec<'_> {
         record.output = record.output.as_deref().map(|o| rc.redactor.redact(o));
         // A program's log, a body in a file, were written before the secret was known.
         for name in &record.artifacts {
-            let _ = super::body_file::mask_file_in_place(&self.out_dir.join(name), &rc.redactor);
+            let _ = crate::evidence::mask_file_in_place(&self.out_dir.join(name), &rc.redactor);
         }
     }
 
@@ -316,10 +316,8 @@ impl Exec<'_> {
                 Ok(s) => s,
                 Err(e) => format!("artifact could not be rendered: {}\n", e.message),
             };
-            let written = crate::evidence::write_atomic(
-                &self.out_dir.join(name),
-                rc.redactor.redact(&text).as_bytes(),
-            );
+            let written =
+                crate::evidence::write_masked(&self.out_dir.join(name), text, &rc.redactor);
             if written.is_ok() {
                 record.artifacts.push(name.clone());
             }
