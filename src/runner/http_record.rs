@@ -4,7 +4,10 @@ use crate::exec::{Body, ResolvedRequest};
 use crate::record::{Attempt, RequestRecord, ResponseRecord, TransportError};
 
 use super::RunContext;
-use super::http_step::Answer;
+
+/// What a request got: status, headers and body, or why there were none.
+pub(super) type Answer =
+    Result<(u16, std::collections::BTreeMap<String, String>, Body), TransportError>;
 
 /// How many characters of a later page's body the record keeps.
 pub(crate) const EXCERPT_CHARS: usize = 200;

@@ -13,7 +13,7 @@ use super::{Clock, EventSink, RunContext};
 use crate::assert::Observation;
 use crate::exec::{Body, BodyPolicy, Exchange, HttpClient, ResolvedRequest, parse_retry_after};
 use crate::plan::HttpPlan;
-use crate::record::{Attempt, TransportError, TransportKind};
+use crate::record::{Attempt, TransportKind};
 use crate::scenario::RetryPolicy;
 use crate::template::Templates;
 
@@ -32,8 +32,6 @@ pub struct HttpRun<'a> {
     /// The run folder: a body larger than `limits.body_in_memory` is written there.
     pub out_dir: &'a std::path::Path,
 }
-
-pub(super) type Answer = Result<(u16, BTreeMap<String, String>, Body), TransportError>;
 
 /// How many pages of a walk keep their whole bodies in the record; later pages keep an
 /// excerpt.

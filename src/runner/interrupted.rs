@@ -1,16 +1,63 @@
-//! Run stage: the record of a step the run was interrupted in (Ctrl-C, SIGTERM, SIGHUP),
-//! and the body files every step record lists as its artifacts.
+//! Run stage: one step raced against an interrupt (Ctrl-C, SIGTERM, SIGHUP) — what
+//! running it needs — and the record of a step the run was interrupted in.
 use std::path::Path;
 use std::time::Instant;
 
-use super::RunContext;
-use super::run::{per_item, skipped};
-use crate::plan::StepPlan;
+use super::step_record::{add_body_files, per_item, skipped};
+use super::{Event, EventSink, RunContext};
+use crate::exec::HttpClient;
+use crate::plan::{Plan, StepPlan};
 use crate::record::{Attempt, Failure, FailureClass, StepOutcome, StepRecord, TransportKind};
+
+/// A step's captures as later templates read them (unmasked).
+pub(crate) type Raw = serde_json::Map<String, serde_json::Value>;
+
+/// What running one step needs besides the step and the run's values.
+pub(crate) struct Exec<'a> {
+    pub(super) plan: &'a Plan,
+    pub(super) client: &'a HttpClient,
+    pub(super) events: &'a dyn EventSink,
+    pub(super) out_dir: &'a Path,
+    pub(super) interrupted: &'a tokio::sync::watch::Receiver<bool>,
+    pub(super) index: usize,
+    pub(super) total: usize,
+}
+
+impl Exec<'_> {
+    /// Runs `step` recorded as `id` (`orders`, or `orders[2]` for a `for_each` item);
+    /// true when the run was interrupted during it.
+    pub(crate) async fn step(
+        &self,
+        step: &StepPlan,
+        (id, title): (&str, &str),
+        rc: &mut RunContext,
+    ) -> ((StepRecord, Raw), bool) {
+        self.events.emit(Event::StepStarted {
+            index: self.index,
+            total: self.total,
+            id,
+            title,
+        });
+        let mut interrupted = self.interrupted.clone();
+        // Owned here, not by the step: a step dropped at Ctrl-C leaves its
+        // attempts (the one in flight included) for the record.
+        let mut attempts = Vec::new();
+        let mut raw = Raw::new();
+        let since = (rc.clock.now(), Instant::now());
+        tokio::select! {
+            r = self.run_step(step, id, rc, &mut attempts, &mut raw) => ((r, raw), false),
+            _ = interrupted.wait_for(|v| *v) => {
+                let mut r = interrupted_record(step, rc, attempts, since, self.out_dir);
+                r.id = id.to_string();
+                ((r, Raw::new()), true)
+            }
+        }
+    }
+}
 
 /// The record of a step the run was interrupted in: every attempt made so far (one in
 /// flight shows as `interrupted`, with what was sent), and the log the program wrote.
-pub(super) fn interrupted_record(
+fn interrupted_record(
     step: &StepPlan,
     rc: &RunContext,
     attempts: Vec<Attempt>,
@@ -58,18 +105,4 @@ pub(super) fn interrupted_record(
         );
     }
     r
-}
-
-/// The files holding bodies too large to keep in memory are the step's artifacts.
-pub(super) fn add_body_files(record: &mut StepRecord) {
-    let files = record
-        .attempts
-        .iter()
-        .filter(|a| !matches!(a.request.method.as_str(), "EXEC" | "DOCKER"))
-        .filter_map(|a| a.response.as_ref()?.body_file.clone());
-    for f in files.collect::<Vec<_>>() {
-        if !record.artifacts.contains(&f) {
-            record.artifacts.push(f);
-        }
-    }
 }

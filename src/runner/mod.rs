@@ -29,6 +29,7 @@ mod run;
 mod select;
 mod sql_step;
 mod step;
+mod step_record;
 mod view;
 
 pub use auth::TokenCache;

@@ -121,7 +121,7 @@ pub async fn run_program(
     // The log is opened without following a symlink at its name; a log that cannot be
     // written stops the step before the program starts (its output would be lost).
     let log = match plan.log.as_ref().map(|name| {
-        let name = &super::run::per_item(name, rc.each.as_ref().map(|e| e.1));
+        let name = &super::step_record::per_item(name, rc.each.as_ref().map(|e| e.1));
         MaskedLog::create(&out_dir.join(name), &rc.redactor)
             .map_err(|e| format!("cannot write the log `{name}`: {e}"))
     }) {

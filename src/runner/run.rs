@@ -1,11 +1,11 @@
 //! Run stage: the step loop — selection by `--step`/tags, `needs`, a critical failure or
 //! an interrupt stopping the rest — producing the steps of the RunRecord (one step's own
 //! run is in `step.rs`).
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
-use std::time::Instant;
 
-use super::interrupted::interrupted_record;
+use super::interrupted::{Exec, Raw};
+use super::step_record::skipped;
 use super::view::step_view;
 use super::{Event, EventSink, RunContext};
 use crate::exec::HttpClient;
@@ -25,31 +25,6 @@ pub struct RunOptions {
     pub steps: Vec<String>,
     /// … and these, which they `needs` (see [`super::needed_steps`]).
     pub needed: Vec<String>,
-}
-
-pub(super) fn skipped(step: &StepPlan, reason: String) -> StepRecord {
-    StepRecord {
-        id: step.id.clone(),
-        title: step.title.clone(),
-        description: None,
-        kind: step.action.kind().into(),
-        tags: step.tags.clone(),
-        selected: true,
-        outcome: StepOutcome::Skipped,
-        skip_reason: Some(reason),
-        failure: None,
-        started_at: None,
-        duration_ms: 0,
-        attempts: Vec::new(),
-        assertions: Vec::new(),
-        captures: BTreeMap::new(),
-        items_count: None,
-        output: None,
-        notes: None,
-        used_fallback: false,
-        artifacts: Vec::new(),
-        item: None,
-    }
 }
 
 /// Why `--step`, `--tags` or `--skip-tags` leave the step out, if they do.
@@ -191,59 +166,4 @@ pub async fn run_plan(
         }
     }
     (records, was_interrupted)
-}
-
-/// A step's captures as later templates read them (unmasked).
-pub(crate) type Raw = serde_json::Map<String, serde_json::Value>;
-
-/// What running one step needs besides the step and the run's values.
-pub(crate) struct Exec<'a> {
-    pub(super) plan: &'a Plan,
-    pub(super) client: &'a HttpClient,
-    pub(super) events: &'a dyn EventSink,
-    pub(super) out_dir: &'a Path,
-    pub(super) interrupted: &'a tokio::sync::watch::Receiver<bool>,
-    index: usize,
-    total: usize,
-}
-
-impl Exec<'_> {
-    /// Runs `step` recorded as `id` (`orders`, or `orders[2]` for a `for_each` item);
-    /// true when the run was interrupted during it.
-    pub(crate) async fn step(
-        &self,
-        step: &StepPlan,
-        (id, title): (&str, &str),
-        rc: &mut RunContext,
-    ) -> ((StepRecord, Raw), bool) {
-        self.events.emit(Event::StepStarted {
-            index: self.index,
-            total: self.total,
-            id,
-            title,
-        });
-        let mut interrupted = self.interrupted.clone();
-        // Owned here, not by the step: a step dropped at Ctrl-C leaves its
-        // attempts (the one in flight included) for the record.
-        let mut attempts = Vec::new();
-        let mut raw = Raw::new();
-        let since = (rc.clock.now(), Instant::now());
-        tokio::select! {
-            r = self.run_step(step, id, rc, &mut attempts, &mut raw) => ((r, raw), false),
-            _ = interrupted.wait_for(|v| *v) => {
-                let mut r = interrupted_record(step, rc, attempts, since, self.out_dir);
-                r.id = id.to_string();
-                ((r, Raw::new()), true)
-            }
-        }
-    }
-}
-
-/// `name` for one item of a `for_each` step: `load.log` → `load-2.log`.
-pub(crate) fn per_item(name: &str, index: Option<usize>) -> String {
-    match (index, name.rsplit_once('.')) {
-        (None, _) => name.to_string(),
-        (Some(i), Some((stem, ext))) if !stem.is_empty() => format!("{stem}-{i}.{ext}"),
-        (Some(i), _) => format!("{name}-{i}"),
-    }
 }

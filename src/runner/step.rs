@@ -12,11 +12,11 @@ use super::checks::{
 };
 use super::failure::classify;
 use super::http_step::HttpRun;
-use super::interrupted::add_body_files;
+use super::interrupted::{Exec, Raw};
 use super::outcome::ActionOutcome;
 use super::process_step::{ProcessFacts, run_program};
-use super::run::{Exec, Raw, per_item, skipped};
 use super::sql_step::run_sql;
+use super::step_record::{add_body_files, per_item, skipped};
 use super::view::{response_value, step_view};
 use crate::assert::{Subject, eval_check};
 use crate::plan::{Action, StepPlan};
