@@ -10,6 +10,7 @@ pub mod commands;
 mod compose;
 pub mod curl;
 pub mod error;
+pub mod evidence;
 pub mod exec;
 pub mod load;
 mod pipeline;

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
+use super::output_tail::{Tail, Tails};
+
 /// A line longer than this is handed to the sink in pieces of this size.
 const MAX_LINE: usize = 64 << 10;
 
@@ -83,64 +85,6 @@ pub struct ProcessOutput {
     pub dropped_bytes: u64,
     /// Wall time.
     pub duration: Duration,
-}
-
-/// The last lines of a stream, at most `cap` bytes of them (held in at most twice that).
-#[derive(Clone, Debug, Default)]
-struct Tail {
-    text: String,
-    cap: usize,
-    dropped: u64,
-}
-
-impl Tail {
-    fn new(cap: usize) -> Self {
-        Tail {
-            text: String::new(),
-            cap,
-            dropped: 0,
-        }
-    }
-
-    fn push(&mut self, line: &str) {
-        self.text.push_str(line);
-        self.text.push('\n');
-        if self.text.len() > self.cap.saturating_mul(2).max(1 << 12) {
-            self.trim();
-        }
-    }
-
-    /// Drops the front down to `cap` bytes, at a line start when there is one.
-    fn trim(&mut self) {
-        if self.text.len() <= self.cap {
-            return;
-        }
-        let mut cut = self.text.len() - self.cap;
-        cut = match self.text[cut..].find('\n') {
-            Some(i) if cut + i + 1 < self.text.len() => cut + i + 1,
-            _ => {
-                while !self.text.is_char_boundary(cut) {
-                    cut += 1;
-                }
-                cut
-            }
-        };
-        self.text.drain(..cut);
-        self.dropped += cut as u64;
-    }
-
-    fn into_parts(mut self) -> (String, u64) {
-        self.trim();
-        (self.text, self.dropped)
-    }
-}
-
-/// The tails being filled while the program runs.
-struct Tails {
-    stdout: Tail,
-    stderr: Tail,
-    combined: Tail,
-    total: u64,
 }
 
 /// Kills the process group (and runs the clean-up) unless disarmed.

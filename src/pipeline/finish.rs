@@ -17,21 +17,12 @@ pub(crate) fn record_and_write(
     file: &str,
     rc: &RunContext,
     opts: &RunOptions,
-    (steps, interrupted): (Vec<StepRecord>, bool),
+    ran: (Vec<StepRecord>, bool),
     started: Instant,
     dir: &Path,
 ) -> Result<(Arc<RunRecord>, Vec<String>), Error> {
-    let step_artifacts: Vec<String> = steps.iter().flat_map(|s| s.artifacts.clone()).collect();
-    let mut record = finish_record(
-        plan,
-        file,
-        rc,
-        opts,
-        steps,
-        interrupted,
-        started,
-        step_artifacts,
-    );
+    let step_artifacts: Vec<String> = ran.0.iter().flat_map(|s| s.artifacts.clone()).collect();
+    let mut record = finish_record(plan, file, rc, opts, ran, started, step_artifacts);
     let mut names = vec![
         "results.json".to_string(),
         plan.scenario.report.errors_file.clone(),

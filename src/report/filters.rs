@@ -1,20 +1,10 @@
 //! Report stage: template filters for reports — Markdown escaping for each context
 //! (`md`, `mdcell`, `mdcodespan`, `mdcode`, `markdown`), excerpts, codes.
-use minijinja::value::Object;
 use minijinja::{Environment, State, Value};
 
 use super::{markdown, timeline};
 use crate::secrets::Redactor;
-
-/// The context key under which a report render passes its redactor to the Markdown
-/// filters (not a name templates can use: validation rejects it).
-pub const REDACTOR_KEY: &str = "__qtscen_redactor";
-
-/// The run's redactor, as a template value (see [`REDACTOR_KEY`]).
-#[derive(Debug)]
-pub struct RedactorValue(pub Redactor);
-
-impl Object for RedactorValue {}
+use crate::template::{REDACTOR_KEY, RedactorValue};
 
 /// A filter's input as text: none and undefined are empty.
 fn text_of(v: &Value) -> String {

@@ -5,17 +5,12 @@ mod filters;
 mod junit;
 pub mod markdown;
 mod record_view;
-mod sql_table;
 mod timeline;
 
 pub use console::{ColorMode, Console, ConsoleOptions, FLUSH_EVERY, paint, use_color};
-pub use files::{
-    create_in_run_folder, create_new_file, errors_json, render_reports, write_atomic, write_junit,
-    write_run_files,
-};
-pub use filters::{REDACTOR_KEY, RedactorValue, register_filters};
+pub use files::{errors_json, render_reports, write_junit, write_run_files};
+pub use filters::register_filters;
 pub use junit::{BUILTIN_JUNIT_NAME, SuitePart, junit_suite_xml, junit_xml};
-pub use sql_table::{result_table, results_text};
 
 /// The filters the report adds to the templates (see [`register_filters`]).
 pub const FILTERS: &[&str] = &[

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use minijinja::Value;
 
-use super::http_step::{Rendered, finished_attempt};
+use super::http_record::finished_attempt;
+use super::http_render::Rendered;
 use super::{Clock, Event, EventSink, RunContext};
 use crate::exec::{HttpClient, ResolvedRequest};
 use crate::plan::{AuthPlan, OAuth2Plan};

@@ -1,5 +1,5 @@
 //! Run stage: the checks every step kind gets without asking (2xx, exit code 0, every
-//! query ran), the files `file` checks read, and captures.
+//! query ran, every page of a walk read once), the files `file` checks read, and captures.
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -141,4 +141,32 @@ pub(crate) fn capture(
             }
         }
     })
+}
+
+/// The failed assertions of a page walk: it stopped at `max_pages`, or asked for a page
+/// twice.
+pub(super) fn walk_assertions(outcome: &ActionOutcome) -> Vec<AssertionRecord> {
+    let mut out = Vec::new();
+    if outcome.pages_left {
+        out.push(AssertionRecord {
+            description: "every page was read".into(),
+            passed: false,
+            soft: false,
+            expected: "the last page (no next page, or `paginate.until` true) before `max_pages`"
+                .into(),
+            actual: format!("stopped after {} pages with more announced", outcome.pages),
+            message: Some("raise paginate.max_pages, or check the stop condition".into()),
+        });
+    }
+    if let Some(e) = &outcome.page_loop {
+        out.push(AssertionRecord {
+            description: "every page is new".into(),
+            passed: false,
+            soft: false,
+            expected: "each next cursor or URL asked for once".into(),
+            actual: format!("stopped after {} pages", outcome.pages),
+            message: Some(e.clone()),
+        });
+    }
+    out
 }

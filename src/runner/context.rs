@@ -165,8 +165,8 @@ impl RunContext {
         // The escaping filters (`md`, `mdcell`, …) mask secrets before they escape them:
         // an escaped secret would no longer match its mask.
         map.insert(
-            crate::report::REDACTOR_KEY,
-            Value::from_object(crate::report::RedactorValue(self.redactor.clone())),
+            crate::template::REDACTOR_KEY,
+            Value::from_object(crate::template::RedactorValue(self.redactor.clone())),
         );
         if let Some((item, index)) = &self.each {
             map.insert("each", item.clone());

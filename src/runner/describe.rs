@@ -2,7 +2,7 @@
 use std::fmt::Write;
 
 use super::RunContext;
-use super::http_step::render;
+use super::http_render::render;
 use super::run::RunOptions;
 use crate::exec::fill_params;
 use crate::plan::{Action, Plan, SqlPlan};

@@ -5,15 +5,13 @@ use super::{RunContext, RunOptions};
 use crate::plan::Plan;
 use crate::record::{RunOutcome, RunRecord, StepOutcome, StepRecord, Summary};
 
-/// Builds the finished record.
-#[allow(clippy::too_many_arguments)]
+/// Builds the finished record from the steps run (and whether the run was interrupted).
 pub fn finish_record(
     plan: &Plan,
     file: &str,
     rc: &RunContext,
     opts: &RunOptions,
-    steps: Vec<StepRecord>,
-    interrupted: bool,
+    (steps, interrupted): (Vec<StepRecord>, bool),
     started: Instant,
     artifacts: Vec<String>,
 ) -> RunRecord {

@@ -1,7 +1,8 @@
 //! Run stage: a `for_each` step — its items read when the step is reached, the step run
 //! once per item as `<id>[<index>]`, and the whole seen by later steps as `steps.<id>`.
 use super::RunContext;
-use super::run::{Exec, Raw, skipped};
+use super::interrupted::{Exec, Raw};
+use super::step_record::skipped;
 use crate::plan::{ForEach, StepPlan};
 use crate::record::{Failure, FailureClass, StepOutcome, StepRecord};
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use minijinja::Value;
 
 use super::RunContext;
-use super::http_step::Rendered;
+use super::http_render::Rendered;
 use crate::assert::Observation;
 use crate::plan::{NextFrom, PageStyle, PaginatePlan};
 use crate::scenario::PageIn;

@@ -2,9 +2,8 @@
 //! streamed to the log file (timestamped, secrets masked), record it as one attempt. Only
 //! the output's last lines (`limits.output_tail`) are held: the step's `output`.
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::json;
 
@@ -12,6 +11,7 @@ use super::in_flight::InFlight;
 use super::outcome::ActionOutcome;
 use super::{Event, EventSink, RunContext};
 use crate::assert::Observation;
+use crate::evidence::MaskedLog;
 use crate::exec::{ProcessOutput, ResolvedCommand, Stream, run_process};
 use crate::plan::{ArgPart, ProcessPlan};
 use crate::record::{Attempt, RequestRecord, ResponseRecord};
@@ -121,12 +121,12 @@ pub async fn run_program(
     // The log is opened without following a symlink at its name; a log that cannot be
     // written stops the step before the program starts (its output would be lost).
     let log = match plan.log.as_ref().map(|name| {
-        let name = &super::run::per_item(name, rc.each.as_ref().map(|e| e.1));
-        crate::report::create_in_run_folder(&out_dir.join(name))
+        let name = &super::step_record::per_item(name, rc.each.as_ref().map(|e| e.1));
+        MaskedLog::create(&out_dir.join(name), &rc.redactor)
             .map_err(|e| format!("cannot write the log `{name}`: {e}"))
     }) {
         None => None,
-        Some(Ok(f)) => Some(Mutex::new(f)),
+        Some(Ok(f)) => Some(f),
         Some(Err(e)) => {
             outcome.engine_error = Some(e);
             return (outcome, None);
@@ -135,18 +135,13 @@ pub async fn run_program(
     let log = Arc::new(log);
     let sink_log = log.clone();
     let clock = rc.clock.clone();
-    let redactor = rc.redactor.clone();
     let sink = move |stream: Stream, line: &str| {
         if let Some(file) = sink_log.as_ref() {
-            if let Ok(mut f) = file.lock() {
-                let tag = match stream {
-                    Stream::Stdout => "stdout",
-                    Stream::Stderr => "stderr",
-                };
-                // One write a line: a line is never split between writes.
-                let text = format!("{} {tag} {}\n", clock.now_text(), redactor.redact(line));
-                let _ = f.write_all(text.as_bytes());
-            }
+            let tag = match stream {
+                Stream::Stdout => "stdout",
+                Stream::Stderr => "stderr",
+            };
+            file.line(|| clock.now_text(), tag, line);
         }
     };
     let started = rc.clock.now();
@@ -165,10 +160,8 @@ pub async fn run_program(
             .collect::<BTreeMap<_, _>>(),
         body: None,
     };
-    let pending = Attempt {
-        code: "interrupted".to_string(),
-        ..Attempt::pending(request, rc.clock.format(started))
-    };
+    let mut pending = Attempt::pending(request, rc.clock.format(started));
+    pending.code = "interrupted".to_string();
     let mut slot = InFlight::start(
         attempts,
         pending,
@@ -189,9 +182,7 @@ pub async fn run_program(
         (None, false, None) => "killed".to_string(),
     };
     if let (Some(file), Some(reason)) = (log.as_ref(), &not_run) {
-        if let Ok(mut f) = file.lock() {
-            let _ = writeln!(f, "{} qtscen {}", rc.clock.now_text(), red.redact(reason));
-        }
+        file.line(|| rc.clock.now_text(), "qtscen", reason);
     }
     let attempt = slot.attempt();
     attempt.duration_ms = result.duration.as_millis() as u64;

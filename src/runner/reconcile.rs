@@ -5,7 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::outcome::ActionOutcome;
-use super::reconcile_keys::{MergeSpec, key_text, merge};
+use super::reconcile_keys::key_text;
+use super::reconcile_merge::{MergeSpec, merge};
 use super::reconcile_read::{SideIo, read_side};
 use super::{EventSink, RunContext};
 use crate::assert::Observation;
@@ -16,7 +17,6 @@ use crate::template::Templates;
 /// Runs the comparison; the result is the step's `response.json`, its text the report's
 /// table, every difference a line of `<id>.reconcile.jsonl`. A side's query is an
 /// attempt of the step.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn run_reconcile(
     plan: &ReconcilePlan,
     t: &Templates,
@@ -57,7 +57,7 @@ pub(crate) async fn run_reconcile(
     let (ln, rn) = (&plan.sides[0].name, &plan.sides[1].name);
     let (left_rows, right_rows) = ((left.rows, left.left_out), (right.rows, right.left_out));
     let file = format!("{step_id}.reconcile.jsonl");
-    let mut writer = super::body_file::open_body_file(out_dir, &file, &rc.redactor).ok();
+    let mut writer = crate::evidence::MaskedFile::create(out_dir, &file, &rc.redactor).ok();
     let mut text_line = Vec::new();
     let spec = MergeSpec {
         compare: &plan.compare,

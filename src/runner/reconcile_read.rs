@@ -195,23 +195,9 @@ async fn read_sql(
         .and_then(|s| fill_params(&s, &params))
         .map_err(|e| format!("{name}.sql: {e}"))?;
     let started = rc.clock.now();
-    let pending = Attempt {
-        attempt: 1,
-        of: 1,
-        page: None,
-        fallback: false,
-        started_at: rc.clock.format(started),
-        duration_ms: 0,
-        request: super::sql_step::sql_request(&conn, &sql, rc),
-        response: None,
-        transport_error: None,
-        code: "000".to_string(),
-        retry_after_ms: None,
-        label: Some(name.clone()),
-        server_error: None,
-        resent: None,
-        curl: None,
-    };
+    let request = super::sql_step::sql_request(&conn, &sql, rc);
+    let mut pending = Attempt::pending(request, rc.clock.format(started));
+    pending.label = Some(name.clone());
     let mut slot = InFlight::start(attempts, pending, "reading the query's rows");
     let (result, took) = stream_rows(&client, &conn, &sql, |row| {
         take_text(keyed, row, side, exprs, io)

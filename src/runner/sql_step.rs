@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::in_flight::InFlight;
 use super::outcome::ActionOutcome;
-use super::{Event, EventSink, RunContext, backoff_delay};
+use super::retry::{Retried, Retries};
+use super::{EventSink, RunContext};
 use crate::assert::Observation;
 use crate::exec::{QueryResult, SqlClient, SqlConn, SqlFailure, fill_params, run_query};
 use crate::plan::SqlPlan;
@@ -118,10 +118,20 @@ pub async fn run_sql(
                 "not run: the server could not be reached for an earlier query".into(),
             ))
         } else {
-            run_with_retry(
-                &client, &conn, &sql, &q.name, policy, rc, events, step_id, attempts,
-            )
-            .await
+            let query = OneQuery {
+                client: &client,
+                conn: &conn,
+                sql: &sql,
+                name: &q.name,
+                rc,
+            };
+            let retries = Retries {
+                policy,
+                clock: &rc.clock,
+                events,
+                step_id,
+            };
+            retries.run(&query, attempts).await.0
         };
         let (entry, text_result) = match result {
             Ok(r) => (
@@ -154,7 +164,7 @@ pub async fn run_sql(
         results.insert(q.name.clone(), entry);
         texts.push((q.name.clone(), sql, text_result));
     }
-    let text = rc.redactor.redact(&crate::report::results_text(&texts));
+    let text = rc.redactor.redact(&crate::exec::results_text(&texts));
     out.request =
         json!({"url": conn.url, "database": conn.database, "user": conn.user, "queries": sent});
     out.observation = Observation {
@@ -171,51 +181,39 @@ pub async fn run_sql(
     out
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn run_with_retry(
-    client: &SqlClient,
-    conn: &SqlConn,
-    sql: &str,
-    name: &str,
-    policy: &RetryPolicy,
-    rc: &RunContext,
-    events: &dyn EventSink,
-    step_id: &str,
-    attempts: &mut Vec<Attempt>,
-) -> Result<QueryResult, SqlFailure> {
-    let of = policy.attempts.max(1);
-    let first = std::time::Instant::now();
-    let mut n = 1;
-    loop {
-        let started = rc.clock.now();
-        let pending = Attempt {
-            attempt: n,
-            of,
-            label: Some(name.to_string()),
-            ..Attempt::pending(sql_request(conn, sql, rc), rc.clock.format(started))
-        };
-        let mut slot = InFlight::start(attempts, pending, "waiting for the query's result");
-        let (result, took) = run_query(client, conn, sql).await;
-        let retryable = result
+/// One query of a step, as the retry loop runs it.
+struct OneQuery<'a> {
+    client: &'a SqlClient,
+    conn: &'a SqlConn,
+    sql: &'a str,
+    name: &'a str,
+    rc: &'a RunContext,
+}
+
+impl Retried for OneQuery<'_> {
+    type Answer = (Result<QueryResult, SqlFailure>, Duration);
+
+    const WAITING: &'static str = "waiting for the query's result";
+
+    fn record(&self, started_at: String, n: u32, of: u32) -> Attempt {
+        let mut a = Attempt::pending(sql_request(self.conn, self.sql, self.rc), started_at);
+        (a.attempt, a.of, a.label) = (n, of, Some(self.name.to_string()));
+        a
+    }
+
+    async fn attempt(&self, _index: usize) -> Self::Answer {
+        run_query(self.client, self.conn, self.sql).await
+    }
+
+    fn retryable(&self, (result, _): &Self::Answer, policy: &RetryPolicy) -> bool {
+        result
             .as_ref()
             .err()
-            .is_some_and(|f| f.is_retryable(policy.on_timeout, policy.on_connect_error));
-        let delay = (retryable && n < of)
-            .then(|| backoff_delay(&policy.backoff, n))
-            .filter(|d| policy.deadline.is_none_or(|dl| first.elapsed() + *d < dl.0));
-        fill_result(slot.attempt(), &result, took, delay, rc);
-        events.emit(Event::AttemptFinished {
-            id: step_id,
-            attempt: slot.attempt(),
-        });
-        drop(slot);
-        match delay {
-            Some(d) => {
-                tokio::time::sleep(d).await;
-                n += 1;
-            }
-            None => return result,
-        }
+            .is_some_and(|f| f.is_retryable(policy.on_timeout, policy.on_connect_error))
+    }
+
+    fn fill(&self, a: &mut Attempt, (result, took): &Self::Answer, pause: Option<Duration>) {
+        fill_result(a, result, *took, pause, self.rc);
     }
 }
 

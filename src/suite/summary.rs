@@ -6,9 +6,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::evidence::write_masked;
 use crate::record::{RunRecord, Summary};
 use crate::report::markdown::{cell, cell_markdown, code_span};
-use crate::report::{SuitePart, junit_suite_xml, write_atomic};
+use crate::report::{SuitePart, junit_suite_xml};
 use crate::secrets::Redactor;
 
 /// `suite.json`: the suite and a line per scenario, in path order.
@@ -286,7 +287,7 @@ pub fn write_suite(
     junit: Option<&str>,
 ) -> Result<Vec<String>, String> {
     let put = |path: &Path, text: String| -> Result<(), String> {
-        write_atomic(path, redactor.redact_owned(text).as_bytes())
+        write_masked(path, text, redactor)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
     };
     let json = serde_json::to_string_pretty(r).map_err(|e| e.to_string())? + "\n";

@@ -5,6 +5,7 @@ mod json;
 mod json_view;
 mod names;
 mod paging;
+mod redactor;
 mod time;
 
 pub use engine::{Compiled, Locator, Templates};
@@ -12,6 +13,7 @@ pub use error::TemplateError;
 pub use json::CompiledJson;
 pub use json_view::JsonView;
 pub use names::{NameRef, step_refs_in};
+pub use redactor::{REDACTOR_KEY, RedactorValue};
 pub use time::{format_iso, parse_datetime, parse_instant};
 
 /// The position `i` names in a sequence of `len` items (negative counts from the end, as

@@ -1,8 +1,9 @@
-//! Report stage: SQL results as aligned tables — readable in a terminal and in Markdown.
+//! Execute stage: SQL results as aligned tables — readable in a terminal and in Markdown
+//! (a SQL step's `output`).
 use comfy_table::{ContentArrangement, Table, presets};
 use serde_json::Value;
 
-use crate::exec::QueryResult;
+use super::QueryResult;
 
 fn cell(v: &Value) -> String {
     match v {
