@@ -28,13 +28,21 @@ pub(crate) fn compose(
     compose_with(path, text, chain, limits, None)
 }
 
+/// The `with:` an include gives: the params' values, and how to report one the included
+/// file does not declare (given its name and the declared ones; located in the including
+/// file).
+struct With<'a> {
+    values: &'a Mapping,
+    unknown: &'a dyn Fn(&str, &[String]) -> Vec<Diagnostic>,
+}
+
 /// [`compose`] for an included file given `with` (its params' values), if any.
 fn compose_with(
     path: &Path,
     text: &str,
     chain: &mut Vec<PathBuf>,
     limits: &crate::scenario::Limits,
-    with: Option<&Mapping>,
+    with: Option<With<'_>>,
 ) -> Result<Value, Vec<Diagnostic>> {
     let name = path.display().to_string();
     let located = |message: String, at: &str| {
@@ -58,6 +66,21 @@ fn compose_with(
     value
         .apply_merge()
         .map_err(|e| located(format!("merge key: {e}"), ""))?;
+    if let Some(with) = &with {
+        // Every param given must be declared (read from this one parse of the file).
+        let declared: Vec<String> = value
+            .get("params")
+            .and_then(Value::as_mapping)
+            .map(|m| m.keys().map(key_text).collect())
+            .unwrap_or_default();
+        if let Some(k) = with
+            .values
+            .keys()
+            .find(|k| !declared.contains(&key_text(k)))
+        {
+            return Err((with.unknown)(&key_text(k), &declared));
+        }
+    }
     let Some(map) = value.as_mapping_mut() else {
         return Ok(value);
     };
@@ -70,7 +93,7 @@ fn compose_with(
                 "params",
             ));
         };
-        let given = with.cloned().unwrap_or_default();
+        let given = with.map(|w| w.values.clone()).unwrap_or_default();
         let mut values = Mapping::new();
         for (k, default) in declared {
             match given.get(k).or((!default.is_null()).then_some(default)) {
@@ -164,51 +187,33 @@ fn compose_with(
                 &at,
             ));
         }
-        if let (Some(with), Some(declared)) = (with, declared_params(&sub_text)) {
-            for k in with.keys() {
-                if !declared.contains(&key_text(k)) {
-                    let hint = crate::source::did_you_mean(
-                        &key_text(k),
-                        &declared.iter().map(String::as_str).collect::<Vec<_>>(),
-                    )
-                    .map(|n| format!("; did you mean `{n}`?"))
-                    .unwrap_or_default();
-                    return Err(located(
-                        format!(
-                            "`{}` is not a param of `{rel}` (its `params:` declare {}){hint}",
-                            key_text(k),
-                            if declared.is_empty() {
-                                "none".to_string()
-                            } else {
-                                declared.join(", ")
-                            }
-                        ),
-                        &format!("{at}.with.{}", key_text(k)),
-                    ));
-                }
-            }
-        }
         crate::prescan::check_nesting(&sub_text, &shown, limits).map_err(|d| vec![*d])?;
         chain.push(canonical);
+        let unknown = |name: &str, declared: &[String]| {
+            let names: Vec<&str> = declared.iter().map(String::as_str).collect();
+            let hint = crate::source::did_you_mean(name, &names)
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
+            let list = if declared.is_empty() {
+                "none".to_string()
+            } else {
+                declared.join(", ")
+            };
+            located(
+                format!("`{name}` is not a param of `{rel}` (its `params:` declare {list}){hint}"),
+                &format!("{at}.with.{name}"),
+            )
+        };
+        let with = with.map(|values| With {
+            values,
+            unknown: &unknown,
+        });
         let sub = compose_with(&file, &sub_text, chain, limits, with);
         chain.pop();
         merge(&mut base, sub?, true);
     }
     merge(&mut base, value, true);
     Ok(base)
-}
-
-/// The params an included file declares (its top-level `params:` keys).
-/// None when the file is not YAML (its own error is reported when it is read).
-fn declared_params(text: &str) -> Option<Vec<String>> {
-    let value: Value = serde_yaml::from_str(text).ok()?;
-    Some(
-        value
-            .get("params")
-            .and_then(Value::as_mapping)
-            .map(|m| m.keys().map(key_text).collect())
-            .unwrap_or_default(),
-    )
 }
 
 fn key_text(k: &Value) -> String {
