@@ -60,7 +60,11 @@ fn compose_with(
         vec![
             Diagnostic::error(e.to_string())
                 .with_file(name.clone())
-                .with_span(crate::source::span_of_serde_yaml_error(&e, text)),
+                .with_span(crate::source::span_of_serde_yaml_error(
+                    &e,
+                    text,
+                    &SourceMap::build(text).unwrap_or_default(),
+                )),
         ]
     })?;
     value

@@ -11,6 +11,7 @@ use crate::report::{
 use crate::scenario::Scenario;
 use crate::source::{
     Diagnostic, SourceFile, SourceMap, YamlPath, did_you_mean, span_of_serde_yaml_error,
+    unknown_field,
 };
 use crate::validate::Problem;
 
@@ -125,7 +126,7 @@ fn load_as(
         // A syntax error is described best by the span-aware parser.
         match SourceMap::build(&file.text) {
             Err(syntax) => vec![syntax.to_diagnostic(Some(path))],
-            Ok(_) => vec![serde_diagnostic(&e, &file)],
+            Ok(map) => vec![serde_diagnostic(&e, &file, &map)],
         }
     })?;
     let dir = Path::new(path)
@@ -140,27 +141,20 @@ fn load_as(
     })
 }
 
-fn serde_diagnostic(err: &serde_yaml::Error, file: &SourceFile) -> Diagnostic {
+fn serde_diagnostic(err: &serde_yaml::Error, file: &SourceFile, map: &SourceMap) -> Diagnostic {
     let raw = err.to_string();
-    let at = Regex::new(r" at line \d+ column \d+$")
-        .map(|re| re.replace(&raw, "").into_owned())
-        .unwrap_or(raw);
-    let mut diag = Diagnostic::error(at.clone())
+    // The location is given apart (as a span); serde_yaml's text ends with it too.
+    let message = match raw.rsplit_once(" at line ") {
+        Some((head, tail)) if tail.split(" column ").all(|n| n.parse::<usize>().is_ok()) => head,
+        _ => &raw,
+    };
+    let mut diag = Diagnostic::error(message)
         .with_file(file.name.clone())
-        .with_span(span_of_serde_yaml_error(err, &file.text));
-    // "unknown field `methd`, expected one of `method`, `url`" → did you mean.
-    if let Some(caps) = Regex::new(r"unknown field `([^`]*)`, expected (?:one of )?(.*)")
-        .ok()
-        .and_then(|re| re.captures(&at))
+        .with_span(span_of_serde_yaml_error(err, &file.text, map));
+    if let Some((name, expected)) = unknown_field(message)
+        && let Some(s) = did_you_mean(name, &expected)
     {
-        let expected: Vec<String> = caps[2]
-            .split(", ")
-            .map(|s| s.trim_matches('`').to_string())
-            .collect();
-        let refs: Vec<&str> = expected.iter().map(String::as_str).collect();
-        if let Some(s) = did_you_mean(&caps[1], &refs) {
-            diag = diag.with_help(format!("did you mean `{s}`?"));
-        }
+        diag = diag.with_help(format!("did you mean `{s}`?"));
     }
     diag
 }

@@ -131,6 +131,16 @@ impl SourceMap {
             .unwrap_or_default()
     }
 
+    /// The widest key or value token starting at `line:col` (1-based), if any.
+    pub fn token_at(&self, line: usize, col: usize) -> Option<Span> {
+        self.tree
+            .nodes
+            .iter()
+            .flat_map(|n| n.key.into_iter().chain([n.value]))
+            .filter(|s| s.line == line && s.col == col)
+            .max_by_key(|s| s.len)
+    }
+
     /// True if a node exists at `path`.
     pub fn contains(&self, path: &YamlPath) -> bool {
         self.tree.find(path).is_some()
