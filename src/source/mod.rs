@@ -1,6 +1,5 @@
 //! Source files, spans, a YAML source map and the caret renderer for diagnostics.
 
-pub mod depth;
 pub mod diag;
 pub mod file;
 pub mod map;
