@@ -1,13 +1,13 @@
-//! Validate stage: one action — an HTTP request (or fallback) or SQL queries — checked
-//! and compiled.
+//! Validate stage: an HTTP action (a request, or a fallback) checked and compiled, with
+//! its `auth` and `tls`.
 use std::path::Path;
 use std::time::Duration;
 
 use super::ctx::{Ctx, Problem};
 use super::paginate::compile_paginate;
-use crate::exec::{placeholders, read_ca_file};
-use crate::plan::{AuthPlan, CaFilePlan, HttpPlan, OAuth2Plan, QueryPlan, SqlPlan};
-use crate::scenario::{HttpDefaults, HttpSpec, QuerySpec, Scenario, SqlDefaults, SqlSpec, TlsSpec};
+use crate::exec::read_ca_file;
+use crate::plan::{AuthPlan, CaFilePlan, HttpPlan, OAuth2Plan};
+use crate::scenario::{HttpDefaults, HttpSpec, Scenario, TlsSpec};
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
@@ -155,153 +155,9 @@ pub(super) fn compile_http(
     })
 }
 
-/// Checks and compiles SQL queries; problems go into `cx`.
-pub(super) fn compile_sql(cx: &mut Ctx, p: &str, q: &SqlSpec, d: &SqlDefaults) -> Option<SqlPlan> {
-    if q.queries.is_empty() {
-        cx.problem(
-            format!("{p}.queries"),
-            "an sql step needs at least one query",
-        );
-    }
-    let mut plan = sql_connection(cx, p, q, d);
-    for (name, spec) in &q.queries {
-        let qp = format!("{p}.queries.{name}");
-        plan.queries.extend(compile_query(
-            cx,
-            &qp,
-            name,
-            spec,
-            "leave out the FORMAT clause: results are read as JSON",
-        ));
-    }
-    Some(plan)
-}
-
-/// The query of a reconcile side (`<side>.sql`): its rows are read as they stream, on
-/// the connection SQL steps use (`defaults.sql`, `CLICKHOUSE_*`).
-pub(crate) fn compile_side_query(
-    cx: &mut Ctx,
-    at: &str,
-    name: &str,
-    spec: &QuerySpec,
-    d: &SqlDefaults,
-) -> Option<SqlPlan> {
-    if spec.optional {
-        cx.problem(
-            format!("{at}.optional"),
-            "a reconcile side's query is not optional: its rows are what is compared",
-        );
-    }
-    let own = SqlSpec {
-        url: None,
-        database: None,
-        timeout: None,
-        tls: None,
-        queries: Default::default(),
-    };
-    let mut plan = sql_connection(cx, at, &own, d);
-    let query = compile_query(
-        cx,
-        at,
-        name,
-        spec,
-        "leave out the FORMAT clause: the rows are read as JSONEachRow",
-    )?;
-    plan.queries.push(query);
-    Some(plan)
-}
-
-/// Where and as whom a step's queries run: its own settings, else `defaults.sql`.
-fn sql_connection(cx: &mut Ctx, p: &str, q: &SqlSpec, d: &SqlDefaults) -> SqlPlan {
-    let url = match (&q.url, &d.url) {
-        (Some(u), _) => cx.text(&format!("{p}.url"), u),
-        (None, Some(u)) => cx.text("defaults.sql.url", u),
-        _ => None,
-    };
-    let database = match (&q.database, &d.database) {
-        (Some(db), _) => cx.text(&format!("{p}.database"), db),
-        (None, Some(db)) => cx.text("defaults.sql.database", db),
-        _ => None,
-    };
-    let user = d
-        .user
-        .as_ref()
-        .and_then(|u| cx.text("defaults.sql.user", u));
-    let password = d
-        .password
-        .as_ref()
-        .and_then(|u| cx.text("defaults.sql.password", u));
-    let timeout = q
-        .timeout
-        .or(d.timeout)
-        .map(|t| t.0)
-        .unwrap_or(Duration::from_secs(30));
-    let ca_file = compile_ca_file(
-        cx,
-        (q.tls.as_ref(), &format!("{p}.tls")),
-        (d.tls.as_ref(), "defaults.sql.tls"),
-    );
-    SqlPlan {
-        url,
-        database,
-        user,
-        password,
-        timeout,
-        ca_file,
-        queries: Vec::new(),
-    }
-}
-
-/// One query at `qp` (a string, or a mapping with `query`).
-fn compile_query(
-    cx: &mut Ctx,
-    qp: &str,
-    name: &str,
-    spec: &QuerySpec,
-    no_format: &str,
-) -> Option<QueryPlan> {
-    let query_path = if spec.params.is_empty() && !spec.optional {
-        qp.to_string()
-    } else {
-        format!("{qp}.query")
-    };
-    if spec
-        .query
-        .to_ascii_uppercase()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .windows(2)
-        .any(|w| w[0] == "FORMAT")
-    {
-        cx.problem(&query_path, no_format);
-    }
-    for (param, _) in placeholders(&spec.query) {
-        if !spec.params.contains_key(&param) {
-            cx.problem(
-                &query_path,
-                format!("`{{{param}:…}}` has no value: add `params: {{{param}: …}}`"),
-            );
-        }
-    }
-    let sql = cx.text(&query_path, &spec.query);
-    let mut params = Vec::new();
-    for (k, v) in &spec.params {
-        params.extend(
-            cx.json(&format!("{qp}.params.{k}"), v)
-                .map(|c| (k.clone(), c)),
-        );
-    }
-    Some(QueryPlan {
-        name: name.to_string(),
-        sql: sql?,
-        params,
-        optional: spec.optional,
-    })
-}
-
 /// The `tls.ca_file` in force: the step's own, else the defaults' — each given with the
 /// YAML path of its `tls`.
-fn compile_ca_file(
+pub(super) fn compile_ca_file(
     cx: &mut Ctx,
     own: (Option<&TlsSpec>, &str),
     defaults: (Option<&TlsSpec>, &str),

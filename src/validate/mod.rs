@@ -1,7 +1,7 @@
 //! Validate stage: everything that can be checked without running, compiled into a Plan;
 //! problems are located by YAML path. `ctx` holds what the parts share and imports none
 //! of them; the vars and steps are compiled in `steps` (their actions in `http` with
-//! `paginate`, `process` and `reconcile`, their `assert:` and `capture:` in `checks`,
+//! `paginate`, `sql`, `process` and `reconcile`, their `assert:` and `capture:` in `checks`,
 //! what their templates read checked in `refs`), the reports in `reports`.
 mod checks;
 mod ctx;
@@ -11,6 +11,7 @@ mod process;
 mod reconcile;
 mod refs;
 mod reports;
+mod sql;
 mod steps;
 
 use std::collections::{BTreeSet, HashMap};

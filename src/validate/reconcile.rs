@@ -100,7 +100,7 @@ fn side_source(
         return cx.expr(&format!("{at}.rows"), rows).map(RowSource::Rows);
     }
     if let Some(q) = &s.sql {
-        return super::http::compile_side_query(
+        return super::sql::compile_side_query(
             cx,
             &format!("{at}.sql"),
             name,

@@ -5,13 +5,14 @@ use std::collections::{HashMap, HashSet};
 
 use super::checks::{compile_captures, compile_checks};
 use super::ctx::{Ctx, safe_file_name, valid_id};
-use super::http::{compile_http, compile_sql};
+use super::http::compile_http;
 use super::process::{compile_docker, compile_exec};
 use super::reconcile::compile_reconcile;
 use super::refs::{
     check_each, check_refs, check_step_refs, check_var_refs, compile_needs, unguarded_env,
     unsent_default_headers,
 };
+use super::sql::compile_sql;
 use crate::plan::{Action, ForEach, HttpPlan, StepPlan};
 use crate::scenario::{RetryPolicy, Scenario, Step};
 use crate::template::{Compiled, CompiledJson};
