@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml::{Mapping, Value};
 
 use crate::source::{Diagnostic, SourceMap, YamlPath};
+use crate::yp;
 
 /// Whether `text` uses anything this module resolves (otherwise it is read directly,
 /// keeping serde_yaml's own error locations).
@@ -45,11 +46,10 @@ fn compose_with(
     with: Option<With<'_>>,
 ) -> Result<Value, Vec<Diagnostic>> {
     let name = path.display().to_string();
-    let located = |message: String, at: &str| {
-        let span = YamlPath::parse(at).ok().and_then(|yp| {
-            let map = SourceMap::build(text).ok()?;
-            map.value(&yp).or_else(|| map.nearest(&yp))
-        });
+    let located = |message: String, at: &YamlPath| {
+        let span = SourceMap::build(text)
+            .ok()
+            .and_then(|map| map.value(at).or_else(|| map.nearest(at)));
         vec![
             Diagnostic::error(message)
                 .with_file(name.clone())
@@ -69,7 +69,7 @@ fn compose_with(
     })?;
     value
         .apply_merge()
-        .map_err(|e| located(format!("merge key: {e}"), ""))?;
+        .map_err(|e| located(format!("merge key: {e}"), &YamlPath::root()))?;
     if let Some(with) = &with {
         // Every param given must be declared (read from this one parse of the file).
         let declared: Vec<String> = value
@@ -94,7 +94,7 @@ fn compose_with(
         let Some(declared) = declared.as_mapping() else {
             return Err(located(
                 "`params` maps each param of this file to its default (`~` when required)".into(),
-                "params",
+                &yp!["params"],
             ));
         };
         let given = with.map(|w| w.values.clone()).unwrap_or_default();
@@ -108,13 +108,13 @@ fn compose_with(
                         format!(
                             "param `{name}` is required: give it in the include's `with: {{ {name}: … }}`"
                         ),
-                        "params",
+                        &yp!["params"],
                     ));
                 }
             };
         }
         let mut problem = None;
-        substitute(&mut value, &values, String::new(), &mut problem);
+        substitute(&mut value, &values, YamlPath::root(), &mut problem);
         if let Some((at, name)) = problem {
             let names: Vec<String> = values.keys().map(key_text).collect();
             return Err(located(
@@ -142,12 +142,12 @@ fn compose_with(
     let Some(list) = includes.as_sequence() else {
         return Err(located(
             "`include` is a list of YAML files, relative to this one".into(),
-            "include",
+            &yp!["include"],
         ));
     };
     let dir = path.parent().unwrap_or(Path::new(""));
     for (i, item) in list.iter().enumerate() {
-        let at = format!("include[{i}]");
+        let at = yp!["include", i];
         let (rel, with) = match item {
             Value::String(rel) => (rel.as_str(), None),
             Value::Mapping(m) => match (m.get("file").and_then(Value::as_str), m.get("with")) {
@@ -205,7 +205,7 @@ fn compose_with(
             };
             located(
                 format!("`{name}` is not a param of `{rel}` (its `params:` declare {list}){hint}"),
-                &format!("{at}.with.{name}"),
+                &at.at("with").at(name),
             )
         };
         let with = with.map(|values| With {
@@ -234,7 +234,12 @@ fn key_text(k: &Value) -> String {
 /// only that becomes the param's value as written (a number stays a number), otherwise
 /// the value's text is put in its place. `problem` receives the YAML path and name of
 /// the first param that is not declared.
-fn substitute(v: &mut Value, params: &Mapping, at: String, problem: &mut Option<(String, String)>) {
+fn substitute(
+    v: &mut Value,
+    params: &Mapping,
+    at: YamlPath,
+    problem: &mut Option<(YamlPath, String)>,
+) {
     match v {
         Value::String(s) if s.contains("params") => {
             let re = param_pattern();
@@ -260,18 +265,14 @@ fn substitute(v: &mut Value, params: &Mapping, at: String, problem: &mut Option<
         }
         Value::Sequence(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                substitute(item, params, format!("{at}[{i}]"), problem);
+                substitute(item, params, at.at(i), problem);
             }
         }
         Value::Mapping(m) => {
             let old = std::mem::take(m);
             for (mut k, mut item) in old {
                 let name = key_text(&k);
-                let path = if at.is_empty() {
-                    name
-                } else {
-                    format!("{at}.{name}")
-                };
+                let path = at.at(name);
                 substitute(&mut k, params, path.clone(), problem);
                 substitute(&mut item, params, path, problem);
                 m.insert(k, item);

@@ -7,7 +7,8 @@ use regex::Regex;
 
 use super::Loaded;
 use crate::scenario::Scenario;
-use crate::source::{Diagnostic, YamlPath};
+use crate::source::Diagnostic;
+use crate::yp;
 
 /// The names a dotenv file sets (none when it cannot be read).
 pub fn dotenv_names(path: &Path) -> Vec<String> {
@@ -53,11 +54,11 @@ pub fn load_env(
             // A file that cannot be read is named where the scenario lists it; a line
             // that cannot be parsed, in the env file.
             Err(e) if e.at.is_none() => {
-                let yp = YamlPath::parse(&format!("env.files[{i}]")).ok();
+                let yp = yp!["env", "files", i];
                 errors.push(
                     Diagnostic::error(e.message)
                         .with_file(loaded.file.name.clone())
-                        .with_span(yp.and_then(|p| loaded.map().value(&p))),
+                        .with_span(loaded.map().value(&yp)),
                 );
             }
             Err(e) => errors.push(
@@ -95,11 +96,11 @@ pub fn load_env(
             break;
         }
         if env.get(name).is_none_or(|v| v.trim().is_empty()) {
-            let yp = YamlPath::parse(&format!("env.required[{i}]")).ok();
+            let yp = yp!["env", "required", i];
             errors.push(
                 Diagnostic::error(format!("required env variable `{name}` is not set"))
                     .with_file(loaded.file.name.clone())
-                    .with_span(yp.and_then(|p| loaded.map().value(&p)))
+                    .with_span(loaded.map().value(&yp))
                     .with_help(
                         "set it in the environment or in a dotenv file given with --env-file",
                     ),

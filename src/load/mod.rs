@@ -12,6 +12,7 @@ use crate::source::{
     unknown_field,
 };
 use crate::validate::Problem;
+use crate::yp;
 
 mod env;
 pub use env::{dotenv_names, env_file_names, load_env};
@@ -165,15 +166,13 @@ pub fn problems_to_diagnostics(problems: &[Problem], loaded: &Loaded) -> Vec<Dia
     problems
         .iter()
         .map(|p| {
-            let path = YamlPath::parse(&p.path).ok();
-            let span = path.as_ref().and_then(|yp| {
-                let exact = if p.at_key {
-                    loaded.map().key(yp).or_else(|| loaded.map().value(yp))
-                } else {
-                    loaded.map().value(yp)
-                };
-                exact.or_else(|| loaded.map().nearest(yp))
-            });
+            let (map, yp) = (loaded.map(), &p.path);
+            let exact = if p.at_key {
+                map.key(yp).or_else(|| map.value(yp))
+            } else {
+                map.value(yp)
+            };
+            let span = exact.or_else(|| map.nearest(yp));
             Diagnostic::error(format!("{}: {}", p.path, p.message))
                 .with_file(loaded.file.name.clone())
                 .with_span(span)
@@ -203,14 +202,14 @@ pub fn load_report_sources(loaded: &Loaded) -> Result<HashMap<String, String>, V
                 out.insert(o.template.clone(), text);
             }
             Err(e) => {
-                let yp = YamlPath::parse(&format!("report.outputs[{i}].template")).ok();
+                let yp = yp!["report", "outputs", i, "template"];
                 errors.push(
                     Diagnostic::error(format!(
                         "cannot read report template `{}`: {e}",
                         path.display()
                     ))
                     .with_file(loaded.file.name.clone())
-                    .with_span(yp.and_then(|p| loaded.map().value(&p))),
+                    .with_span(loaded.map().value(&yp)),
                 );
             }
         }
@@ -227,7 +226,7 @@ pub fn locator(loaded: &Loaded) -> crate::template::Locator {
     let file = loaded.file.clone();
     let map: std::sync::Arc<std::sync::OnceLock<SourceMap>> = Default::default();
     std::sync::Arc::new(move |path: &str| {
-        let yp = YamlPath::parse(path).ok()?;
+        let yp = YamlPath::of_origin(path)?;
         let map = map.get_or_init(|| SourceMap::build(&file.text).unwrap_or_default());
         let span = map.value(&yp).or_else(|| map.nearest(&yp))?;
         let line = file.line(span.line).unwrap_or("").to_string();

@@ -180,7 +180,7 @@ mod tests {
     use crate::source::path::PathSeg;
 
     fn p(s: &str) -> YamlPath {
-        YamlPath::parse(s).unwrap()
+        YamlPath::root().join_relative(s)
     }
 
     fn sp(line: usize, col: usize, len: usize) -> Option<Span> {
@@ -247,7 +247,7 @@ steps:
         );
         assert_eq!(under(SCENARIO, m.value(&http.child_key("method"))), "POST");
         assert_eq!(under(SCENARIO, m.key(&http.child_key("path"))), "path");
-        let api_key = p(r#"steps[1].http.headers["X-Api.Key"]"#);
+        let api_key = p("steps[1].http.headers").at("X-Api.Key");
         assert_eq!(under(SCENARIO, m.key(&api_key)), "X-Api.Key");
         assert_eq!(under(SCENARIO, m.value(&api_key)), "k");
         assert_eq!(m.keys_of(&http), ["method", "path", "headers"]);
@@ -334,7 +334,7 @@ steps:
         assert_eq!(m.nearest(&p("use.method")), m.value(&p("use")));
         assert_eq!(under(text, m.value(&p("list[0]"))), "*b");
         assert_eq!(under(text, m.value(&p("list[1]"))), "5");
-        assert_eq!(under(text, m.value(&p(r#"merged["<<"]"#))), "*b");
+        assert_eq!(under(text, m.value(&p("merged").at("<<"))), "*b");
         assert_eq!(m.keys_of(&p("merged")), ["<<", "path"]);
     }
 

@@ -13,7 +13,7 @@ mod token;
 pub use diag::{Diagnostic, Severity, render};
 pub use file::SourceFile;
 pub use map::{SourceMap, SyntaxError};
-pub use path::{ParsePathError, PathSeg, YamlPath};
+pub use path::{PathSeg, YamlPath};
 pub use serde_span::{span_of_serde_yaml_error, unknown_field};
 pub use span::Span;
 pub use suggest::did_you_mean;

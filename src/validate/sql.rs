@@ -7,18 +7,22 @@ use super::http::compile_ca_file;
 use crate::exec::placeholders;
 use crate::plan::{QueryPlan, SqlPlan};
 use crate::scenario::{QuerySpec, SqlDefaults, SqlSpec};
+use crate::source::YamlPath;
+use crate::yp;
 
 /// Checks and compiles SQL queries; problems go into `cx`.
-pub(super) fn compile_sql(cx: &mut Ctx, p: &str, q: &SqlSpec, d: &SqlDefaults) -> Option<SqlPlan> {
+pub(super) fn compile_sql(
+    cx: &mut Ctx,
+    p: &YamlPath,
+    q: &SqlSpec,
+    d: &SqlDefaults,
+) -> Option<SqlPlan> {
     if q.queries.is_empty() {
-        cx.problem(
-            format!("{p}.queries"),
-            "an sql step needs at least one query",
-        );
+        cx.problem(p.at("queries"), "an sql step needs at least one query");
     }
     let mut plan = sql_connection(cx, p, q, d);
     for (name, spec) in &q.queries {
-        let qp = format!("{p}.queries.{name}");
+        let qp = p.at("queries").at(name);
         plan.queries.extend(compile_query(
             cx,
             &qp,
@@ -34,14 +38,14 @@ pub(super) fn compile_sql(cx: &mut Ctx, p: &str, q: &SqlSpec, d: &SqlDefaults) -
 /// the connection SQL steps use (`defaults.sql`, `CLICKHOUSE_*`).
 pub(crate) fn compile_side_query(
     cx: &mut Ctx,
-    at: &str,
+    at: &YamlPath,
     name: &str,
     spec: &QuerySpec,
     d: &SqlDefaults,
 ) -> Option<SqlPlan> {
     if spec.optional {
         cx.problem(
-            format!("{at}.optional"),
+            at.at("optional"),
             "a reconcile side's query is not optional: its rows are what is compared",
         );
     }
@@ -65,25 +69,25 @@ pub(crate) fn compile_side_query(
 }
 
 /// Where and as whom a step's queries run: its own settings, else `defaults.sql`.
-fn sql_connection(cx: &mut Ctx, p: &str, q: &SqlSpec, d: &SqlDefaults) -> SqlPlan {
+fn sql_connection(cx: &mut Ctx, p: &YamlPath, q: &SqlSpec, d: &SqlDefaults) -> SqlPlan {
     let url = match (&q.url, &d.url) {
-        (Some(u), _) => cx.text(&format!("{p}.url"), u),
-        (None, Some(u)) => cx.text("defaults.sql.url", u),
+        (Some(u), _) => cx.text(&p.at("url"), u),
+        (None, Some(u)) => cx.text(&yp!["defaults", "sql", "url"], u),
         _ => None,
     };
     let database = match (&q.database, &d.database) {
-        (Some(db), _) => cx.text(&format!("{p}.database"), db),
-        (None, Some(db)) => cx.text("defaults.sql.database", db),
+        (Some(db), _) => cx.text(&p.at("database"), db),
+        (None, Some(db)) => cx.text(&yp!["defaults", "sql", "database"], db),
         _ => None,
     };
     let user = d
         .user
         .as_ref()
-        .and_then(|u| cx.text("defaults.sql.user", u));
+        .and_then(|u| cx.text(&yp!["defaults", "sql", "user"], u));
     let password = d
         .password
         .as_ref()
-        .and_then(|u| cx.text("defaults.sql.password", u));
+        .and_then(|u| cx.text(&yp!["defaults", "sql", "password"], u));
     let timeout = q
         .timeout
         .or(d.timeout)
@@ -91,8 +95,8 @@ fn sql_connection(cx: &mut Ctx, p: &str, q: &SqlSpec, d: &SqlDefaults) -> SqlPla
         .unwrap_or(Duration::from_secs(30));
     let ca_file = compile_ca_file(
         cx,
-        (q.tls.as_ref(), &format!("{p}.tls")),
-        (d.tls.as_ref(), "defaults.sql.tls"),
+        (q.tls.as_ref(), &p.at("tls")),
+        (d.tls.as_ref(), &yp!["defaults", "sql", "tls"]),
     );
     SqlPlan {
         url,
@@ -108,15 +112,15 @@ fn sql_connection(cx: &mut Ctx, p: &str, q: &SqlSpec, d: &SqlDefaults) -> SqlPla
 /// One query at `qp` (a string, or a mapping with `query`).
 fn compile_query(
     cx: &mut Ctx,
-    qp: &str,
+    qp: &YamlPath,
     name: &str,
     spec: &QuerySpec,
     no_format: &str,
 ) -> Option<QueryPlan> {
     let query_path = if spec.params.is_empty() && !spec.optional {
-        qp.to_string()
+        qp.clone()
     } else {
-        format!("{qp}.query")
+        qp.at("query")
     };
     if spec
         .query
@@ -139,10 +143,7 @@ fn compile_query(
     let sql = cx.text(&query_path, &spec.query);
     let mut params = Vec::new();
     for (k, v) in &spec.params {
-        params.extend(
-            cx.json(&format!("{qp}.params.{k}"), v)
-                .map(|c| (k.clone(), c)),
-        );
+        params.extend(cx.json(&qp.at("params").at(k), v).map(|c| (k.clone(), c)));
     }
     Some(QueryPlan {
         name: name.to_string(),
