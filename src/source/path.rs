@@ -34,26 +34,6 @@ impl YamlPath {
         &self.0
     }
 
-    /// True for the root path.
-    pub fn is_root(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Number of segments.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// True for the root path (same as [`YamlPath::is_root`]).
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The last segment, if any.
-    pub fn last(&self) -> Option<&PathSeg> {
-        self.0.last()
-    }
-
     /// Appends a key segment in place.
     pub fn push_key(&mut self, key: impl Into<String>) {
         self.0.push(PathSeg::Key(key.into()));
@@ -69,36 +49,11 @@ impl YamlPath {
         self.0.pop()
     }
 
-    /// The path without its last segment; `None` for the root.
-    pub fn parent(&self) -> Option<YamlPath> {
-        let (_, init) = self.0.split_last()?;
-        Some(YamlPath(init.to_vec()))
-    }
-
     /// A new path with `seg` appended: a key (`&str`, `String`) or an index (`usize`).
     pub fn at(&self, seg: impl Into<PathSeg>) -> YamlPath {
         let mut p = self.clone();
         p.0.push(seg.into());
         p
-    }
-
-    /// A new path with `key` appended.
-    pub fn child_key(&self, key: &str) -> YamlPath {
-        let mut p = self.clone();
-        p.push_key(key);
-        p
-    }
-
-    /// A new path with `index` appended.
-    pub fn child_index(&self, index: usize) -> YamlPath {
-        let mut p = self.clone();
-        p.push_index(index);
-        p
-    }
-
-    /// True if `prefix` is this path or one of its ancestors.
-    pub fn starts_with(&self, prefix: &YamlPath) -> bool {
-        self.0.starts_with(&prefix.0)
     }
 }
 
@@ -259,18 +214,10 @@ mod tests {
 
     #[test]
     fn display_simple() {
-        let p = YamlPath::root()
-            .child_key("steps")
-            .child_index(2)
-            .child_key("http")
-            .child_key("query")
-            .child_key("where");
+        let p = yp!["steps", 2, "http", "query", "where"];
         assert_eq!(p.to_string(), "steps[2].http.query.where");
         assert_eq!(YamlPath::root().to_string(), "");
-        assert_eq!(
-            YamlPath::root().child_index(0).child_key("a").to_string(),
-            "[0].a"
-        );
+        assert_eq!(yp![0, "a"].to_string(), "[0].a");
     }
 
     #[test]
@@ -295,16 +242,12 @@ mod tests {
     }
 
     #[test]
-    fn parent_and_children() {
+    fn push_and_pop() {
         let mut p = yp!["a", "b", 1];
-        assert_eq!(p.parent().unwrap().to_string(), "a.b");
-        assert_eq!(YamlPath::root().parent(), None);
-        assert!(p.starts_with(&yp!["a"]));
         p.push_key("c");
         p.push_index(0);
         assert_eq!(p.to_string(), "a.b[1].c[0]");
         assert_eq!(p.pop(), Some(PathSeg::Index(0)));
-        assert_eq!(p.len(), 4);
-        assert_eq!(p.last(), Some(&key("c")));
+        assert_eq!(p.segments().last(), Some(&key("c")));
     }
 }
