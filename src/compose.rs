@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml::{Mapping, Value};
 
 use crate::source::{Diagnostic, SourceMap, YamlPath};
+use crate::yp;
 
 /// Whether `text` uses anything this module resolves (otherwise it is read directly,
 /// keeping serde_yaml's own error locations).
@@ -28,20 +29,27 @@ pub(crate) fn compose(
     compose_with(path, text, chain, limits, None)
 }
 
+/// The `with:` an include gives: the params' values, and how to report one the included
+/// file does not declare (given its name and the declared ones; located in the including
+/// file).
+struct With<'a> {
+    values: &'a Mapping,
+    unknown: &'a dyn Fn(&str, &[String]) -> Vec<Diagnostic>,
+}
+
 /// [`compose`] for an included file given `with` (its params' values), if any.
 fn compose_with(
     path: &Path,
     text: &str,
     chain: &mut Vec<PathBuf>,
     limits: &crate::scenario::Limits,
-    with: Option<&Mapping>,
+    with: Option<With<'_>>,
 ) -> Result<Value, Vec<Diagnostic>> {
     let name = path.display().to_string();
-    let located = |message: String, at: &str| {
-        let span = YamlPath::parse(at).ok().and_then(|yp| {
-            let map = SourceMap::build(text).ok()?;
-            map.value(&yp).or_else(|| map.nearest(&yp))
-        });
+    let located = |message: String, at: &YamlPath| {
+        let span = SourceMap::build(text)
+            .ok()
+            .and_then(|map| map.value(at).or_else(|| map.nearest(at)));
         vec![
             Diagnostic::error(message)
                 .with_file(name.clone())
@@ -52,12 +60,31 @@ fn compose_with(
         vec![
             Diagnostic::error(e.to_string())
                 .with_file(name.clone())
-                .with_span(crate::source::span_of_serde_yaml_error(&e, text)),
+                .with_span(crate::source::span_of_serde_yaml_error(
+                    &e,
+                    text,
+                    &SourceMap::build(text).unwrap_or_default(),
+                )),
         ]
     })?;
     value
         .apply_merge()
-        .map_err(|e| located(format!("merge key: {e}"), ""))?;
+        .map_err(|e| located(format!("merge key: {e}"), &YamlPath::root()))?;
+    if let Some(with) = &with {
+        // Every param given must be declared (read from this one parse of the file).
+        let declared: Vec<String> = value
+            .get("params")
+            .and_then(Value::as_mapping)
+            .map(|m| m.keys().map(key_text).collect())
+            .unwrap_or_default();
+        if let Some(k) = with
+            .values
+            .keys()
+            .find(|k| !declared.contains(&key_text(k)))
+        {
+            return Err((with.unknown)(&key_text(k), &declared));
+        }
+    }
     let Some(map) = value.as_mapping_mut() else {
         return Ok(value);
     };
@@ -67,10 +94,10 @@ fn compose_with(
         let Some(declared) = declared.as_mapping() else {
             return Err(located(
                 "`params` maps each param of this file to its default (`~` when required)".into(),
-                "params",
+                &yp!["params"],
             ));
         };
-        let given = with.cloned().unwrap_or_default();
+        let given = with.map(|w| w.values.clone()).unwrap_or_default();
         let mut values = Mapping::new();
         for (k, default) in declared {
             match given.get(k).or((!default.is_null()).then_some(default)) {
@@ -81,13 +108,13 @@ fn compose_with(
                         format!(
                             "param `{name}` is required: give it in the include's `with: {{ {name}: … }}`"
                         ),
-                        "params",
+                        &yp!["params"],
                     ));
                 }
             };
         }
         let mut problem = None;
-        substitute(&mut value, &values, String::new(), &mut problem);
+        substitute(&mut value, &values, YamlPath::root(), &mut problem);
         if let Some((at, name)) = problem {
             let names: Vec<String> = values.keys().map(key_text).collect();
             return Err(located(
@@ -115,12 +142,12 @@ fn compose_with(
     let Some(list) = includes.as_sequence() else {
         return Err(located(
             "`include` is a list of YAML files, relative to this one".into(),
-            "include",
+            &yp!["include"],
         ));
     };
     let dir = path.parent().unwrap_or(Path::new(""));
     for (i, item) in list.iter().enumerate() {
-        let at = format!("include[{i}]");
+        let at = yp!["include", i];
         let (rel, with) = match item {
             Value::String(rel) => (rel.as_str(), None),
             Value::Mapping(m) => match (m.get("file").and_then(Value::as_str), m.get("with")) {
@@ -164,51 +191,33 @@ fn compose_with(
                 &at,
             ));
         }
-        if let (Some(with), Some(declared)) = (with, declared_params(&sub_text)) {
-            for k in with.keys() {
-                if !declared.contains(&key_text(k)) {
-                    let hint = crate::source::did_you_mean(
-                        &key_text(k),
-                        &declared.iter().map(String::as_str).collect::<Vec<_>>(),
-                    )
-                    .map(|n| format!("; did you mean `{n}`?"))
-                    .unwrap_or_default();
-                    return Err(located(
-                        format!(
-                            "`{}` is not a param of `{rel}` (its `params:` declare {}){hint}",
-                            key_text(k),
-                            if declared.is_empty() {
-                                "none".to_string()
-                            } else {
-                                declared.join(", ")
-                            }
-                        ),
-                        &format!("{at}.with.{}", key_text(k)),
-                    ));
-                }
-            }
-        }
         crate::prescan::check_nesting(&sub_text, &shown, limits).map_err(|d| vec![*d])?;
         chain.push(canonical);
+        let unknown = |name: &str, declared: &[String]| {
+            let names: Vec<&str> = declared.iter().map(String::as_str).collect();
+            let hint = crate::source::did_you_mean(name, &names)
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
+            let list = if declared.is_empty() {
+                "none".to_string()
+            } else {
+                declared.join(", ")
+            };
+            located(
+                format!("`{name}` is not a param of `{rel}` (its `params:` declare {list}){hint}"),
+                &at.at("with").at(name),
+            )
+        };
+        let with = with.map(|values| With {
+            values,
+            unknown: &unknown,
+        });
         let sub = compose_with(&file, &sub_text, chain, limits, with);
         chain.pop();
         merge(&mut base, sub?, true);
     }
     merge(&mut base, value, true);
     Ok(base)
-}
-
-/// The params an included file declares (its top-level `params:` keys).
-/// None when the file is not YAML (its own error is reported when it is read).
-fn declared_params(text: &str) -> Option<Vec<String>> {
-    let value: Value = serde_yaml::from_str(text).ok()?;
-    Some(
-        value
-            .get("params")
-            .and_then(Value::as_mapping)
-            .map(|m| m.keys().map(key_text).collect())
-            .unwrap_or_default(),
-    )
 }
 
 fn key_text(k: &Value) -> String {
@@ -225,7 +234,12 @@ fn key_text(k: &Value) -> String {
 /// only that becomes the param's value as written (a number stays a number), otherwise
 /// the value's text is put in its place. `problem` receives the YAML path and name of
 /// the first param that is not declared.
-fn substitute(v: &mut Value, params: &Mapping, at: String, problem: &mut Option<(String, String)>) {
+fn substitute(
+    v: &mut Value,
+    params: &Mapping,
+    at: YamlPath,
+    problem: &mut Option<(YamlPath, String)>,
+) {
     match v {
         Value::String(s) if s.contains("params") => {
             let re = param_pattern();
@@ -251,18 +265,14 @@ fn substitute(v: &mut Value, params: &Mapping, at: String, problem: &mut Option<
         }
         Value::Sequence(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                substitute(item, params, format!("{at}[{i}]"), problem);
+                substitute(item, params, at.at(i), problem);
             }
         }
         Value::Mapping(m) => {
             let old = std::mem::take(m);
             for (mut k, mut item) in old {
                 let name = key_text(&k);
-                let path = if at.is_empty() {
-                    name
-                } else {
-                    format!("{at}.{name}")
-                };
+                let path = at.at(name);
                 substitute(&mut k, params, path.clone(), problem);
                 substitute(&mut item, params, path, problem);
                 m.insert(k, item);

@@ -121,7 +121,7 @@ fn check_selected_env(
         .flat_map(|s| s.env_refs.iter().map(move |r| (s, r)))
         .filter(|(_, r)| !env.contains_key(&r.path[0]))
         .map(|(s, r)| crate::validate::Problem {
-            path: r.origin.to_string(),
+            path: crate::source::YamlPath::of_origin(&r.origin).unwrap_or_default(),
             message: format!(
                 "`env.{}` is not set, and step `{}` reads it: set it (an env file, the environment), or leave the step out (--skip-tags)",
                 r.path[0], s.id

@@ -59,37 +59,3 @@ pub(crate) fn split_lines(text: &str) -> impl Iterator<Item = &str> {
         }
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_with_mixed_terminators() {
-        let f = SourceFile::new("a.yaml", "one\r\ntwo\nthree\rfour");
-        assert_eq!(f.line(0), None);
-        assert_eq!(f.line(1), Some("one"));
-        assert_eq!(f.line(2), Some("two"));
-        assert_eq!(f.line(3), Some("three"));
-        assert_eq!(f.line(4), Some("four"));
-        assert_eq!(f.line(5), None);
-        assert_eq!(f.line_count(), 4);
-    }
-
-    #[test]
-    fn trailing_newline_and_empty() {
-        let f = SourceFile::new("a", "x\n");
-        assert_eq!(f.line(1), Some("x"));
-        assert_eq!(f.line(2), Some(""));
-        assert_eq!(f.line(3), None);
-        let e = SourceFile::new("e", "");
-        assert_eq!(e.line(1), Some(""));
-        assert_eq!(e.line_count(), 1);
-    }
-
-    #[test]
-    fn unicode_lines() {
-        let f = SourceFile::new("u", "имя: Привет\nb: c");
-        assert_eq!(f.line(1), Some("имя: Привет"));
-    }
-}

@@ -1,6 +1,5 @@
 //! Source files, spans, a YAML source map and the caret renderer for diagnostics.
 
-pub mod depth;
 pub mod diag;
 pub mod file;
 pub mod map;
@@ -14,7 +13,7 @@ mod token;
 pub use diag::{Diagnostic, Severity, render};
 pub use file::SourceFile;
 pub use map::{SourceMap, SyntaxError};
-pub use path::{ParsePathError, PathSeg, YamlPath};
-pub use serde_span::span_of_serde_yaml_error;
+pub use path::{PathSeg, YamlPath};
+pub use serde_span::{span_of_serde_yaml_error, unknown_field};
 pub use span::Span;
 pub use suggest::did_you_mean;

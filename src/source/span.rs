@@ -45,22 +45,3 @@ impl std::fmt::Display for Span {
         write!(f, "{}:{}", self.line, self.col)
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn new_clamps_to_one() {
-        assert_eq!(
-            Span::new(0, 0, 0),
-            Span {
-                line: 1,
-                col: 1,
-                len: 1
-            }
-        );
-        assert_eq!(Span::point(3, 4).with_len(0).len, 1);
-        assert_eq!(Span::new(2, 5, 3).to_string(), "2:5");
-    }
-}

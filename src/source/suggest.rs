@@ -31,31 +31,3 @@ pub fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
     }
     best.map(|(_, c)| c.to_owned())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggestions() {
-        let fields = ["method", "path", "query", "headers", "body"];
-        assert_eq!(did_you_mean("methd", &fields).as_deref(), Some("method"));
-        assert_eq!(did_you_mean("Method", &fields).as_deref(), Some("method"));
-        assert_eq!(did_you_mean("pth", &fields).as_deref(), Some("path"));
-        assert_eq!(did_you_mean("head", &fields).as_deref(), Some("headers"));
-        assert_eq!(did_you_mean("bodys", &fields).as_deref(), Some("body"));
-        assert_eq!(did_you_mean("timeout", &fields), None);
-        assert_eq!(did_you_mean("", &fields), None);
-        assert_eq!(did_you_mean("x", &[]), None);
-        assert_eq!(did_you_mean("id", &["at"]), None);
-        // Closest wins over an earlier, farther one.
-        assert_eq!(
-            did_you_mean("pathh", &["paths", "path"]).as_deref(),
-            Some("paths")
-        );
-        assert_eq!(
-            did_you_mean("quer", &["queue", "query"]).as_deref(),
-            Some("query")
-        );
-    }
-}

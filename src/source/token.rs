@@ -5,7 +5,7 @@
 //! functions take `rest`, the characters of the line from the token start
 //! on, and return at least 1.
 
-/// Flow indicators that end a plain scalar inside `[...]` or `{...}`.
+/// Flow indicators that end an alias inside `[...]` or `{...}`.
 const FLOW_INDICATORS: [char; 5] = [',', '[', ']', '{', '}'];
 
 /// Length of a plain scalar whose parsed value is `value`: the longest
@@ -45,16 +45,6 @@ pub(crate) fn quoted_len(rest: &[char]) -> usize {
     trimmed_len(rest)
 }
 
-/// Length of a block scalar header such as `|`, `>-` or `|2+`.
-pub(crate) fn block_header_len(rest: &[char]) -> usize {
-    1 + rest
-        .iter()
-        .skip(1)
-        .take(2)
-        .take_while(|c| matches!(c, '+' | '-' | '1'..='9'))
-        .count()
-}
-
 /// Length of an alias (`*name`) or anchor (`&name`) token.
 pub(crate) fn alias_len(rest: &[char]) -> usize {
     1 + rest
@@ -62,37 +52,6 @@ pub(crate) fn alias_len(rest: &[char]) -> usize {
         .skip(1)
         .take_while(|c| !c.is_whitespace() && !FLOW_INDICATORS.contains(c))
         .count()
-}
-
-/// Best guess of a token's length when only its start is known: quoted
-/// scalars, block headers and aliases are measured exactly, flow collection
-/// starts get 1, anything else is treated as a plain scalar ending at `: `,
-/// ` #`, the end of the line, or a flow indicator when `in_flow`.
-pub(crate) fn guess_len(rest: &[char], in_flow: bool) -> usize {
-    match rest.first() {
-        None => 1,
-        Some('"' | '\'') => quoted_len(rest),
-        Some('|' | '>') => block_header_len(rest),
-        Some('*' | '&') => alias_len(rest),
-        Some('[' | '{' | ']' | '}' | ',' | '#') => 1,
-        Some(_) => {
-            let mut end = rest.len();
-            for (i, &c) in rest.iter().enumerate() {
-                let next = rest.get(i + 1).copied();
-                let ends_here = (c == '#' && i > 0 && rest[i - 1].is_whitespace())
-                    || (c == ':'
-                        && next.is_none_or(|n| {
-                            n.is_whitespace() || (in_flow && FLOW_INDICATORS.contains(&n))
-                        }))
-                    || (in_flow && FLOW_INDICATORS.contains(&c));
-                if ends_here {
-                    end = i;
-                    break;
-                }
-            }
-            trimmed_len(&rest[..end])
-        }
-    }
 }
 
 /// Length of `rest` without trailing whitespace, at least 1.
@@ -129,15 +88,8 @@ mod tests {
 
     #[test]
     fn others() {
-        assert_eq!(block_header_len(&chars("|-")), 2);
-        assert_eq!(block_header_len(&chars(">2+ # c")), 3);
         assert_eq!(alias_len(&chars("*base, x")), 5);
-        assert_eq!(guess_len(&chars("methd: GET"), false), 5);
-        assert_eq!(guess_len(&chars("a, b]"), true), 1);
-        assert_eq!(guess_len(&chars("a, b"), false), 4);
-        assert_eq!(guess_len(&chars("url:port # x"), false), 8);
-        assert_eq!(guess_len(&chars("x:"), false), 1);
-        assert_eq!(guess_len(&chars("{a: 1}"), false), 1);
-        assert_eq!(guess_len(&chars("   "), false), 1);
+        assert_eq!(trimmed_len(&chars("   ")), 1);
+        assert_eq!(trimmed_len(&chars("ab  ")), 2);
     }
 }

@@ -3,20 +3,17 @@
 use super::ctx::{Ctx, valid_id};
 use crate::assert::{CapturePlan, Check};
 use crate::scenario::{Scenario, Step};
+use crate::source::YamlPath;
 
 /// `assert:`, compiled.
-pub(super) fn compile_checks(cx: &mut Ctx<'_>, p: &str, step: &Step) -> Vec<Check> {
+pub(super) fn compile_checks(cx: &mut Ctx<'_>, p: &YamlPath, step: &Step) -> Vec<Check> {
     let mut checks = Vec::new();
     for (n, a) in step.assert.iter().enumerate() {
-        cx.t.set_origin(&format!("{p}.assert[{n}]"));
+        cx.set_origin(&p.at("assert").at(n));
         match Check::compile(a, cx.t) {
             Ok(c) => checks.push(c),
             Err((sub, msg)) => {
-                let path = if sub.is_empty() {
-                    format!("{p}.assert[{n}]")
-                } else {
-                    format!("{p}.assert[{n}].{sub}")
-                };
+                let path = p.at("assert").at(n).join_relative(&sub);
                 cx.problem(path, msg);
             }
         }
@@ -28,29 +25,25 @@ pub(super) fn compile_checks(cx: &mut Ctx<'_>, p: &str, step: &Step) -> Vec<Chec
 pub(super) fn compile_captures(
     cx: &mut Ctx<'_>,
     scenario: &Scenario,
-    p: &str,
+    p: &YamlPath,
     step: &Step,
 ) -> Vec<CapturePlan> {
     let mut captures = Vec::new();
     for (name, c) in &step.capture {
         if !valid_id(name) {
             cx.key_problem(
-                format!("{p}.capture.{name}"),
+                p.at("capture").at(name),
                 format!("`{name}` is not a valid capture name"),
             );
         }
-        cx.t.set_origin(&format!("{p}.capture.{name}"));
+        cx.set_origin(&p.at("capture").at(name));
         match CapturePlan::compile(name, c, cx.t) {
             Ok(mut c) => {
                 c.secret |= scenario.secrets.iter().any(|s| s == name);
                 captures.push(c)
             }
             Err((sub, msg)) => {
-                let path = if sub.is_empty() {
-                    format!("{p}.capture.{name}")
-                } else {
-                    format!("{p}.capture.{name}.{sub}")
-                };
+                let path = p.at("capture").at(name).join_relative(&sub);
                 cx.problem(path, msg);
             }
         }

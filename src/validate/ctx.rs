@@ -1,13 +1,14 @@
 //! Validate stage: what every part of validation shares — the `Problem` it reports and
 //! the `Ctx` it compiles templates through (problems, env reads and notices gathered on
 //! the way) — and two naming rules: of files written into the run folder, and of ids.
+use crate::source::YamlPath;
 use crate::template::{Compiled, CompiledJson, NameRef, TemplateError, Templates};
 
 /// A problem found in a scenario, located by its YAML path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
-    /// YAML path such as `steps[2].http.method`.
-    pub path: String,
+    /// Where: a YAML path such as `steps[2].http.method`.
+    pub path: YamlPath,
     /// What is wrong.
     pub message: String,
     /// Point at the key instead of the value (unknown or conflicting fields).
@@ -24,7 +25,7 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub(crate) fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn problem(&mut self, path: impl Into<YamlPath>, message: impl Into<String>) {
         self.problems.push(Problem {
             path: path.into(),
             message: message.into(),
@@ -32,7 +33,7 @@ impl Ctx<'_> {
         });
     }
 
-    pub(crate) fn key_problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn key_problem(&mut self, path: impl Into<YamlPath>, message: impl Into<String>) {
         self.problems.push(Problem {
             path: path.into(),
             message: message.into(),
@@ -41,7 +42,7 @@ impl Ctx<'_> {
     }
 
     /// A warning: the scenario is valid, but does something the author may not expect.
-    pub(crate) fn notice(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn notice(&mut self, path: impl Into<YamlPath>, message: impl Into<String>) {
         self.notices.push(Problem {
             path: path.into(),
             message: message.into(),
@@ -49,7 +50,7 @@ impl Ctx<'_> {
         });
     }
 
-    pub(super) fn template_problem(&mut self, path: &str, e: TemplateError) {
+    pub(super) fn template_problem(&mut self, path: &YamlPath, e: TemplateError) {
         let at = e
             .line
             .filter(|l| *l > 1)
@@ -58,8 +59,13 @@ impl Ctx<'_> {
         self.problem(path, format!("template error: {}{at}", e.message));
     }
 
-    pub(crate) fn text(&mut self, path: &str, src: &str) -> Option<Compiled> {
-        self.t.set_origin(path);
+    /// Templates compiled from here on stand at `path`.
+    pub(crate) fn set_origin(&mut self, path: &YamlPath) {
+        self.t.set_origin(&path.origin());
+    }
+
+    pub(crate) fn text(&mut self, path: &YamlPath, src: &str) -> Option<Compiled> {
+        self.set_origin(path);
         match self.t.compile_text(src) {
             Ok(c) => Some(c),
             Err(e) => {
@@ -69,8 +75,8 @@ impl Ctx<'_> {
         }
     }
 
-    pub(crate) fn expr(&mut self, path: &str, src: &str) -> Option<Compiled> {
-        self.t.set_origin(path);
+    pub(crate) fn expr(&mut self, path: &YamlPath, src: &str) -> Option<Compiled> {
+        self.set_origin(path);
         match self.t.compile_expr(src) {
             Ok(c) => Some(c),
             Err(e) => {
@@ -80,12 +86,12 @@ impl Ctx<'_> {
         }
     }
 
-    pub(crate) fn json(&mut self, path: &str, v: &serde_json::Value) -> Option<CompiledJson> {
-        self.t.set_origin(path);
+    pub(crate) fn json(&mut self, path: &YamlPath, v: &serde_json::Value) -> Option<CompiledJson> {
+        self.set_origin(path);
         match CompiledJson::compile(self.t, v) {
             Ok(c) => Some(c),
             Err((sub, e)) => {
-                self.template_problem(&format!("{path}{sub}"), e);
+                self.template_problem(&path.join_relative(&sub), e);
                 None
             }
         }

@@ -1,20 +1,22 @@
-//! Validate stage: one action — an HTTP request (or fallback) or SQL queries — checked
-//! and compiled.
+//! Validate stage: an HTTP action (a request, or a fallback) checked and compiled, with
+//! its `auth` and `tls`.
 use std::path::Path;
 use std::time::Duration;
 
 use super::ctx::{Ctx, Problem};
 use super::paginate::compile_paginate;
-use crate::exec::{placeholders, read_ca_file};
-use crate::plan::{AuthPlan, CaFilePlan, HttpPlan, OAuth2Plan, QueryPlan, SqlPlan};
-use crate::scenario::{HttpDefaults, HttpSpec, QuerySpec, Scenario, SqlDefaults, SqlSpec, TlsSpec};
+use crate::exec::read_ca_file;
+use crate::plan::{AuthPlan, CaFilePlan, HttpPlan, OAuth2Plan};
+use crate::scenario::{HttpDefaults, HttpSpec, Scenario, TlsSpec};
+use crate::source::YamlPath;
+use crate::yp;
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// Checks and compiles an HTTP request; problems go into `cx`.
 pub(super) fn compile_http(
     cx: &mut Ctx,
-    p: &str,
+    p: &YamlPath,
     h: &HttpSpec,
     d: &HttpDefaults,
 ) -> Option<HttpPlan> {
@@ -25,7 +27,7 @@ pub(super) fn compile_http(
     let method = h.method.to_ascii_uppercase();
     if !METHODS.contains(&method.as_str()) {
         cx.problem(
-            format!("{p}.method"),
+            p.at("method"),
             format!(
                 "unknown method `{}`; expected one of {}",
                 h.method,
@@ -35,35 +37,30 @@ pub(super) fn compile_http(
     }
     let mut url = Vec::new();
     match (&h.url, &h.path) {
-        (Some(u), None) => url.extend(cx.text(&format!("{p}.url"), u)),
+        (Some(u), None) => url.extend(cx.text(&p.at("url"), u)),
         (None, Some(path)) => {
             let base = h.base_url.as_ref().or(d.base_url.as_ref());
             match base {
                 Some(b) => {
-                    let where_ = if h.base_url.is_some() { format!("{p}.base_url") } else { "defaults.http.base_url".to_string() };
+                    let where_ = if h.base_url.is_some() { p.at("base_url") } else { yp!["defaults", "http", "base_url"] };
                     url.extend(cx.text(&where_, b));
-                    url.extend(cx.text(&format!("{p}.path"), path));
+                    url.extend(cx.text(&p.at("path"), path));
                 }
-                None => cx.problem(format!("{p}.path"), "a `path` needs a base URL: set `defaults.http.base_url` or `base_url`, or use `url`"),
+                None => cx.problem(p.at("path"), "a `path` needs a base URL: set `defaults.http.base_url` or `base_url`, or use `url`"),
             }
         }
-        (Some(_), Some(_)) => {
-            cx.key_problem(format!("{p}.path"), "give either `url` or `path`, not both")
-        }
+        (Some(_), Some(_)) => cx.key_problem(p.at("path"), "give either `url` or `path`, not both"),
         (None, None) => cx.problem(p, "an http step needs `url` or `path`"),
     }
     let mut query = Vec::new();
     for (k, v) in d.query.iter().filter(|(k, _)| !h.query.contains_key(*k)) {
         query.extend(
-            cx.json(&format!("defaults.http.query.{k}"), v)
+            cx.json(&yp!["defaults", "http", "query", k], v)
                 .map(|c| (k.clone(), c)),
         );
     }
     for (k, v) in &h.query {
-        query.extend(
-            cx.json(&format!("{p}.query.{k}"), v)
-                .map(|c| (k.clone(), c)),
-        );
+        query.extend(cx.json(&p.at("query").at(k), v).map(|c| (k.clone(), c)));
     }
     let mut headers = Vec::new();
     for (k, v) in d
@@ -72,15 +69,12 @@ pub(super) fn compile_http(
         .filter(|(k, _)| !h.headers.keys().any(|o| o.eq_ignore_ascii_case(k)))
     {
         headers.extend(
-            cx.text(&format!("defaults.http.headers.{k}"), v)
+            cx.text(&yp!["defaults", "http", "headers", k], v)
                 .map(|c| (k.clone(), c)),
         );
     }
     for (k, v) in &h.headers {
-        headers.extend(
-            cx.text(&format!("{p}.headers.{k}"), v)
-                .map(|c| (k.clone(), c)),
-        );
+        headers.extend(cx.text(&p.at("headers").at(k), v).map(|c| (k.clone(), c)));
     }
     let bodies: Vec<&str> = [
         ("json", h.json.is_some()),
@@ -92,7 +86,7 @@ pub(super) fn compile_http(
     .collect();
     if bodies.len() > 1 {
         cx.key_problem(
-            format!("{p}.{}", bodies[1]),
+            p.at(bodies[1]),
             format!(
                 "give one body: `json`, `body` or `form`, not {}",
                 bodies.join(" and ")
@@ -102,18 +96,12 @@ pub(super) fn compile_http(
     let form = h.form.as_ref().map(|f| {
         let mut pairs = Vec::new();
         for (k, v) in f {
-            pairs.extend(cx.json(&format!("{p}.form.{k}"), v).map(|c| (k.clone(), c)));
+            pairs.extend(cx.json(&p.at("form").at(k), v).map(|c| (k.clone(), c)));
         }
         pairs
     });
-    let json = h
-        .json
-        .as_ref()
-        .and_then(|j| cx.json(&format!("{p}.json"), j));
-    let body = h
-        .body
-        .as_ref()
-        .and_then(|b| cx.text(&format!("{p}.body"), b));
+    let json = h.json.as_ref().and_then(|j| cx.json(&p.at("json"), j));
+    let body = h.body.as_ref().and_then(|b| cx.text(&p.at("body"), b));
     let timeout = h
         .timeout
         .or(d.timeout)
@@ -121,7 +109,7 @@ pub(super) fn compile_http(
         .unwrap_or(Duration::from_secs(30));
     if timeout.is_zero() {
         cx.problem(
-            format!("{p}.timeout"),
+            p.at("timeout"),
             "a timeout of zero would fail every request",
         );
     }
@@ -132,12 +120,12 @@ pub(super) fn compile_http(
         .map(Box::new);
     let ca_file = compile_ca_file(
         cx,
-        (h.tls.as_ref(), &format!("{p}.tls")),
-        (d.tls.as_ref(), "defaults.http.tls"),
+        (h.tls.as_ref(), &p.at("tls")),
+        (d.tls.as_ref(), &yp!["defaults", "http", "tls"]),
     );
     let auth = match (&h.auth, &d.auth) {
-        (Some(a), _) => compile_auth(cx, &format!("{p}.auth"), a),
-        (None, Some(a)) => compile_auth(cx, "defaults.http.auth", a),
+        (Some(a), _) => compile_auth(cx, &p.at("auth"), a),
+        (None, Some(a)) => compile_auth(cx, &yp!["defaults", "http", "auth"], a),
         (None, None) => None,
     };
     Some(HttpPlan {
@@ -155,192 +143,49 @@ pub(super) fn compile_http(
     })
 }
 
-/// Checks and compiles SQL queries; problems go into `cx`.
-pub(super) fn compile_sql(cx: &mut Ctx, p: &str, q: &SqlSpec, d: &SqlDefaults) -> Option<SqlPlan> {
-    if q.queries.is_empty() {
-        cx.problem(
-            format!("{p}.queries"),
-            "an sql step needs at least one query",
-        );
-    }
-    let mut plan = sql_connection(cx, p, q, d);
-    for (name, spec) in &q.queries {
-        let qp = format!("{p}.queries.{name}");
-        plan.queries.extend(compile_query(
-            cx,
-            &qp,
-            name,
-            spec,
-            "leave out the FORMAT clause: results are read as JSON",
-        ));
-    }
-    Some(plan)
-}
-
-/// The query of a reconcile side (`<side>.sql`): its rows are read as they stream, on
-/// the connection SQL steps use (`defaults.sql`, `CLICKHOUSE_*`).
-pub(crate) fn compile_side_query(
-    cx: &mut Ctx,
-    at: &str,
-    name: &str,
-    spec: &QuerySpec,
-    d: &SqlDefaults,
-) -> Option<SqlPlan> {
-    if spec.optional {
-        cx.problem(
-            format!("{at}.optional"),
-            "a reconcile side's query is not optional: its rows are what is compared",
-        );
-    }
-    let own = SqlSpec {
-        url: None,
-        database: None,
-        timeout: None,
-        tls: None,
-        queries: Default::default(),
-    };
-    let mut plan = sql_connection(cx, at, &own, d);
-    let query = compile_query(
-        cx,
-        at,
-        name,
-        spec,
-        "leave out the FORMAT clause: the rows are read as JSONEachRow",
-    )?;
-    plan.queries.push(query);
-    Some(plan)
-}
-
-/// Where and as whom a step's queries run: its own settings, else `defaults.sql`.
-fn sql_connection(cx: &mut Ctx, p: &str, q: &SqlSpec, d: &SqlDefaults) -> SqlPlan {
-    let url = match (&q.url, &d.url) {
-        (Some(u), _) => cx.text(&format!("{p}.url"), u),
-        (None, Some(u)) => cx.text("defaults.sql.url", u),
-        _ => None,
-    };
-    let database = match (&q.database, &d.database) {
-        (Some(db), _) => cx.text(&format!("{p}.database"), db),
-        (None, Some(db)) => cx.text("defaults.sql.database", db),
-        _ => None,
-    };
-    let user = d
-        .user
-        .as_ref()
-        .and_then(|u| cx.text("defaults.sql.user", u));
-    let password = d
-        .password
-        .as_ref()
-        .and_then(|u| cx.text("defaults.sql.password", u));
-    let timeout = q
-        .timeout
-        .or(d.timeout)
-        .map(|t| t.0)
-        .unwrap_or(Duration::from_secs(30));
-    let ca_file = compile_ca_file(
-        cx,
-        (q.tls.as_ref(), &format!("{p}.tls")),
-        (d.tls.as_ref(), "defaults.sql.tls"),
-    );
-    SqlPlan {
-        url,
-        database,
-        user,
-        password,
-        timeout,
-        ca_file,
-        queries: Vec::new(),
-    }
-}
-
-/// One query at `qp` (a string, or a mapping with `query`).
-fn compile_query(
-    cx: &mut Ctx,
-    qp: &str,
-    name: &str,
-    spec: &QuerySpec,
-    no_format: &str,
-) -> Option<QueryPlan> {
-    let query_path = if spec.params.is_empty() && !spec.optional {
-        qp.to_string()
-    } else {
-        format!("{qp}.query")
-    };
-    if spec
-        .query
-        .to_ascii_uppercase()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .windows(2)
-        .any(|w| w[0] == "FORMAT")
-    {
-        cx.problem(&query_path, no_format);
-    }
-    for (param, _) in placeholders(&spec.query) {
-        if !spec.params.contains_key(&param) {
-            cx.problem(
-                &query_path,
-                format!("`{{{param}:…}}` has no value: add `params: {{{param}: …}}`"),
-            );
-        }
-    }
-    let sql = cx.text(&query_path, &spec.query);
-    let mut params = Vec::new();
-    for (k, v) in &spec.params {
-        params.extend(
-            cx.json(&format!("{qp}.params.{k}"), v)
-                .map(|c| (k.clone(), c)),
-        );
-    }
-    Some(QueryPlan {
-        name: name.to_string(),
-        sql: sql?,
-        params,
-        optional: spec.optional,
-    })
-}
-
 /// The `tls.ca_file` in force: the step's own, else the defaults' — each given with the
 /// YAML path of its `tls`.
-fn compile_ca_file(
+pub(super) fn compile_ca_file(
     cx: &mut Ctx,
-    own: (Option<&TlsSpec>, &str),
-    defaults: (Option<&TlsSpec>, &str),
+    own: (Option<&TlsSpec>, &YamlPath),
+    defaults: (Option<&TlsSpec>, &YamlPath),
 ) -> Option<CaFilePlan> {
     let (src, tls_at) = [own, defaults]
         .into_iter()
         .find_map(|(tls, at)| Some((tls?.ca_file.as_ref()?, at)))?;
-    let at = format!("{tls_at}.ca_file");
-    cx.text(&at, src).map(|path| CaFilePlan { path, at })
+    let at = tls_at.at("ca_file");
+    let shown = at.to_string();
+    cx.text(&at, src).map(|path| CaFilePlan { path, at: shown })
 }
 
 /// Every `tls.ca_file` written without a template, read now (relative to `dir`, the
 /// scenario's folder), so a missing or unusable file is reported with its line before
 /// the run. Templated paths are read when their step runs.
 pub(crate) fn ca_file_problems(scenario: &Scenario, dir: &Path) -> Vec<Problem> {
-    let mut written: Vec<(String, &TlsSpec)> = Vec::new();
+    let mut written: Vec<(YamlPath, &TlsSpec)> = Vec::new();
     let defaults = &scenario.defaults;
     written.extend(
         defaults
             .http
             .tls
             .as_ref()
-            .map(|t| ("defaults.http.tls".into(), t)),
+            .map(|t| (yp!["defaults", "http", "tls"], t)),
     );
     written.extend(
         defaults
             .sql
             .tls
             .as_ref()
-            .map(|t| ("defaults.sql.tls".into(), t)),
+            .map(|t| (yp!["defaults", "sql", "tls"], t)),
     );
     for (i, step) in scenario.steps.iter().enumerate() {
         let http = step.http.as_ref().and_then(|h| h.tls.as_ref());
-        written.extend(http.map(|t| (format!("steps[{i}].http.tls"), t)));
+        written.extend(http.map(|t| (yp!["steps", i, "http", "tls"], t)));
         let sql = step.sql.as_ref().and_then(|q| q.tls.as_ref());
-        written.extend(sql.map(|t| (format!("steps[{i}].sql.tls"), t)));
+        written.extend(sql.map(|t| (yp!["steps", i, "sql", "tls"], t)));
         let fallback = step.fallback.as_ref().and_then(|f| f.http.as_ref());
         let fallback = fallback.and_then(|h| h.tls.as_ref());
-        written.extend(fallback.map(|t| (format!("steps[{i}].fallback.http.tls"), t)));
+        written.extend(fallback.map(|t| (yp!["steps", i, "fallback", "http", "tls"], t)));
     }
     let mut problems = Vec::new();
     for (at, tls) in written {
@@ -353,7 +198,7 @@ pub(crate) fn ca_file_problems(scenario: &Scenario, dir: &Path) -> Vec<Problem> 
         }
         if let Err(message) = read_ca_file(&dir.join(path.trim())) {
             problems.push(Problem {
-                path: format!("{at}.ca_file"),
+                path: at.at("ca_file"),
                 message,
                 at_key: false,
             });
@@ -363,7 +208,7 @@ pub(crate) fn ca_file_problems(scenario: &Scenario, dir: &Path) -> Vec<Problem> 
 }
 
 /// Checks and compiles an `auth` block (exactly one kind).
-fn compile_auth(cx: &mut Ctx, p: &str, a: &crate::scenario::AuthSpec) -> Option<AuthPlan> {
+fn compile_auth(cx: &mut Ctx, p: &YamlPath, a: &crate::scenario::AuthSpec) -> Option<AuthPlan> {
     let kinds: Vec<&str> = [
         ("bearer", a.bearer.is_some()),
         ("basic", a.basic.is_some()),
@@ -382,28 +227,28 @@ fn compile_auth(cx: &mut Ctx, p: &str, a: &crate::scenario::AuthSpec) -> Option<
             format!("`auth` takes one kind, found {}", kinds.join(" and "))
         };
         match kinds.get(1) {
-            Some(k) => cx.key_problem(format!("{p}.{k}"), msg),
+            Some(k) => cx.key_problem(p.at(k), msg),
             None => cx.problem(p, msg),
         }
         return None;
     }
     if let Some(b) = &a.bearer {
         return cx
-            .text(&format!("{p}.bearer.token"), &b.token)
+            .text(&p.at("bearer").at("token"), &b.token)
             .map(AuthPlan::Bearer);
     }
     if let Some(b) = &a.basic {
-        let user = cx.text(&format!("{p}.basic.username"), &b.username);
-        let password = cx.text(&format!("{p}.basic.password"), &b.password);
+        let user = cx.text(&p.at("basic").at("username"), &b.username);
+        let password = cx.text(&p.at("basic").at("password"), &b.password);
         return Some(AuthPlan::Basic(user?, password?));
     }
     let o = a.oauth2_client_credentials.as_ref()?;
-    let at = format!("{p}.oauth2_client_credentials");
-    let token_url = cx.text(&format!("{at}.token_url"), &o.token_url);
-    let client_id = cx.text(&format!("{at}.client_id"), &o.client_id);
-    let client_secret = cx.text(&format!("{at}.client_secret"), &o.client_secret);
+    let at = p.at("oauth2_client_credentials");
+    let token_url = cx.text(&at.at("token_url"), &o.token_url);
+    let client_id = cx.text(&at.at("client_id"), &o.client_id);
+    let client_secret = cx.text(&at.at("client_secret"), &o.client_secret);
     let scope = match &o.scope {
-        Some(s) => Some(cx.text(&format!("{at}.scope"), s)?),
+        Some(s) => Some(cx.text(&at.at("scope"), s)?),
         None => None,
     };
     Some(AuthPlan::OAuth2(Box::new(OAuth2Plan {

@@ -1,7 +1,7 @@
 //! Validate stage: everything that can be checked without running, compiled into a Plan;
 //! problems are located by YAML path. `ctx` holds what the parts share and imports none
 //! of them; the vars and steps are compiled in `steps` (their actions in `http` with
-//! `paginate`, `process` and `reconcile`, their `assert:` and `capture:` in `checks`,
+//! `paginate`, `sql`, `process` and `reconcile`, their `assert:` and `capture:` in `checks`,
 //! what their templates read checked in `refs`), the reports in `reports`.
 mod checks;
 mod ctx;
@@ -11,6 +11,7 @@ mod process;
 mod reconcile;
 mod refs;
 mod reports;
+mod sql;
 mod steps;
 
 use std::collections::{BTreeSet, HashMap};
@@ -20,7 +21,9 @@ pub(crate) use http::ca_file_problems;
 
 use crate::plan::{Plan, StepPlan};
 use crate::scenario::Scenario;
+use crate::source::YamlPath;
 use crate::template::{CompiledJson, Templates};
+use crate::yp;
 use ctx::Ctx;
 use refs::unguarded_env;
 use reports::{check_limits, check_output_names, compile_reports};
@@ -110,7 +113,7 @@ pub fn check_declared(plan: &Plan, env_file_names: &BTreeSet<String>) -> Vec<Pro
             continue;
         }
         problems.push(Problem {
-            path: r.origin.to_string(),
+            path: YamlPath::of_origin(&r.origin).unwrap_or_default(),
             message: format!(
                 "`env.{name}` is not declared: list it in `env.required` (or `env.optional` if only some steps need it), give it a value in `env.defaults`, or write `env.{name} | default(…)`"
             ),
@@ -128,7 +131,7 @@ pub fn check_declared(plan: &Plan, env_file_names: &BTreeSet<String>) -> Vec<Pro
                 .any(|s| s.capture.contains_key(name));
         if !known {
             problems.push(Problem {
-                path: format!("secrets[{i}]"),
+                path: yp!["secrets", i],
                 message: format!(
                     "`{name}` names nothing to mask: no env variable the scenario declares or reads, no var and no capture has that name"
                 ),

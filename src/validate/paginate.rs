@@ -4,15 +4,16 @@ use super::ctx::Ctx;
 use crate::assert::compile_jsonpath;
 use crate::plan::{NextFrom, PageStyle, PaginatePlan};
 use crate::scenario::{HttpSpec, PageIn, PaginateSpec};
+use crate::source::YamlPath;
 
 /// Checks and compiles `h.paginate` (at YAML path `p`, the step's `http`).
 pub(super) fn compile_paginate(
     cx: &mut Ctx,
-    p: &str,
+    p: &YamlPath,
     h: &HttpSpec,
     pg: &PaginateSpec,
 ) -> Option<PaginatePlan> {
-    let at = format!("{p}.paginate");
+    let at = p.at("paginate");
     let styles: Vec<&str> = [
         ("offset", pg.offset.is_some()),
         ("cursor", pg.cursor.is_some()),
@@ -23,7 +24,7 @@ pub(super) fn compile_paginate(
     .collect();
     if styles.len() > 1 {
         cx.key_problem(
-            format!("{at}.{}", styles[1]),
+            at.at(styles[1]),
             format!(
                 "a walk has one style: found {} (leave out both for page numbers)",
                 styles.join(" and ")
@@ -39,7 +40,7 @@ pub(super) fn compile_paginate(
         ] {
             if set {
                 cx.key_problem(
-                    format!("{at}.{key}"),
+                    at.at(key),
                     format!(
                         "`{key}` belongs to page-number pagination; with `{style}`, set it inside `{style}` (if it has one)"
                     ),
@@ -48,7 +49,7 @@ pub(super) fn compile_paginate(
         }
     }
     let until = match &pg.until {
-        Some(u) => Some(cx.expr(&format!("{at}.until"), u)?),
+        Some(u) => Some(cx.expr(&at.at("until"), u)?),
         None if styles.is_empty() => {
             cx.problem(
                 &at,
@@ -62,16 +63,16 @@ pub(super) fn compile_paginate(
         Some(c) => match compile_jsonpath(c) {
             Ok(q) => Some(q),
             Err(e) => {
-                cx.problem(format!("{at}.collect"), e);
+                cx.problem(at.at("collect"), e);
                 None
             }
         },
         None => None,
     };
     if pg.max_pages == 0 {
-        cx.problem(format!("{at}.max_pages"), "max_pages must be at least 1");
+        cx.problem(at.at("max_pages"), "max_pages must be at least 1");
     }
-    let place = |cx: &mut Ctx, written: Option<PageIn>, param: &str, at: String| {
+    let place = |cx: &mut Ctx, written: Option<PageIn>, param: &str, at: YamlPath| {
         let in_body = h.json.as_ref().and_then(|j| j.get(param)).is_some();
         let place = written.unwrap_or(if in_body { PageIn::Body } else { PageIn::Query });
         if place == PageIn::Body && !h.json.as_ref().is_some_and(|j| j.is_object()) {
@@ -84,10 +85,10 @@ pub(super) fn compile_paginate(
     };
     let style = if let Some(o) = &pg.offset {
         if o.limit == 0 {
-            cx.problem(format!("{at}.offset.limit"), "limit must be at least 1");
+            cx.problem(at.at("offset").at("limit"), "limit must be at least 1");
         }
         PageStyle::Offset {
-            place: place(cx, o.r#in, &o.param, format!("{at}.offset.in")),
+            place: place(cx, o.r#in, &o.param, at.at("offset").at("in")),
             param: o.param.clone(),
             limit: o.limit,
             limit_param: o.limit_param.clone(),
@@ -96,23 +97,23 @@ pub(super) fn compile_paginate(
     } else if let Some(c) = &pg.cursor {
         if c.param.trim().is_empty() {
             cx.problem(
-                format!("{at}.cursor.param"),
+                at.at("cursor").at("param"),
                 "name the parameter the cursor is sent as",
             );
         }
         PageStyle::Cursor {
-            from: next_from(cx, &format!("{at}.cursor.from"), &c.from, false)?,
-            place: place(cx, c.r#in, &c.param, format!("{at}.cursor.in")),
+            from: next_from(cx, &at.at("cursor").at("from"), &c.from, false)?,
+            place: place(cx, c.r#in, &c.param, at.at("cursor").at("in")),
             param: c.param.clone(),
         }
     } else if let Some(n) = &pg.next_url {
         PageStyle::NextUrl {
-            from: next_from(cx, &format!("{at}.next_url.from"), &n.from, true)?,
+            from: next_from(cx, &at.at("next_url").at("from"), &n.from, true)?,
         }
     } else {
         let param = pg.param.clone().unwrap_or_else(|| "page".into());
         PageStyle::Number {
-            place: place(cx, pg.r#in, &param, format!("{at}.in")),
+            place: place(cx, pg.r#in, &param, at.at("in")),
             param,
             start: pg.start.unwrap_or(1),
         }
@@ -126,7 +127,7 @@ pub(super) fn compile_paginate(
 }
 
 /// `from:` — a JSONPath (`$…`), `link_header` (next URLs only) or an expression.
-fn next_from(cx: &mut Ctx, at: &str, from: &str, url: bool) -> Option<NextFrom> {
+fn next_from(cx: &mut Ctx, at: &YamlPath, from: &str, url: bool) -> Option<NextFrom> {
     let from = from.trim();
     if from == "link_header" {
         if url {

@@ -5,25 +5,24 @@ use std::collections::HashMap;
 
 use super::ctx::Ctx;
 use crate::scenario::Scenario;
+use crate::source::YamlPath;
 
 /// Checks and compiles a `reconcile` step, step `i` of `scenario`.
 pub(super) fn compile_reconcile(
     cx: &mut Ctx,
-    p: &str,
+    p: &YamlPath,
     r: &crate::scenario::ReconcileSpec,
     scenario: &Scenario,
     (index, i): (&HashMap<&str, usize>, usize),
 ) -> Option<crate::plan::ReconcilePlan> {
     let mut side = |name: &str, s: &crate::scenario::ReconcileSide| {
-        let at = format!("{p}.{name}");
+        let at = p.at(name);
         let source = side_source(cx, &at, name, s, scenario, (index, i));
-        let key = row_expr(cx, &format!("{at}.key"), &s.key);
+        let key = row_expr(cx, &at.at("key"), &s.key);
         let values: Vec<(String, crate::plan::RowExpr)> = s
             .values
             .iter()
-            .filter_map(|(k, v)| {
-                row_expr(cx, &format!("{at}.values.{k}"), v).map(|c| (k.clone(), c))
-            })
+            .filter_map(|(k, v)| row_expr(cx, &at.at("values").at(k), v).map(|c| (k.clone(), c)))
             .collect();
         Some(crate::plan::ReconcileSidePlan {
             name: s.name.clone().unwrap_or_else(|| name.to_string()),
@@ -38,16 +37,13 @@ pub(super) fn compile_reconcile(
         let on = |s: &crate::scenario::ReconcileSide| m == "count" || s.values.contains_key(m);
         if !on(&r.left) || !on(&r.right) {
             cx.problem(
-                format!("{p}.compare[{i}]"),
+                p.at("compare").at(i),
                 format!("`{m}` is not a measure of both sides: name it in `left.values` and `right.values`, or compare `count`"),
             );
         }
     }
     if r.tolerance.is_nan() || r.tolerance < 0.0 {
-        cx.problem(
-            format!("{p}.tolerance"),
-            "a tolerance is a number of 0 or more",
-        );
+        cx.problem(p.at("tolerance"), "a tolerance is a number of 0 or more");
     }
     Some(crate::plan::ReconcilePlan {
         sides: [left?, right?],
@@ -61,7 +57,7 @@ pub(super) fn compile_reconcile(
 /// walk's id) and `sql`.
 fn side_source(
     cx: &mut Ctx,
-    at: &str,
+    at: &YamlPath,
     name: &str,
     s: &crate::scenario::ReconcileSide,
     scenario: &Scenario,
@@ -87,7 +83,7 @@ fn side_source(
         }
         _ => {
             cx.key_problem(
-                format!("{at}.{}", given[1]),
+                at.at(given[1]),
                 format!(
                     "a side takes exactly one of `rows`, `items` and `sql`, found {}",
                     given.join(" and ")
@@ -97,17 +93,11 @@ fn side_source(
         }
     }
     if let Some(rows) = &s.rows {
-        return cx.expr(&format!("{at}.rows"), rows).map(RowSource::Rows);
+        return cx.expr(&at.at("rows"), rows).map(RowSource::Rows);
     }
     if let Some(q) = &s.sql {
-        return super::http::compile_side_query(
-            cx,
-            &format!("{at}.sql"),
-            name,
-            q,
-            &scenario.defaults.sql,
-        )
-        .map(|plan| RowSource::Sql(Box::new(plan)));
+        return super::sql::compile_side_query(cx, &at.at("sql"), name, q, &scenario.defaults.sql)
+            .map(|plan| RowSource::Sql(Box::new(plan)));
     }
     let id = s.items.as_deref().unwrap_or_default();
     let problem = match index.get(id) {
@@ -130,7 +120,7 @@ fn side_source(
     };
     match problem {
         Some(why) => {
-            cx.problem(format!("{at}.items"), why);
+            cx.problem(at.at("items"), why);
             None
         }
         None => Some(RowSource::Items(id.to_string())),
@@ -139,7 +129,7 @@ fn side_source(
 
 /// An expression over one `row`; `row.a.b` and `row['a']` are also kept as a path to
 /// read directly.
-fn row_expr(cx: &mut Ctx, at: &str, src: &str) -> Option<crate::plan::RowExpr> {
+fn row_expr(cx: &mut Ctx, at: &YamlPath, src: &str) -> Option<crate::plan::RowExpr> {
     let expr = cx.expr(at, src)?;
     Some(crate::plan::RowExpr {
         expr,

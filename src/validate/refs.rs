@@ -6,10 +6,12 @@ use std::collections::{HashMap, HashSet};
 
 use super::ctx::Ctx;
 use crate::scenario::Scenario;
+use crate::source::YamlPath;
 use crate::template::NameRef;
+use crate::yp;
 
 /// Every string below `value` that names `steps.<id>`: (YAML path, id).
-fn step_refs(value: &serde_json::Value, path: String, out: &mut Vec<(String, String)>) {
+fn step_refs(value: &serde_json::Value, path: YamlPath, out: &mut Vec<(YamlPath, String)>) {
     match value {
         serde_json::Value::String(text) => {
             out.extend(
@@ -20,20 +22,12 @@ fn step_refs(value: &serde_json::Value, path: String, out: &mut Vec<(String, Str
         }
         serde_json::Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                step_refs(v, format!("{path}[{i}]"), out);
+                step_refs(v, path.at(i), out);
             }
         }
         serde_json::Value::Object(map) => {
             for (k, v) in map {
-                let plain = k
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-                let child = if plain {
-                    format!("{path}.{k}")
-                } else {
-                    format!("{path}[{k:?}]")
-                };
-                step_refs(v, child, out);
+                step_refs(v, path.at(k), out);
             }
         }
         _ => {}
@@ -44,7 +38,7 @@ fn step_refs(value: &serde_json::Value, path: String, out: &mut Vec<(String, Str
 pub(super) fn check_var_refs(cx: &mut Ctx, scenario: &Scenario) {
     let mut refs = Vec::new();
     if let Ok(vars) = serde_json::to_value(&scenario.vars) {
-        step_refs(&vars, "vars".into(), &mut refs);
+        step_refs(&vars, yp!["vars"], &mut refs);
     }
     for (path, id) in refs {
         cx.problem(
@@ -79,7 +73,7 @@ pub(super) fn check_step_refs(
     let step = &scenario.steps[i];
     let mut found = Vec::new();
     if let Ok(value) = serde_json::to_value(step) {
-        step_refs(&value, format!("steps[{i}]"), &mut found);
+        step_refs(&value, yp!["steps", i], &mut found);
     }
     for (path, id) in found {
         if at(&id).is_some_and(|j| j < i) {
@@ -129,7 +123,7 @@ pub(super) fn check_refs(
             "vars" => match scenario.vars.get_index_of(first.as_str()) {
                 Some(at) if in_var.is_none_or(|v| at < v) => {}
                 Some(_) => cx.problem(
-                    r.origin.to_string(),
+                    YamlPath::of_origin(&r.origin).unwrap_or_default(),
                     format!(
                         "`vars.{first}` is defined at or after this var; vars are rendered in order, so move it up"
                     ),
@@ -140,7 +134,7 @@ pub(super) fn check_refs(
                         .map(|n| format!("; did you mean `vars.{n}`?"))
                         .unwrap_or_default();
                     cx.problem(
-                        r.origin.to_string(),
+                        YamlPath::of_origin(&r.origin).unwrap_or_default(),
                         format!("`vars.{first}` is not defined: no var has that name{hint} (write `vars.{first} | default(…)` if it may be absent)"),
                     );
                 }
@@ -169,7 +163,7 @@ pub(super) fn check_refs(
                         }
                     });
                 cx.problem(
-                    r.origin.to_string(),
+                    YamlPath::of_origin(&r.origin).unwrap_or_default(),
                     format!("`steps.{first}.captures.{cap}`: step `{first}` captures no `{cap}`{hint}"),
                 );
             }
@@ -212,7 +206,7 @@ pub(super) fn unsent_default_headers(
                 |s| format!("it is sent from `{}` on", s.id),
             );
             cx.notice(
-                format!("defaults.http.headers.{name}"),
+                yp!["defaults", "http", "headers", name],
                 format!(
                     "reads `steps.{later}`, so `{later}` and the steps before it do not send this header (its value does not exist yet); {from}"
                 ),
@@ -231,7 +225,7 @@ pub(super) fn check_each(cx: &mut Ctx, refs: &[NameRef], allowed: bool) {
         .filter(|r| r.root == "each" || r.root == "each_index")
     {
         cx.problem(
-            r.origin.to_string(),
+            YamlPath::of_origin(&r.origin).unwrap_or_default(),
             format!(
                 "`{}` is the item of a `for_each` step, and this is not one (add `for_each:` to the step)",
                 r.root
@@ -254,7 +248,7 @@ pub(super) fn compile_needs(
             Some((s, c)) => (s, Some(c.to_string())),
             None => (need.as_str(), None),
         };
-        let at = format!("steps[{i}].needs[{n}]");
+        let at = yp!["steps", i, "needs", n];
         if index.get(sid).is_none_or(|j| *j >= i) {
             let why = if index.contains_key(sid) {
                 "comes later"

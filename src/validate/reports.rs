@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use super::ctx::{Ctx, safe_file_name};
 use crate::scenario::Scenario;
+use crate::source::YamlPath;
 use crate::template::Compiled;
+use crate::yp;
 
 /// The report part of a scenario: its output templates (compiled under `report:<name>`)
 /// and the summary template.
@@ -17,7 +19,7 @@ pub(super) fn compile_reports(
     for (i, out) in scenario.report.outputs.iter().enumerate() {
         if !safe_file_name(&out.path) {
             cx.problem(
-                format!("report.outputs[{i}].path"),
+                yp!["report", "outputs", i, "path"],
                 format!(
                     "`{}` must be a plain file name inside the run folder",
                     out.path
@@ -27,23 +29,23 @@ pub(super) fn compile_reports(
         match report_sources.get(&out.template) {
             Some(src) => {
                 let name = format!("report:{}", out.template);
-                cx.t.set_origin(&format!("report.outputs[{i}].template"));
+                cx.set_origin(&yp!["report", "outputs", i, "template"]);
                 if let Err(e) =
                     cx.t.add_named(&name, src.clone(), crate::report::REPORT_ROOTS)
                 {
-                    cx.template_problem(&format!("report.outputs[{i}].template"), e);
+                    cx.template_problem(&yp!["report", "outputs", i, "template"], e);
                 }
                 reports.push((name, out.path.clone()));
             }
             None => cx.problem(
-                format!("report.outputs[{i}].template"),
+                yp!["report", "outputs", i, "template"],
                 format!("template `{}` was not found", out.template),
             ),
         }
     }
     if !safe_file_name(&scenario.report.errors_file) {
         cx.problem(
-            "report.errors_file",
+            yp!["report", "errors_file"],
             "must be a plain file name inside the run folder",
         );
     }
@@ -51,7 +53,7 @@ pub(super) fn compile_reports(
         .report
         .summary
         .as_ref()
-        .and_then(|s| cx.text("report.summary", s));
+        .and_then(|s| cx.text(&yp!["report", "summary"], s));
     (reports, summary)
 }
 
@@ -60,12 +62,15 @@ pub(super) fn check_limits(cx: &mut Ctx<'_>, limits: &crate::scenario::Limits) {
     use crate::scenario::MAX_DEPTH_CEILING;
     if limits.max_depth == 0 || limits.max_depth > MAX_DEPTH_CEILING {
         cx.problem(
-            "limits.max_depth",
+            yp!["limits", "max_depth"],
             format!("from 1 to {MAX_DEPTH_CEILING} (the YAML reader nests no deeper)"),
         );
     }
     if limits.template_fuel == 0 {
-        cx.problem("limits.template_fuel", "at least 1 (default 10000000)");
+        cx.problem(
+            yp!["limits", "template_fuel"],
+            "at least 1 (default 10000000)",
+        );
     }
 }
 
@@ -75,13 +80,13 @@ pub(super) fn check_limits(cx: &mut Ctx<'_>, limits: &crate::scenario::Limits) {
 /// case-insensitive file system would.
 pub(super) fn check_output_names(cx: &mut Ctx<'_>, scenario: &Scenario) {
     // (name, YAML path, whether the path ends at a key)
-    let mut outputs: Vec<(&str, String, bool)> = vec![(
+    let mut outputs: Vec<(&str, YamlPath, bool)> = vec![(
         scenario.report.errors_file.as_str(),
-        "report.errors_file".to_string(),
+        yp!["report", "errors_file"],
         false,
     )];
     for (i, o) in scenario.report.outputs.iter().enumerate() {
-        outputs.push((&o.path, format!("report.outputs[{i}].path"), false));
+        outputs.push((&o.path, yp!["report", "outputs", i, "path"], false));
     }
     for (i, step) in scenario.steps.iter().enumerate() {
         let log = (step
@@ -96,13 +101,13 @@ pub(super) fn check_output_names(cx: &mut Ctx<'_>, scenario: &Scenario) {
                 .map(|l| (l, "docker"))
         });
         if let Some((log, kind)) = log {
-            outputs.push((log, format!("steps[{i}].{kind}.log"), false));
+            outputs.push((log, yp!["steps", i, kind, "log"], false));
         }
         for name in step.artifacts.keys() {
-            outputs.push((name, format!("steps[{i}].artifacts.{name}"), true));
+            outputs.push((name, yp!["steps", i, "artifacts", name], true));
         }
     }
-    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut seen: HashMap<String, YamlPath> = HashMap::new();
     for (name, path, at_key) in outputs {
         let folded = name.to_ascii_lowercase();
         let message = if folded == "results.json" {

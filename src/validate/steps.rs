@@ -5,16 +5,19 @@ use std::collections::{HashMap, HashSet};
 
 use super::checks::{compile_captures, compile_checks};
 use super::ctx::{Ctx, safe_file_name, valid_id};
-use super::http::{compile_http, compile_sql};
+use super::http::compile_http;
 use super::process::{compile_docker, compile_exec};
 use super::reconcile::compile_reconcile;
 use super::refs::{
     check_each, check_refs, check_step_refs, check_var_refs, compile_needs, unguarded_env,
     unsent_default_headers,
 };
+use super::sql::compile_sql;
 use crate::plan::{Action, ForEach, HttpPlan, StepPlan};
 use crate::scenario::{RetryPolicy, Scenario, Step};
+use crate::source::YamlPath;
 use crate::template::{Compiled, CompiledJson};
+use crate::yp;
 
 /// What the steps of a scenario are compiled against: the scenario, the index of each
 /// step id (its first use), and the default headers already noted as unsent.
@@ -26,7 +29,7 @@ struct Scope<'s> {
 
 /// `for_each:` — a list (its strings may be templates) or an expression (bare, or one
 /// `{{ … }}`) that gives the items.
-fn compile_for_each(cx: &mut Ctx, at: &str, v: &serde_json::Value) -> Option<ForEach> {
+fn compile_for_each(cx: &mut Ctx, at: &YamlPath, v: &serde_json::Value) -> Option<ForEach> {
     match v {
         serde_json::Value::Array(_) => cx.json(at, v).map(ForEach::List),
         serde_json::Value::String(src) => {
@@ -56,7 +59,7 @@ pub(super) fn compile_steps(
 ) -> (Vec<(String, CompiledJson)>, Vec<StepPlan>) {
     if scenario.version != 1 {
         cx.problem(
-            "version",
+            yp!["version"],
             format!(
                 "unknown format version {}; this qtscen reads version 1",
                 scenario.version
@@ -64,7 +67,7 @@ pub(super) fn compile_steps(
         );
     }
     if scenario.steps.is_empty() {
-        cx.problem("steps", "a scenario needs at least one step");
+        cx.problem(yp!["steps"], "a scenario needs at least one step");
     }
     let vars = compile_vars(cx, scenario);
     check_ids(cx, scenario);
@@ -94,12 +97,12 @@ fn compile_vars(cx: &mut Ctx<'_>, scenario: &Scenario) -> Vec<(String, CompiledJ
     for (name, value) in &scenario.vars {
         if !valid_id(name) {
             cx.key_problem(
-                format!("vars.{name}"),
+                yp!["vars", name],
                 format!("`{name}` is not a valid name (letters, digits, `_`)"),
             );
         }
         let _ = cx.t.take_refs();
-        if let Some(c) = cx.json(&format!("vars.{name}"), value) {
+        if let Some(c) = cx.json(&yp!["vars", name], value) {
             vars.push((name.clone(), c));
         }
         let refs = cx.t.take_refs();
@@ -121,7 +124,7 @@ fn check_ids(cx: &mut Ctx<'_>, scenario: &Scenario) {
     for (i, step) in scenario.steps.iter().enumerate() {
         if !valid_id(&step.id) {
             cx.problem(
-                format!("steps[{i}].id"),
+                yp!["steps", i, "id"],
                 format!(
                     "`{}` is not a valid step id (letters, digits, `_`, not starting with a digit)",
                     step.id
@@ -130,7 +133,7 @@ fn check_ids(cx: &mut Ctx<'_>, scenario: &Scenario) {
         }
         if let Some(first) = seen.insert(step.id.as_str(), i) {
             cx.problem(
-                format!("steps[{i}].id"),
+                yp!["steps", i, "id"],
                 format!(
                     "duplicate step id `{}` (first used by steps[{first}])",
                     step.id
@@ -148,13 +151,13 @@ fn compile_step(
     step: &Step,
 ) -> Option<StepPlan> {
     let scenario = scope.scenario;
-    let p = format!("steps[{i}]");
+    let p = yp!["steps", i];
     let _ = cx.t.take_step_refs();
     let _ = cx.t.take_refs();
     let kinds = step.kinds();
     if kinds.len() > 1 {
         cx.key_problem(
-            format!("{p}.{}", kinds[1]),
+            p.at(kinds[1]),
             format!("a step has one action, found {}", kinds.join(" and ")),
         );
         return None;
@@ -162,7 +165,7 @@ fn compile_step(
     let for_each = step
         .for_each
         .as_ref()
-        .and_then(|v| compile_for_each(cx, &format!("{p}.for_each"), v));
+        .and_then(|v| compile_for_each(cx, &p.at("for_each"), v));
     let for_each_names = cx.t.take_refs();
     check_each(cx, &for_each_names, false);
     check_refs(cx, scenario, &for_each_names, None);
@@ -170,23 +173,20 @@ fn compile_step(
     let action = compile_action(cx, scope, i, step)?;
     if step.fallback.is_some() && step.sql.is_some() {
         cx.key_problem(
-            format!("{p}.fallback"),
+            p.at("fallback"),
             "a fallback is an HTTP request; SQL steps take none",
         );
     }
     let when = step
         .when
         .as_ref()
-        .and_then(|w| cx.expr(&format!("{p}.when"), w).map(|c| (c, w.clone())));
+        .and_then(|w| cx.expr(&p.at("when"), w).map(|c| (c, w.clone())));
     let needs = compile_needs(cx, scenario, &scope.index, i, step);
     let checks = compile_checks(cx, &p, step);
     let captures = compile_captures(cx, scenario, &p, step);
     let fallback = compile_fallback(cx, scope, i, step);
     let artifacts = compile_artifacts(cx, &p, step);
-    let notes = step
-        .notes
-        .as_ref()
-        .and_then(|n| cx.text(&format!("{p}.notes"), n));
+    let notes = step.notes.as_ref().and_then(|n| cx.text(&p.at("notes"), n));
     let retry = step
         .retry
         .clone()
@@ -194,7 +194,7 @@ fn compile_step(
         .unwrap_or_else(RetryPolicy::once);
     if retry.attempts == 0 {
         cx.problem(
-            format!("{p}.retry.attempts"),
+            p.at("retry").at("attempts"),
             "attempts counts the first one too: use 1 or more",
         );
     }
@@ -235,9 +235,9 @@ fn compile_action(
     step: &Step,
 ) -> Option<Option<Action>> {
     let scenario = scope.scenario;
-    let p = format!("steps[{i}]");
+    let p = yp!["steps", i];
     Some(if let Some(h) = &step.http {
-        compile_http(cx, &format!("{p}.http"), h, &scenario.defaults.http).map(|mut plan| {
+        compile_http(cx, &p.at("http"), h, &scenario.defaults.http).map(|mut plan| {
             unsent_default_headers(
                 cx,
                 scenario,
@@ -249,20 +249,14 @@ fn compile_action(
             Action::Http(plan)
         })
     } else if let Some(q) = &step.sql {
-        compile_sql(cx, &format!("{p}.sql"), q, &scenario.defaults.sql).map(Action::Sql)
+        compile_sql(cx, &p.at("sql"), q, &scenario.defaults.sql).map(Action::Sql)
     } else if let Some(e) = &step.exec {
-        compile_exec(cx, &format!("{p}.exec"), e).map(Action::Process)
+        compile_exec(cx, &p.at("exec"), e).map(Action::Process)
     } else if let Some(d) = &step.docker {
-        compile_docker(cx, &format!("{p}.docker"), d).map(Action::Process)
+        compile_docker(cx, &p.at("docker"), d).map(Action::Process)
     } else if let Some(r) = &step.reconcile {
-        compile_reconcile(
-            cx,
-            &format!("{p}.reconcile"),
-            r,
-            scenario,
-            (&scope.index, i),
-        )
-        .map(Action::Reconcile)
+        compile_reconcile(cx, &p.at("reconcile"), r, scenario, (&scope.index, i))
+            .map(Action::Reconcile)
     } else if !step.assert.is_empty() || !step.capture.is_empty() {
         // A check of earlier results, or values computed mid-run (`capture:` with
         // `expr:` joins pages, derives a date range, …).
@@ -287,30 +281,30 @@ fn compile_fallback(
     step: &Step,
 ) -> Option<HttpPlan> {
     let scenario = scope.scenario;
-    let p = format!("steps[{i}]");
+    let p = yp!["steps", i];
     let f = step.fallback.as_ref()?;
     let (h, at) = match (&f.step, &f.http) {
         (Some(other), None) => match scenario.steps.iter().find(|s| &s.id == other) {
             Some(s) if s.id == step.id => {
                 cx.problem(
-                    format!("{p}.fallback.step"),
+                    p.at("fallback").at("step"),
                     "a step cannot be its own fallback",
                 );
                 return None;
             }
-            Some(s) => (s.http.as_ref()?, format!("{p}.fallback.step")),
+            Some(s) => (s.http.as_ref()?, p.at("fallback").at("step")),
             None => {
                 cx.problem(
-                    format!("{p}.fallback.step"),
+                    p.at("fallback").at("step"),
                     format!("no step has id `{other}`"),
                 );
                 return None;
             }
         },
-        (None, Some(h)) => (h, format!("{p}.fallback.http")),
+        (None, Some(h)) => (h, p.at("fallback").at("http")),
         _ => {
             cx.problem(
-                format!("{p}.fallback"),
+                p.at("fallback"),
                 "a fallback takes exactly one of `step` or `http`",
             );
             return None;
@@ -329,16 +323,16 @@ fn compile_fallback(
 }
 
 /// `artifacts:`: files written into the run folder, each a template.
-fn compile_artifacts(cx: &mut Ctx<'_>, p: &str, step: &Step) -> Vec<(String, Compiled)> {
+fn compile_artifacts(cx: &mut Ctx<'_>, p: &YamlPath, step: &Step) -> Vec<(String, Compiled)> {
     let mut artifacts = Vec::new();
     for (name, content) in &step.artifacts {
         if !safe_file_name(name) {
             cx.key_problem(
-                format!("{p}.artifacts.{name}"),
+                p.at("artifacts").at(name),
                 format!("`{name}` must be a plain file name inside the run folder"),
             );
         }
-        if let Some(c) = cx.text(&format!("{p}.artifacts.{name}"), content) {
+        if let Some(c) = cx.text(&p.at("artifacts").at(name), content) {
             artifacts.push((name.clone(), c));
         }
     }

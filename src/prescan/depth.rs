@@ -1,4 +1,5 @@
-//! How deeply the collections of a YAML text nest, found in one linear pass over it.
+//! Load stage (prescan): how deeply the collections of a YAML text nest, found in one
+//! linear pass over it.
 //!
 //! The YAML parsers (libyaml under serde_yaml, and yaml-rust2) scan every open flow
 //! collection at every token, so their time grows with the square of the nesting: a

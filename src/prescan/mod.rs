@@ -5,7 +5,10 @@ use std::io::BufRead;
 use std::path::Path;
 
 use crate::scenario::{ByteSize, Limits, MAX_DEPTH_CEILING};
-use crate::source::{Diagnostic, Span, depth::check_depth};
+use crate::source::{Diagnostic, Span};
+use depth::check_depth;
+
+mod depth;
 
 /// The limits a scenario file sets in its top-level `limits:` block, read without
 /// parsing the rest of it; the defaults when it has none (or one that does not parse:
