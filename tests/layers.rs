@@ -1,13 +1,9 @@
 //! The module graph of `src/` (README "Architecture"): every `crate::…` and `super::…`
 //! path a module names is an edge to the module that holds it. The command layer goes
 //! one way — `commands` → `suite` → `pipeline` → the stages, with `error` below them —
-//! and no module outside the folders still being untangled sits on an import cycle.
+//! and no module sits on an import cycle.
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-
-/// Folders whose modules may still import each other in a circle (issue 10: the report
-/// layer, item 5; the source map, item 1). Nothing else may.
-const STILL_TANGLED: &[&str] = &["assert", "plan", "report", "source"];
 
 /// The stages of `src/`, lowest first (README "Architecture"): a module names modules of
 /// its own stage or of the stages below it, never one above.
@@ -149,14 +145,11 @@ fn top(module: &str) -> &str {
 }
 
 #[test]
-fn no_module_outside_the_tangled_folders_is_on_an_import_cycle() {
+fn no_module_is_on_an_import_cycle() {
     let edges = graph();
     assert!(edges.contains_key("commands") && edges.contains_key("validate::ctx"));
     let mut cyclic = Vec::new();
     for m in edges.keys() {
-        if STILL_TANGLED.contains(&top(m)) {
-            continue;
-        }
         let back: Vec<String> = reach(&edges, m)
             .into_iter()
             .filter(|other| reach(&edges, other).contains(m))
@@ -218,19 +211,9 @@ fn validate_parts_share_only_ctx() {
 fn every_stage_imports_only_its_own_and_the_stages_below() {
     let edges = graph();
     let mut wrong = Vec::new();
-    // Issue 10, being untangled: load and validate name the report's templates and
-    // validation's `Problem`.
-    const STILL_UPWARD: &[(&str, &str)] = &[
-        ("load", "report"),
-        ("load", "validate"),
-        ("validate", "report"),
-    ];
     for (from, to) in &edges {
         for target in to {
-            let known = STILL_UPWARD
-                .iter()
-                .any(|(f, t)| top(from) == *f && top(target) == *t);
-            if stage_of(target) > stage_of(from) && !known {
+            if stage_of(target) > stage_of(from) {
                 wrong.push(format!("{from} → {target}"));
             }
         }

@@ -1,18 +1,12 @@
 //! Load stage: a scenario file → SourceFile + SourceMap + Scenario; its environment
 //! (dotenv files, process env, defaults) in `env`. YAML access stays here and in `source/`.
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::report::{
-    BUILTIN_JUNIT_NAME, BUILTIN_JUNIT_SOURCE, BUILTIN_MARKDOWN, BUILTIN_MARKDOWN_NAME,
-};
 use crate::scenario::Scenario;
 use crate::source::{
     Diagnostic, SourceFile, SourceMap, YamlPath, did_you_mean, span_of_serde_yaml_error,
     unknown_field,
 };
-use crate::validate::Problem;
-use crate::yp;
 
 mod env;
 pub use env::{dotenv_names, env_file_names, load_env};
@@ -159,66 +153,6 @@ fn serde_diagnostic(err: &serde_yaml::Error, file: &SourceFile, map: &SourceMap)
         diag = diag.with_help(format!("did you mean `{s}`?"));
     }
     diag
-}
-
-/// Turns validation problems into diagnostics located through the source map.
-pub fn problems_to_diagnostics(problems: &[Problem], loaded: &Loaded) -> Vec<Diagnostic> {
-    problems
-        .iter()
-        .map(|p| {
-            let (map, yp) = (loaded.map(), &p.path);
-            let exact = if p.at_key {
-                map.key(yp).or_else(|| map.value(yp))
-            } else {
-                map.value(yp)
-            };
-            let span = exact.or_else(|| map.nearest(yp));
-            Diagnostic::error(format!("{}: {}", p.path, p.message))
-                .with_file(loaded.file.name.clone())
-                .with_span(span)
-        })
-        .collect()
-}
-
-/// The report templates a scenario names, by name, read from files relative to it.
-pub fn load_report_sources(loaded: &Loaded) -> Result<HashMap<String, String>, Vec<Diagnostic>> {
-    let mut out = HashMap::new();
-    out.insert(
-        BUILTIN_MARKDOWN_NAME.to_string(),
-        BUILTIN_MARKDOWN.to_string(),
-    );
-    out.insert(
-        BUILTIN_JUNIT_NAME.to_string(),
-        BUILTIN_JUNIT_SOURCE.to_string(),
-    );
-    let mut errors = Vec::new();
-    for (i, o) in loaded.scenario.report.outputs.iter().enumerate() {
-        if out.contains_key(&o.template) {
-            continue;
-        }
-        let path = loaded.dir.join(&o.template);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                out.insert(o.template.clone(), text);
-            }
-            Err(e) => {
-                let yp = yp!["report", "outputs", i, "template"];
-                errors.push(
-                    Diagnostic::error(format!(
-                        "cannot read report template `{}`: {e}",
-                        path.display()
-                    ))
-                    .with_file(loaded.file.name.clone())
-                    .with_span(loaded.map().value(&yp)),
-                );
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
 }
 
 /// Turns YAML paths of this scenario into `file:line:col` and the line's text.

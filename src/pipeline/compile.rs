@@ -1,11 +1,13 @@
 //! Pipeline: a scenario file compiled — loaded, validated (every env variable it reads
 //! declared, every file it names there) into a `Plan`; its warnings printed.
 use crate::error::Error;
-use crate::load::{Loaded, load_report_sources, load_scenario, problems_to_diagnostics};
+use crate::load::{Loaded, load_scenario};
 use crate::plan::Plan;
+use crate::report::template_sources;
 use crate::scenario::Scenario;
 use crate::source::Diagnostic;
 use crate::template::Templates;
+use crate::validate::problems_to_diagnostics;
 use crate::validate::{Problem, Validated, validate_scenario};
 
 /// Validates a loaded scenario: the whole of it, or (for `render`) its report part.
@@ -42,8 +44,7 @@ pub(crate) fn compile_with(
     env_files: &[String],
 ) -> Result<(Loaded, Plan), Error> {
     let mut loaded = load(path).map_err(|d| Error::scenario(d, None))?;
-    let sources =
-        load_report_sources(&loaded).map_err(|d| Error::scenario(d, Some(&loaded.file)))?;
+    let sources = template_sources(&loaded).map_err(|d| Error::scenario(d, Some(&loaded.file)))?;
     let mut env_names = crate::load::env_file_names(&loaded);
     for f in env_files {
         env_names.extend(crate::load::dotenv_names(std::path::Path::new(f)));

@@ -19,7 +19,7 @@ pub(crate) fn prepare(
     let env = load_env(loaded, &plan.scenario, &args.env_files)
         .map_err(|d| Error::scenario(d, Some(&loaded.file)))?;
     if let Err(problems) = check_selected_env(args, plan, &env) {
-        let diags = crate::load::problems_to_diagnostics(&problems, loaded);
+        let diags = crate::validate::problems_to_diagnostics(&problems, loaded);
         return Err(Error::scenario(diags, Some(&loaded.file)));
     }
     let declared = &plan.scenario.secrets;

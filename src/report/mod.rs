@@ -5,12 +5,14 @@ mod filters;
 mod junit;
 pub mod markdown;
 mod record_view;
+mod sources;
 mod timeline;
 
 pub use console::{ColorMode, Console, ConsoleOptions, FLUSH_EVERY, paint, use_color};
 pub use files::{errors_json, render_reports, write_junit, write_run_files};
 pub use filters::register_filters;
 pub use junit::{BUILTIN_JUNIT_NAME, SuitePart, junit_suite_xml, junit_xml};
+pub use sources::template_sources;
 
 /// The filters the report adds to the templates (see [`register_filters`]).
 pub const FILTERS: &[&str] = &[
@@ -40,5 +42,3 @@ pub const BUILTIN_MARKDOWN_NAME: &str = "builtin:markdown";
 /// What `load` registers under [`BUILTIN_JUNIT_NAME`]: the JUnit output is written by
 /// [`junit_xml`], not by a template, so its template source is only this comment.
 pub const BUILTIN_JUNIT_SOURCE: &str = "{# JUnit XML, written by qtscen from the run record #}";
-/// The names a report template sees.
-pub const REPORT_ROOTS: &[&str] = &["run", "excerpt_chars", "errors_file"];

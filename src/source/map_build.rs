@@ -1,4 +1,4 @@
-//! Building a [`SourceMap`](super::map::SourceMap) from yaml-rust2's marked events.
+//! Building the source map (`SourceMap`) from yaml-rust2's marked events.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -6,10 +6,10 @@ use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, ScanError, TScalarStyle};
 
 use super::file::split_lines;
-use super::map::{NodeInfo, NodeTree, SyntaxError};
 use super::path::PathSeg;
 use super::span::Span;
 use super::token;
+use super::tree::{NodeInfo, NodeTree, SyntaxError};
 
 /// How many lines to look back for the `-` of an empty sequence entry.
 const LOOKBACK_LINES: usize = 50;
@@ -125,7 +125,7 @@ impl<'t> Builder<'t> {
                     seen_node = true;
                     // An empty sequence entry's mark points past the next
                     // entry's `-`, unless it is the last entry.
-                    let last_entry = if is_implicit_null(&event) {
+                    let last_entry = if token::is_implicit_null(&event) {
                         match parser.peek() {
                             Ok((next, _)) => *next == Event::SequenceEnd,
                             Err(e) => return Err(self.syntax_error(&e)),
@@ -279,18 +279,19 @@ impl<'t> Builder<'t> {
         let at = |len| Span::new(line, col0 + 1, len);
         let rest = self.rest(line, col0);
         match event {
-            Event::Scalar(value, style, ..) if value.is_empty() && !is_quoted(*style) => match role
-            {
-                Role::Value { key: Some(k), .. } => *k,
-                Role::Value { in_seq: true, .. } if is_implicit_null(event) => {
-                    let mut found = self.previous_token(line, col0);
-                    if !last_entry {
-                        found = found.and_then(|s| self.previous_token(s.line, s.col - 1));
+            Event::Scalar(value, style, ..) if value.is_empty() && !token::is_quoted(*style) => {
+                match role {
+                    Role::Value { key: Some(k), .. } => *k,
+                    Role::Value { in_seq: true, .. } if token::is_implicit_null(event) => {
+                        let mut found = self.previous_token(line, col0);
+                        if !last_entry {
+                            found = found.and_then(|s| self.previous_token(s.line, s.col - 1));
+                        }
+                        found.unwrap_or(at(1))
                     }
-                    found.unwrap_or(at(1))
+                    _ => at(1),
                 }
-                _ => at(1),
-            },
+            }
             Event::Scalar(value, style, ..) => at(match style {
                 TScalarStyle::Plain => token::plain_len(rest, value),
                 TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => token::quoted_len(rest),
@@ -389,16 +390,4 @@ impl<'t> Builder<'t> {
             span,
         }
     }
-}
-
-/// An empty plain scalar: `key:` or `-` with nothing after it.
-fn is_implicit_null(event: &Event) -> bool {
-    matches!(event, Event::Scalar(v, TScalarStyle::Plain, ..) if v.is_empty())
-}
-
-fn is_quoted(style: TScalarStyle) -> bool {
-    matches!(
-        style,
-        TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted
-    )
 }

@@ -9,6 +9,7 @@ pub mod serde_span;
 pub mod span;
 mod suggest;
 mod token;
+mod tree;
 
 pub use diag::{Diagnostic, Severity, render};
 pub use file::SourceFile;

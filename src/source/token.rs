@@ -4,6 +4,8 @@
 //! helpers look at the source line to find a sensible underline length. All
 //! functions take `rest`, the characters of the line from the token start
 //! on, and return at least 1.
+use yaml_rust2::parser::Event;
+use yaml_rust2::scanner::TScalarStyle;
 
 /// Flow indicators that end an alias inside `[...]` or `{...}`.
 const FLOW_INDICATORS: [char; 5] = [',', '[', ']', '{', '}'];
@@ -59,6 +61,19 @@ pub(crate) fn trimmed_len(rest: &[char]) -> usize {
     rest.iter()
         .rposition(|c| !c.is_whitespace())
         .map_or(1, |i| i + 1)
+}
+
+/// An empty plain scalar: `key:` or `-` with nothing after it.
+pub(crate) fn is_implicit_null(event: &Event) -> bool {
+    matches!(event, Event::Scalar(v, TScalarStyle::Plain, ..) if v.is_empty())
+}
+
+/// A single- or double-quoted scalar.
+pub(crate) fn is_quoted(style: TScalarStyle) -> bool {
+    matches!(
+        style,
+        TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted
+    )
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 
 pub use ctx::{Problem, safe_file_name};
 pub(crate) use http::ca_file_problems;
+pub use reports::REPORT_ROOTS;
 
 use crate::plan::{Plan, StepPlan};
 use crate::scenario::Scenario;
@@ -140,4 +141,26 @@ pub fn check_declared(plan: &Plan, env_file_names: &BTreeSet<String>) -> Vec<Pro
         }
     }
     problems
+}
+
+/// Turns validation problems into diagnostics located through the source map.
+pub fn problems_to_diagnostics(
+    problems: &[Problem],
+    loaded: &crate::load::Loaded,
+) -> Vec<crate::source::Diagnostic> {
+    problems
+        .iter()
+        .map(|p| {
+            let (map, yp) = (loaded.map(), &p.path);
+            let exact = if p.at_key {
+                map.key(yp).or_else(|| map.value(yp))
+            } else {
+                map.value(yp)
+            };
+            let span = exact.or_else(|| map.nearest(yp));
+            crate::source::Diagnostic::error(format!("{}: {}", p.path, p.message))
+                .with_file(loaded.file.name.clone())
+                .with_span(span)
+        })
+        .collect()
 }

@@ -8,6 +8,9 @@ use crate::source::YamlPath;
 use crate::template::Compiled;
 use crate::yp;
 
+/// The names a report template sees.
+pub const REPORT_ROOTS: &[&str] = &["run", "excerpt_chars", "errors_file"];
+
 /// The report part of a scenario: its output templates (compiled under `report:<name>`)
 /// and the summary template.
 pub(super) fn compile_reports(
@@ -30,9 +33,7 @@ pub(super) fn compile_reports(
             Some(src) => {
                 let name = format!("report:{}", out.template);
                 cx.set_origin(&yp!["report", "outputs", i, "template"]);
-                if let Err(e) =
-                    cx.t.add_named(&name, src.clone(), crate::report::REPORT_ROOTS)
-                {
+                if let Err(e) = cx.t.add_named(&name, src.clone(), REPORT_ROOTS) {
                     cx.template_problem(&yp!["report", "outputs", i, "template"], e);
                 }
                 reports.push((name, out.path.clone()));
