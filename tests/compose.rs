@@ -3,36 +3,12 @@
 //! sandbox on 127.0.0.1.
 mod support;
 
-use support::{HEAD, case, case_with_env, run, sandbox};
+use support::{HEAD, case, case_with_env, run, sandbox, with_head};
 
 #[test]
 fn for_each_runs_a_step_per_item_and_records_each_with_its_item() {
     let sb = sandbox();
-    let yaml = format!(
-        r#"{HEAD}
-steps:
-  - id: days
-    capture:
-      list: {{ expr: "['2026-11-29', '2026-11-30', 'bad-day']" }}
-  - id: per_day
-    for_each: steps.days.captures.list
-    http:
-      path: /events
-      query: {{ day: "{{{{ each }}}}", n: "{{{{ each_index }}}}" }}
-    assert:
-      - expr: "each != 'bad-day'"
-    capture:
-      day: {{ expr: "request.query.day" }}
-  - id: literal
-    for_each: [a, "{{{{ vars.window_to[:4] }}}}"]
-    assert:
-      - expr: "each | length > 0"
-  - id: after
-    assert:
-      - expr: "steps.per_day.captures.day == ['2026-11-29', '2026-11-30', 'bad-day']"
-      - expr: "steps['per_day[1]'].captures.day == '2026-11-30'"
-"#
-    );
+    let yaml = with_head("compose/for_each.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
@@ -74,17 +50,7 @@ steps:
 #[test]
 fn for_each_that_gives_no_list_fails_and_an_empty_one_skips() {
     let sb = sandbox();
-    let yaml = format!(
-        r#"{HEAD}
-steps:
-  - id: empty
-    for_each: "[]"
-    http: {{ path: /events }}
-  - id: scalar
-    for_each: "{{{{ 42 }}}}"
-    http: {{ path: /events }}
-"#
-    );
+    let yaml = with_head("compose/for_each_no_list.yaml");
     let c = case(&sb, &yaml);
     let out = run(&c, &[]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
