@@ -26,18 +26,8 @@ mod locations {
         line.chars().skip(span.col - 1).take(span.len).collect()
     }
 
-    const SCENARIO: &str = "\
-name: prod smoke   # comment
-steps:
-  - name: list
-    http:
-      method: GET
-      path: \"/api/v1/orders\"
-      query:
-        where: 'status = ''paid'''
-  - name: second
-    http: {method: POST, path: /x, headers: {X-Api.Key: k}}
-";
+    /// A small scenario with block and flow collections, quoted and plain scalars.
+    const SCENARIO: &str = include_str!("fixtures/source/scenario.yaml");
 
     #[test]
     fn block_nested_values_and_keys() {

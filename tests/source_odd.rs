@@ -92,18 +92,8 @@ mod odd_inputs {
         SourceMap::build(text).unwrap()
     }
 
-    const SCENARIO: &str = "\
-name: prod smoke   # comment
-steps:
-  - name: list
-    http:
-      method: GET
-      path: \"/api/v1/orders\"
-      query:
-        where: 'status = ''paid'''
-  - name: second
-    http: {method: POST, path: /x, headers: {X-Api.Key: k}}
-";
+    /// A small scenario with block and flow collections, quoted and plain scalars.
+    const SCENARIO: &str = include_str!("fixtures/source/scenario.yaml");
 
     #[test]
     fn deep_nesting_is_bounded() {
